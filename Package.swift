@@ -1,0 +1,16 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Dependencies are chosen on purpose (DESIGN.md §10); each one named here is used.
+let package = Package(
+    name: "wbkeyd",
+    platforms: [.macOS(.v15)],
+    products: [],
+    dependencies: [],
+    targets: [
+        // A string that never prints itself: tokens, codes, verifiers, API secrets.
+        .target(name: "Sensitive"),
+        .testTarget(name: "SensitiveTests", dependencies: ["Sensitive"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
