@@ -11,6 +11,9 @@ let package = Package(
         // A string that never prints itself: tokens, codes, verifiers, API secrets.
         .target(name: "Sensitive"),
         .testTarget(name: "SensitiveTests", dependencies: ["Sensitive"]),
+        // The grant state machine of DESIGN.md §5: pure, no I/O, no clock.
+        .target(name: "Lifecycle"),
+        .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle"]),
     ],
     swiftLanguageModes: [.v6]
 )

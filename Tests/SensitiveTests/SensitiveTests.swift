@@ -12,7 +12,7 @@ import Testing
             "\([secret])", "\(Optional(secret) as Any)", "\(Mirror(reflecting: secret).children.map { $0.value })",
         ]
         for rendering in renderings {
-            #expect(!rendering.contains("SECRET"), "leaked through: \(rendering.replacingOccurrences(of: "SECRET", with: "S…"))")
+            #expect(!rendering.contains("SECRET"), "a rendering leaked the secret")
             #expect(!rendering.contains("4f1c9a"))
         }
     }

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Everything the lifecycle engine knows about one grant: one (partner user, OAuth
+/// client) pair. Secrets are not here, only whether the store holds them sealed; the
+/// engine decides, the shell around it keeps the sealed bytes.
+///
+/// Deadlines are absolute wall-clock times that the shell stores with the grant and
+/// rebuilds its scheduler from at start, so a restart resumes where it stopped.
+public struct Grant: Sendable, Equatable {
+    public let user: String
+    public var state: GrantState
+    /// Why the grant is where it is, for operators (`failed`, `lost`, `revoke_pending`…).
+    public var reason: String?
+    /// The key WhiteBIT reported for this user, while it matters.
+    public var externalID: String?
+    /// The public key string, when the callback handed one (whitebit-api.md §3.6, `main`).
+    public var apiKey: String?
+    /// The store holds this key's secret, sealed.
+    public var hasSecret: Bool
+    /// When the access token ends; nil when no token is held.
+    public var tokenExpiresAt: Date?
+
+    /// When the current state's next step runs (poll, secret fetch, delete, reconcile).
+    public var stepAt: Date?
+    /// Retries of the current step so far, and when its retry ladder began.
+    public var stepAttempts: Int
+    public var stepStartedAt: Date?
+    /// End of the `/info` polling budget after a token exchange.
+    public var pollUntil: Date?
+
+    /// An authorization waits for its token exchange: when to try, how often it was
+    /// tried, and when it was received (codes older than `max_code_age` are useless).
+    public var exchangeAt: Date?
+    public var exchangeAttempts: Int
+    public var authorizationReceivedAt: Date?
+
+    /// A key that must be deleted (revoking, lost, revoke_pending), and whether the
+    /// grant carries on with its new authorization once it is gone.
+    public var doomedKey: String?
+    public var resumeAfterDeletion: Bool
+
+    public var updatedAt: Date
+
+    public init(user: String, state: GrantState = .pending, now: Date) {
+        self.user = user
+        self.state = state
+        self.hasSecret = false
+        self.stepAttempts = 0
+        self.exchangeAttempts = 0
+        self.resumeAfterDeletion = false
+        self.updatedAt = now
+    }
+
+    /// The earliest moment something must happen to this grant; the scheduler's key.
+    public var nextDeadline: Date? {
+        [stepAt, exchangeAt, tokenExpiresAt].compactMap { $0 }.min()
+    }
+
+    public func holdsLiveToken(at now: Date) -> Bool {
+        guard let expiry = tokenExpiresAt else { return false }
+        return expiry > now
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+
+/// From a stored authorization to a sealed secret, and keeping it true while the
+/// token lives: exchange, `/info` polling and reconcile, the once-only secret.
+extension Step {
+    mutating func authorizationReceived(receivedAt: Date, apiKey: String?) {
+        if let apiKey { grant.apiKey = apiKey }
+        grant.exchangeAt = now
+        grant.exchangeAttempts = 0
+        grant.authorizationReceivedAt = receivedAt
+        guard grant.state.restartsOnAuthorization else { return }
+        move(to: .pending)
+        grant.externalID = nil
+        grant.doomedKey = nil
+        grant.resumeAfterDeletion = false
+        clearStep()
+    }
+
+    mutating func dueExchange() {
+        let received = grant.authorizationReceivedAt ?? now
+        if now.timeIntervalSince(received) > policy.maxCodeAge.seconds {
+            exchangeFailed(because: "the authorization code expired before it could be exchanged")
+            return
+        }
+        call(.exchangeToken)
+    }
+
+    mutating func tokenExchanged(expiresIn: Duration?) {
+        let lifetime = policy.tokenLifetime(from: expiresIn)
+        grant.tokenExpiresAt = after(lifetime)
+        grant.exchangeAt = nil
+        grant.exchangeAttempts = 0
+        grant.authorizationReceivedAt = nil
+        audit(.tokenExchanged, ["expires_in_s": String(Int(lifetime.seconds))])
+        switch grant.state {
+        case .revokePending:
+            // DESIGN.md §5: the old key goes first, then the new authorization carries on.
+            grant.resumeAfterDeletion = grant.doomedKey != nil
+            move(to: .revoking, reason: grant.reason)
+            stepNow()
+        case .securing, .revoking:
+            break
+        case .lost where grant.doomedKey != nil:
+            break
+        default:
+            move(to: .awaitingKey)
+            grant.pollUntil = after(policy.infoPollBudget)
+            stepNow()
+        }
+    }
+
+    mutating func tokenExchangeFailed(_ failure: CallFailure) {
+        guard case .transient = failure else {
+            exchangeFailed(because: "WhiteBIT refused the token exchange: \(failure.summary)")
+            return
+        }
+        grant.exchangeAttempts += 1
+        let received = grant.authorizationReceivedAt ?? now
+        let wait = policy.transient.delay(attempt: grant.exchangeAttempts, started: received, now: now, roll: roll) ?? .zero
+        let retryAt = after(wait)
+        if retryAt.timeIntervalSince(received) > policy.maxCodeAge.seconds {
+            exchangeFailed(because: "the authorization code expired while WhiteBIT was unreachable (\(failure.summary))")
+            return
+        }
+        grant.exchangeAt = retryAt
+    }
+
+    /// A failed exchange ends that authorization. A grant that had nothing else
+    /// becomes `failed`; one that holds a key or a duty keeps its state.
+    mutating func exchangeFailed(because reason: String) {
+        audit(.tokenExchangeFailed, ["reason": reason])
+        grant.exchangeAt = nil
+        grant.exchangeAttempts = 0
+        grant.authorizationReceivedAt = nil
+        if grant.state == .pending { move(to: .failed, reason: reason) }
+    }
+
+    mutating func keyInfo(_ info: KeyInfo) {
+        switch grant.state {
+        case .awaitingKey: acquire(info)
+        case .active, .disabled: reconcile(info)
+        case .revoking where grant.doomedKey == nil: findDoomedKey(info)
+        default: break
+        }
+    }
+
+    /// After a token exchange: the key the user is creating, or the one we know.
+    mutating func acquire(_ info: KeyInfo) {
+        guard info.exists, let id = info.externalID else {
+            if let old = grant.externalID {
+                audit(.keyGone, externalID: old, ["seen": "after a new consent"])
+                grant.externalID = nil
+                wipeSecret()
+            }
+            keepPolling()
+            return
+        }
+        if id == grant.externalID, grant.hasSecret {
+            if info.isEnabled {
+                move(to: .active)
+                grant.pollUntil = nil
+                clearStep()
+                grant.stepAt = nextReconcile()
+            } else {
+                audit(.keyDisabled)
+                move(to: .disabled, reason: "WhiteBIT reports the key disabled; only the user can delete it")
+                clearStep()
+                grant.stepAt = nextReconcile()
+            }
+            return
+        }
+        adopt(newKey: id, enabled: info.isEnabled)
+    }
+
+    /// A key we have not secured yet: secure it, or note it disabled.
+    mutating func adopt(newKey id: String, enabled: Bool) {
+        if let old = grant.externalID, old != id {
+            audit(.keyGone, externalID: old, ["replaced_by": id])
+            wipeSecret()
+        }
+        grant.externalID = id
+        grant.pollUntil = nil
+        if enabled {
+            audit(.keyDetected, externalID: id)
+            move(to: .securing)
+            stepNow()
+        } else {
+            audit(.keyDisabled, externalID: id)
+            move(to: .disabled, reason: "WhiteBIT reports the key disabled; only the user can delete it")
+            clearStep()
+            grant.stepAt = nextReconcile()
+        }
+    }
+
+    mutating func keepPolling() {
+        if let until = grant.pollUntil, after(policy.infoPollInterval) <= until {
+            grant.stepAt = after(policy.infoPollInterval)
+        } else {
+            grant.pollUntil = nil
+            grant.stepAt = nextReconcile()
+        }
+    }
+
+    /// While a token lives `/info` is the truth (DESIGN.md §5 "Reconcile").
+    mutating func reconcile(_ info: KeyInfo) {
+        let from = grant.state
+        grant.stepAttempts = 0
+        guard info.exists, let id = info.externalID else {
+            audit(.keyGone, ["seen": "reconcile"])
+            audit(.reconcileDrift, ["from": from.rawValue, "to": GrantState.gone.rawValue, "why": "key no longer exists"])
+            wipeSecret()
+            move(to: .gone, reason: "the key vanished upstream")
+            clearStep()
+            return
+        }
+        if id != grant.externalID {
+            audit(.reconcileDrift, ["from": from.rawValue, "why": "WhiteBIT reports another key", "new_external_id": id])
+            adopt(newKey: id, enabled: info.isEnabled)
+            return
+        }
+        switch (info.isEnabled, from) {
+        case (false, .active):
+            audit(.keyDisabled)
+            audit(.reconcileDrift, ["from": from.rawValue, "to": GrantState.disabled.rawValue, "why": "key disabled upstream"])
+            move(to: .disabled, reason: "WhiteBIT reports the key disabled; only the user can delete it")
+        case (true, .disabled):
+            audit(.reconcileDrift, ["from": from.rawValue, "why": "key enabled again upstream"])
+            if grant.hasSecret {
+                move(to: .active)
+            } else {
+                audit(.keyDetected)
+                move(to: .securing)
+                stepNow()
+                return
+            }
+        default:
+            break
+        }
+        grant.reason = grant.state == .disabled ? grant.reason : nil
+        grant.stepAt = nextReconcile()
+    }
+
+    mutating func keyInfoFailed(_ failure: CallFailure) {
+        if failure == .unauthorized {
+            tokenEnded(reason: "rejected")
+            return
+        }
+        if !retryStep(failure, backoff: policy.transient) {
+            grant.stepAt = nextReconcile()
+        }
+    }
+
+    mutating func secretFetched() {
+        // Whatever the state, the sealed secret is in the store now: never forget it.
+        grant.hasSecret = true
+        guard grant.state == .securing else { return }
+        audit(.secretSecured)
+        move(to: .active)
+        clearStep()
+        grant.stepAt = nextReconcile()
+    }
+
+    mutating func secretFetchFailed(_ failure: CallFailure) {
+        switch failure {
+        case .alreadyRetrieved:
+            secretLost(because: "WhiteBIT says the secret was already retrieved (409)")
+        case .locked:
+            if !retryStep(failure, backoff: policy.secretLock) {
+                secretLost(because: "the secret stayed locked (423) for the whole retry budget")
+            }
+        case .notFound:
+            move(to: .awaitingKey)
+            grant.pollUntil = after(policy.infoPollBudget)
+            stepNow()
+        case .forbidden:
+            move(to: .failed, reason: "key_not_ours: WhiteBIT refused its secret (403)")
+            clearStep()
+        case .unauthorized:
+            tokenEnded(reason: "rejected")
+        case .transient, .rejected:
+            _ = retryStep(failure, backoff: policy.transient)
+        }
+    }
+
+    /// The secret can no longer be had: delete the key while the token lives.
+    mutating func secretLost(because reason: String) {
+        audit(.secretLost, ["reason": reason])
+        grant.doomedKey = grant.externalID
+        grant.resumeAfterDeletion = false
+        move(to: .lost, reason: "secret_lost")
+        stepNow()
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+
+/// The grant lifecycle of DESIGN.md §5 as a pure function:
+/// (grant, event, now) → (grant, audit rows, at most one WhiteBIT call).
+///
+/// No clocks, files or sockets: `now` and the random `roll` (for jitter) come in as
+/// values, so every rule is tested in microseconds and a replay is deterministic.
+/// The shell around it commits each `Transition` in one store transaction and only
+/// then performs its call, feeding the outcome back in as the next event.
+public struct Lifecycle: Sendable {
+    public var policy: LifecyclePolicy
+
+    public init(policy: LifecyclePolicy = LifecyclePolicy()) {
+        self.policy = policy
+    }
+
+    /// - Parameter roll: a random number in [0, 1) used for jitter.
+    public func transition(_ grant: Grant, on event: GrantEvent, at now: Date, roll: Double = 0.5) -> Transition {
+        var step = Step(grant: grant, now: now, roll: roll, policy: policy)
+        switch event {
+        case .authorizationReceived(let receivedAt, let apiKey):
+            step.authorizationReceived(receivedAt: receivedAt, apiKey: apiKey)
+        case .revokeRequested(let reason):
+            step.revokeRequested(reason: reason)
+        case .due:
+            step.due()
+        case .reconcileRequested:
+            step.reconcileRequested()
+        case .tokenExchanged(let expiresIn):
+            step.tokenExchanged(expiresIn: expiresIn)
+        case .tokenExchangeFailed(let failure):
+            step.tokenExchangeFailed(failure)
+        case .keyInfo(let info):
+            step.keyInfo(info)
+        case .keyInfoFailed(let failure):
+            step.keyInfoFailed(failure)
+        case .secretFetched:
+            step.secretFetched()
+        case .secretFetchFailed(let failure):
+            step.secretFetchFailed(failure)
+        case .keyDeleted(let alreadyGone):
+            step.keyDeleted(alreadyGone: alreadyGone)
+        case .keyDeletionFailed(let failure):
+            step.keyDeletionFailed(failure)
+        }
+        if step.result.grant != grant { step.result.grant.updatedAt = now }
+        return step.result
+    }
+}
+
+/// One transition being worked out; the per-event rules live in extensions by phase.
+struct Step {
+    var result: Transition
+    let now: Date
+    let roll: Double
+    let policy: LifecyclePolicy
+
+    init(grant: Grant, now: Date, roll: Double, policy: LifecyclePolicy) {
+        self.result = Transition(grant: grant)
+        self.now = now
+        self.roll = roll
+        self.policy = policy
+    }
+
+    var grant: Grant {
+        get { result.grant }
+        set { result.grant = newValue }
+    }
+
+    mutating func move(to state: GrantState, reason: String? = nil) {
+        grant.state = state
+        grant.reason = reason
+    }
+
+    mutating func audit(_ event: GrantAuditEvent, externalID: String? = nil, _ detail: [String: String] = [:]) {
+        result.audit.append(AuditNote(event, externalID: externalID ?? grant.externalID, detail: detail))
+    }
+
+    mutating func call(_ call: Call) {
+        result.call = call
+    }
+
+    func after(_ duration: Duration) -> Date {
+        now.addingTimeInterval(duration.seconds)
+    }
+
+    /// Starts a fresh retry ladder for the state's step, running at once.
+    mutating func stepNow() {
+        grant.stepAt = now
+        grant.stepAttempts = 0
+        grant.stepStartedAt = now
+    }
+
+    mutating func clearStep() {
+        grant.stepAt = nil
+        grant.stepAttempts = 0
+        grant.stepStartedAt = nil
+    }
+
+    /// The next periodic reconcile: jittered ±10 % around the interval, and never
+    /// later than the final pass `expiry_margin` before the token ends. Nil once
+    /// the final pass is behind us: nothing more can be learned before expiry.
+    func nextReconcile() -> Date? {
+        guard let expiry = grant.tokenExpiresAt else { return nil }
+        let finalPass = expiry.addingTimeInterval(-policy.expiryMargin.seconds)
+        guard finalPass > now else { return nil }
+        let jittered = policy.reconcileInterval.seconds * (0.9 + 0.2 * roll)
+        return min(now.addingTimeInterval(jittered), finalPass)
+    }
+
+    /// Retry the state's step after a transient failure, with backoff.
+    mutating func retryStep(_ failure: CallFailure, backoff: Backoff) -> Bool {
+        grant.stepAttempts += 1
+        let started = grant.stepStartedAt ?? now
+        guard let wait = backoff.delay(attempt: grant.stepAttempts, started: started, now: now, roll: roll) else {
+            return false
+        }
+        grant.stepAt = after(wait)
+        grant.reason = "retrying after \(failure.summary)"
+        return true
+    }
+
+    mutating func wipeSecret() {
+        if grant.hasSecret { result.wipeSecret = true }
+        grant.hasSecret = false
+    }
+
+    // MARK: deadlines
+
+    mutating func due() {
+        if let expiry = grant.tokenExpiresAt, expiry <= now {
+            tokenEnded(reason: "expired")
+            return
+        }
+        if let exchangeAt = grant.exchangeAt, exchangeAt <= now {
+            dueExchange()
+            return
+        }
+        guard let stepAt = grant.stepAt, stepAt <= now else { return }
+        switch grant.state {
+        case .awaitingKey, .active, .disabled:
+            call(.keyInfo)
+        case .securing:
+            if let key = grant.externalID { call(.fetchSecret(externalID: key)) } else { clearStep() }
+        case .revoking:
+            if let key = grant.doomedKey { call(.deleteKey(externalID: key)) } else { call(.keyInfo) }
+        case .lost:
+            if let key = grant.doomedKey { call(.deleteKey(externalID: key)) } else { clearStep() }
+        default:
+            clearStep()
+        }
+    }
+
+    mutating func reconcileRequested() {
+        guard grant.holdsLiveToken(at: now) else { return }
+        switch grant.state {
+        case .active, .disabled, .awaitingKey: grant.stepAt = now
+        default: break
+        }
+    }
+
+    /// The token ended: at its expiry, or early when WhiteBIT refused it with 401.
+    /// It is wiped; what the grant becomes depends on what was under way.
+    mutating func tokenEnded(reason: String) {
+        audit(.tokenExpired, ["reason": reason])
+        grant.tokenExpiresAt = nil
+        grant.pollUntil = nil
+        result.wipeToken = true
+        clearStep()
+        switch grant.state {
+        case .awaitingKey:
+            if grant.externalID != nil, grant.hasSecret {
+                move(to: .dormant)
+            } else {
+                audit(.keyNotCreated, ["reason": "no key appeared while the token lived"])
+                move(to: .noKey, reason: "no key appeared while the token lived")
+            }
+        case .active:
+            move(to: .dormant)
+        case .securing:
+            audit(.secretLost, ["reason": "the token ended before the secret was secured"])
+            grant.doomedKey = grant.externalID
+            grant.resumeAfterDeletion = false
+            move(to: .revokePending, reason: "secret_lost")
+        case .lost where grant.doomedKey != nil:
+            move(to: .revokePending, reason: "secret_lost")
+        case .revoking:
+            if grant.doomedKey != nil {
+                move(to: .revokePending, reason: grant.reason)
+            } else {
+                move(to: .revoked, reason: "no key existed to delete while the token lived")
+            }
+        default:
+            break
+        }
+    }
+}

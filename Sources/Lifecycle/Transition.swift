@@ -1,0 +1,59 @@
+/// The engine's answer to one event: the grant as it must be stored, the audit rows
+/// to append in the same transaction, what to wipe, and at most one WhiteBIT call to
+/// make after the commit. Committing before calling is what makes the once-only
+/// secret safe: the intent is durable before `GET …/secret` leaves the process.
+public struct Transition: Sendable, Equatable {
+    public var grant: Grant
+    public var audit: [AuditNote]
+    public var call: Call?
+    public var wipeToken: Bool
+    public var wipeSecret: Bool
+
+    public init(grant: Grant, audit: [AuditNote] = [], call: Call? = nil, wipeToken: Bool = false, wipeSecret: Bool = false) {
+        self.grant = grant
+        self.audit = audit
+        self.call = call
+        self.wipeToken = wipeToken
+        self.wipeSecret = wipeSecret
+    }
+}
+
+/// A WhiteBIT call the shell performs for the engine; its outcome comes back as an event.
+public enum Call: Sendable, Equatable {
+    case exchangeToken
+    case keyInfo
+    case fetchSecret(externalID: String)
+    case deleteKey(externalID: String)
+}
+
+/// An audit row the engine wants written; the shell adds time, actor and chain.
+public struct AuditNote: Sendable, Equatable {
+    public var event: GrantAuditEvent
+    public var externalID: String?
+    public var detail: [String: String]
+
+    public init(_ event: GrantAuditEvent, externalID: String? = nil, detail: [String: String] = [:]) {
+        self.event = event
+        self.externalID = externalID
+        self.detail = detail
+    }
+}
+
+/// The audit events (DESIGN.md §6) that grant transitions produce. The raw values
+/// are the binding names; events about files, the daemon and the socket are the
+/// shell's own.
+public enum GrantAuditEvent: String, Sendable, CaseIterable {
+    case tokenExchanged = "token_exchanged"
+    case tokenExchangeFailed = "token_exchange_failed"
+    case keyDetected = "key_detected"
+    case keyNotCreated = "key_not_created"
+    case secretSecured = "secret_secured"
+    case secretLost = "secret_lost"
+    case keyDisabled = "key_disabled"
+    case keyGone = "key_gone"
+    case reconcileDrift = "reconcile_drift"
+    case revokeRequested = "revoke_requested"
+    case keyRevoked = "key_revoked"
+    case keyRevokeFailed = "key_revoke_failed"
+    case tokenExpired = "token_expired"
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+@testable import Lifecycle
+
+/// Random walks through the engine, checking rules that must hold after any event.
+@Suite struct InvariantTests {
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let failures: [CallFailure] = [.unauthorized, .forbidden, .notFound, .alreadyRetrieved, .locked, .transient("t"), .rejected("r")]
+
+    /// The outcome of `call` as WhiteBIT might answer it.
+    func outcome(of call: Call, _ rng: inout SplitMix) -> GrantEvent {
+        let failure = Self.failures.randomElement(using: &rng)!
+        let succeeds = Int.random(in: 0..<3, using: &rng) > 0
+        switch call {
+        case .exchangeToken:
+            return succeeds ? .tokenExchanged(expiresIn: .seconds(Int64.random(in: 1...20_000, using: &rng))) : .tokenExchangeFailed(failure)
+        case .keyInfo:
+            guard succeeds else { return .keyInfoFailed(failure) }
+            let exists = Bool.random(using: &rng)
+            let id = ["key-1", "key-2"].randomElement(using: &rng)
+            return .keyInfo(KeyInfo(exists: exists, isEnabled: Bool.random(using: &rng), externalID: exists ? id : nil))
+        case .fetchSecret:
+            return succeeds ? .secretFetched : .secretFetchFailed(failure)
+        case .deleteKey:
+            return succeeds ? .keyDeleted(alreadyGone: Bool.random(using: &rng)) : .keyDeletionFailed(failure)
+        }
+    }
+
+    /// Something from outside, or time passing to the next deadline.
+    func external(_ rng: inout SplitMix, grant: Grant, now: inout Date) -> GrantEvent {
+        switch Int.random(in: 0..<10, using: &rng) {
+        case 0: return .authorizationReceived(receivedAt: now, apiKey: nil)
+        case 1: return .revokeRequested(reason: "r")
+        case 2: return .reconcileRequested
+        default:
+            if let next = grant.nextDeadline, next > now { now = next }
+            return .due
+        }
+    }
+
+    /// Walks as the shell drives the engine: an external event or a deadline, or the
+    /// outcome of the call the engine asked for.
+    @Test func rulesHoldOnRandomWalks() {
+        let engine = Lifecycle()
+        var rng = SplitMix(state: 42)
+        var reached = Set<GrantState>()
+        for _ in 0..<3_000 {
+            var grant = Grant(user: "u", now: Walk.t0)
+            var now = Walk.t0
+            var inFlight: Call?
+            for _ in 0..<80 {
+                let event: GrantEvent
+                if let call = inFlight {
+                    now = now.addingTimeInterval(Double.random(in: 0...2, using: &rng))
+                    event = outcome(of: call, &rng)
+                } else {
+                    event = external(&rng, grant: grant, now: &now)
+                }
+                let before = grant
+                let t = engine.transition(grant, on: event, at: now, roll: Double.random(in: 0..<1, using: &rng))
+                grant = t.grant
+                inFlight = t.call
+                reached.insert(grant.state)
+                check(before: before, after: t, now: now)
+            }
+        }
+        #expect(reached == Set(GrantState.allCases))
+    }
+
+    func check(before: Grant, after t: Transition, now: Date) {
+        let g = t.grant
+        // A secret is only ever fetched for the key being secured, with a token held.
+        if case .fetchSecret(let id)? = t.call {
+            #expect(g.state == .securing && g.externalID == id && g.tokenExpiresAt != nil)
+        }
+        // Deletions are of the doomed key and need a token.
+        if case .deleteKey(let id)? = t.call {
+            #expect(g.doomedKey == id && g.tokenExpiresAt != nil)
+        }
+        if t.call == .keyInfo { #expect(g.tokenExpiresAt != nil) }
+        // A wiped token leaves no expiry behind; a secret is only held for a known key.
+        if t.wipeToken { #expect(g.tokenExpiresAt == nil && before.tokenExpiresAt != nil) }
+        if t.wipeSecret { #expect(before.hasSecret && !g.hasSecret) }
+        // States that need a token to make progress have one or will be moved on by expiry.
+        if [.awaitingKey, .securing, .revoking].contains(g.state) { #expect(g.tokenExpiresAt != nil) }
+        // Deadlines set by this transition are never in the past.
+        for (old, new) in [(before.stepAt, g.stepAt), (before.exchangeAt, g.exchangeAt), (before.tokenExpiresAt, g.tokenExpiresAt)] {
+            if let new, new != old { #expect(new >= now) }
+        }
+        // Losing a secret is always audited.
+        if before.hasSecret && !g.hasSecret {
+            #expect(t.audit.contains { [.keyGone, .keyRevoked].contains($0.event) })
+        }
+    }
+}

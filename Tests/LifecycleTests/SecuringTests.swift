@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import Lifecycle
+
+/// The once-only secret (DESIGN.md §5): 409, the 423 ladder, 404, 403, 401, transport.
+@Suite struct SecuringTests {
+    func securing() -> Walk {
+        var walk = Walk()
+        walk.exchange()
+        walk.on(.due)
+        walk.on(.keyInfo(KeyInfo(exists: true, isEnabled: true, externalID: "key-1")))
+        walk.on(.due)
+        #expect(walk.grant.state == .securing)
+        return walk
+    }
+
+    @Test func conflictMeansLostAndTheKeyIsDeletedWhileTheTokenLives() {
+        var walk = securing()
+        let t = walk.on(.secretFetchFailed(.alreadyRetrieved))
+        #expect(t.grant.state == .lost)
+        #expect(t.grant.doomedKey == "key-1")
+        #expect(t.audit.map(\.event) == [.secretLost])
+        #expect(walk.on(.due).call == .deleteKey(externalID: "key-1"))
+        let done = walk.on(.keyDeleted(alreadyGone: false))
+        #expect(done.grant.state == .lost)
+        #expect(done.grant.doomedKey == nil)
+        #expect(done.audit.map(\.event) == [.keyRevoked])
+        #expect(done.grant.stepAt == nil)
+    }
+
+    @Test func lockedFollowsTheLadderThenGivesUpAsLost() {
+        var walk = securing()
+        var waits: [Double] = []
+        while true {
+            let t = walk.on(.secretFetchFailed(.locked))
+            guard t.grant.state == .securing else { break }
+            waits.append(walk.seconds(until: t.grant.stepAt)!)
+            #expect(walk.fireNextDeadline().call == .fetchSecret(externalID: "key-1"))
+        }
+        #expect(waits == [5, 10, 20, 40, 60, 60, 60])
+        #expect(walk.grant.state == .lost)
+        #expect(walk.grant.reason == "secret_lost")
+        #expect(walk.last.audit.first?.detail["reason"]?.contains("423") == true)
+    }
+
+    @Test func notFoundGoesBackToInfo() {
+        var walk = securing()
+        let t = walk.on(.secretFetchFailed(.notFound))
+        #expect(t.grant.state == .awaitingKey)
+        #expect(walk.on(.due).call == .keyInfo)
+    }
+
+    @Test func forbiddenMeansTheKeyIsNotOurs() {
+        var walk = securing()
+        let t = walk.on(.secretFetchFailed(.forbidden))
+        #expect(t.grant.state == .failed)
+        #expect(t.grant.reason?.hasPrefix("key_not_ours") == true)
+        #expect(t.grant.stepAt == nil)
+    }
+
+    @Test func transportFailureRetriesAndAConflictAfterItIsLost() {
+        var walk = securing()
+        let t = walk.on(.secretFetchFailed(.transient("connection closed without an answer")))
+        #expect(t.grant.state == .securing)
+        #expect(t.grant.stepAttempts == 1)
+        #expect(walk.fireNextDeadline().call == .fetchSecret(externalID: "key-1"))
+        #expect(walk.on(.secretFetchFailed(.alreadyRetrieved)).grant.state == .lost)
+    }
+
+    @Test func unauthorizedEndsTheTokenAndPostponesTheDeletion() {
+        var walk = securing()
+        let t = walk.on(.secretFetchFailed(.unauthorized))
+        #expect(t.grant.state == .revokePending)
+        #expect(t.grant.reason == "secret_lost")
+        #expect(t.grant.doomedKey == "key-1")
+        #expect(t.wipeToken)
+        #expect(t.audit.map(\.event) == [.tokenExpired, .secretLost])
+        #expect(t.audit.first?.detail["reason"] == "rejected")
+    }
+
+    @Test func tokenEndingWhileSecuringPostponesTheDeletion() {
+        var walk = securing()
+        walk.on(.secretFetchFailed(.locked))
+        walk.now = walk.grant.tokenExpiresAt!
+        let t = walk.on(.due)
+        #expect(t.grant.state == .revokePending)
+        #expect(t.grant.doomedKey == "key-1")
+        #expect(t.audit.map(\.event) == [.tokenExpired, .secretLost])
+    }
+
+    @Test func aSecretArrivingInAnyStateIsNeverForgotten() {
+        var walk = securing()
+        walk.on(.revokeRequested(reason: "operator"))
+        let t = walk.on(.secretFetched)
+        #expect(t.grant.hasSecret)
+        #expect(t.grant.state == .revoking)
+    }
+}
