@@ -14,6 +14,9 @@ let package = Package(
         // The grant state machine of DESIGN.md §5: pure, no I/O, no clock.
         .target(name: "Lifecycle"),
         .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle"]),
+        // One heap of deadlines for every grant, one loop.
+        .target(name: "Scheduler"),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
     ],
     swiftLanguageModes: [.v6]
 )
