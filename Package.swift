@@ -6,7 +6,9 @@ let package = Package(
     name: "wbkeyd",
     platforms: [.macOS(.v15)],
     products: [],
-    dependencies: [],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
     targets: [
         // A string that never prints itself: tokens, codes, verifiers, API secrets.
         .target(name: "Sensitive"),
@@ -17,6 +19,10 @@ let package = Package(
         // One heap of deadlines for every grant, one loop.
         .target(name: "Scheduler"),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
+        // libsystemd: sd_notify, the watchdog, socket activation, the journal.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(name: "Systemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

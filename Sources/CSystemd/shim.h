@@ -1,0 +1,4 @@
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#include <sys/uio.h>
+#include <time.h>
