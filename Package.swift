@@ -19,6 +19,9 @@ let package = Package(
         // One heap of deadlines for every grant, one loop.
         .target(name: "Scheduler"),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
+        // The control socket's language: commands, tiers, text and JSON replies. No I/O.
+        .target(name: "ControlProtocol", dependencies: ["Lifecycle", "Sensitive"]),
+        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "Lifecycle", "Sensitive"]),
         // libsystemd: sd_notify, the watchdog, socket activation, the journal.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "Systemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),

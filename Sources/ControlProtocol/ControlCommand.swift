@@ -1,0 +1,73 @@
+import Lifecycle
+
+/// One control-socket line, parsed (DESIGN.md §7). A trailing word `json` asks for
+/// one JSON document instead of aligned text.
+public struct ControlRequest: Sendable, Equatable {
+    public var command: ControlCommand
+    public var json: Bool
+
+    public init(command: ControlCommand, json: Bool) {
+        self.command = command
+        self.json = json
+    }
+}
+
+public enum ControlCommand: Sendable, Equatable {
+    case help
+    case status
+    case grants(state: GrantState?)
+    case show(user: String)
+    case audit(count: Int, user: String?)
+    case metrics
+    case authorizeURL(user: String)
+    case reconcile(user: String?, dryRun: Bool)
+    case revoke(user: String, reason: String?)
+    case secret(user: String)
+
+    public var name: String {
+        switch self {
+        case .help: "help"
+        case .status: "status"
+        case .grants: "grants"
+        case .show: "show"
+        case .audit: "audit"
+        case .metrics: "metrics"
+        case .authorizeURL: "authorize-url"
+        case .reconcile: "reconcile"
+        case .revoke: "revoke"
+        case .secret: "secret"
+        }
+    }
+
+    /// Who may run it: read-only commands are for anyone who can connect.
+    public var requiredTier: AccessTier {
+        switch self {
+        case .help, .status, .grants, .show, .audit, .metrics: .anyone
+        case .authorizeURL, .reconcile, .revoke: .admin
+        case .secret: .secretReader
+        }
+    }
+}
+
+/// The access tiers of DESIGN.md §7, decided from SO_PEERCRED, never from the client.
+public enum AccessTier: Int, Sendable, Comparable {
+    case anyone = 0
+    case admin = 1
+    case secretReader = 2
+
+    public static func < (lhs: AccessTier, rhs: AccessTier) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public var description: String {
+        switch self {
+        case .anyone: "anyone"
+        case .admin: "root or a member of control.admin_group"
+        case .secretReader: "root or a member of control.secret_readers"
+        }
+    }
+}
+
+public struct ControlError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

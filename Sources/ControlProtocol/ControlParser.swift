@@ -1,0 +1,116 @@
+import Lifecycle
+
+/// Parses what a client sent. Everything is checked here, before the daemon sees
+/// it: the line is printable ASCII, users are valid user references, numbers are
+/// in range. Error messages name what was wrong and never echo more than a word.
+public enum ControlParser {
+    public static let maxLineBytes = 4096
+    public static let defaultAuditCount = 20
+    public static let maxAuditCount = 1000
+
+    public static func parse(_ line: String) throws(ControlError) -> ControlRequest {
+        guard line.utf8.count <= maxLineBytes else { throw ControlError("line longer than \(maxLineBytes) bytes") }
+        guard line.unicodeScalars.allSatisfy({ $0.isASCII && ($0.value >= 0x20 && $0.value < 0x7F || $0 == "\t") }) else {
+            throw ControlError("the line must be printable ASCII")
+        }
+        var words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard !words.isEmpty else { throw ControlError("empty command; try `help`") }
+        var json = false
+        if words.count > 1, words.last == "json" {
+            json = true
+            words.removeLast()
+        }
+        let name = words.removeFirst()
+        let command = try command(named: name, arguments: words)
+        return ControlRequest(command: command, json: json)
+    }
+
+    static func command(named name: String, arguments: [String]) throws(ControlError) -> ControlCommand {
+        switch name {
+        case "help": try expectNoArguments(name, arguments); return .help
+        case "status": try expectNoArguments(name, arguments); return .status
+        case "metrics": try expectNoArguments(name, arguments); return .metrics
+        case "grants":
+            guard arguments.count <= 1 else { throw usage("grants [STATE]") }
+            guard let word = arguments.first else { return .grants(state: nil) }
+            guard let state = GrantState(rawValue: word) else {
+                throw ControlError("unknown state \(quoted(word)); states: \(GrantState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return .grants(state: state)
+        case "show":
+            guard arguments.count == 1 else { throw usage("show USER") }
+            return .show(user: try user(arguments[0]))
+        case "audit":
+            return try audit(arguments)
+        case "authorize-url":
+            guard arguments.count == 1 else { throw usage("authorize-url USER") }
+            return .authorizeURL(user: try user(arguments[0]))
+        case "reconcile":
+            var rest = arguments
+            let dryRun = rest.last == "dry-run"
+            if dryRun { rest.removeLast() }
+            guard rest.count <= 1 else { throw usage("reconcile [USER] [dry-run]") }
+            return .reconcile(user: try rest.first.map { word throws(ControlError) in try user(word) }, dryRun: dryRun)
+        case "revoke":
+            guard let first = arguments.first else { throw usage("revoke USER [REASON]") }
+            let reason = arguments.dropFirst().joined(separator: " ")
+            guard reason.count <= 200 else { throw ControlError("reason longer than 200 characters") }
+            return .revoke(user: try user(first), reason: reason.isEmpty ? nil : reason)
+        case "secret":
+            guard arguments.count == 1 else { throw usage("secret USER") }
+            return .secret(user: try user(arguments[0]))
+        default:
+            throw ControlError("unknown command \(quoted(name)); try `help`")
+        }
+    }
+
+    static func audit(_ arguments: [String]) throws(ControlError) -> ControlCommand {
+        guard arguments.count <= 2 else { throw usage("audit [N] [USER]") }
+        var count = defaultAuditCount
+        var rest = arguments[...]
+        if let first = rest.first, first.allSatisfy(\.isASCIIDigit) {
+            guard let n = Int(first), (1...maxAuditCount).contains(n) else {
+                throw ControlError("N must be between 1 and \(maxAuditCount)")
+            }
+            count = n
+            rest = rest.dropFirst()
+        }
+        guard rest.count <= 1 else { throw usage("audit [N] [USER]") }
+        return .audit(count: count, user: try rest.first.map { word throws(ControlError) in try user(word) })
+    }
+
+    /// DESIGN.md §4: 1–128 of `A-Z a-z 0-9 . _ : @ -`.
+    public static func isValidUser(_ word: String) -> Bool {
+        (1...128).contains(word.utf8.count)
+            && word.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":")
+                    || byte == UInt8(ascii: "@") || byte == UInt8(ascii: "-")
+            }
+    }
+
+    static func user(_ word: String) throws(ControlError) -> String {
+        guard isValidUser(word) else {
+            throw ControlError("invalid user reference: 1–128 characters of A-Z a-z 0-9 . _ : @ -")
+        }
+        return word
+    }
+
+    static func expectNoArguments(_ name: String, _ arguments: [String]) throws(ControlError) {
+        guard arguments.isEmpty else { throw usage(name) }
+    }
+
+    static func usage(_ text: String) -> ControlError {
+        ControlError("usage: \(text) [json]")
+    }
+
+    /// At most 32 characters of a word the client sent, so an error cannot be used
+    /// to reflect a long payload back.
+    static func quoted(_ word: String) -> String {
+        "`" + String(word.prefix(32)) + (word.count > 32 ? "…" : "") + "`"
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Lifecycle
+import Sensitive
+
+/// What the daemon hands to the renderer. Plain values, so that replies can be
+/// rendered and tested without a daemon, and nothing secret can slip in except
+/// through `SecretView`, whose secret is `Sensitive`.
+public struct StatusView: Sendable, Equatable {
+    public var version: String
+    public var uptimeSeconds: Int
+    public var phase: String
+    public var grants: [GrantState: Int]
+    public var spool: SpoolView
+    public var nextDeadline: Date?
+    public var whitebit: WhiteBITView
+    public var audit: AuditHeadView
+
+    public init(version: String, uptimeSeconds: Int, phase: String, grants: [GrantState: Int], spool: SpoolView, nextDeadline: Date?, whitebit: WhiteBITView, audit: AuditHeadView) {
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+        self.phase = phase
+        self.grants = grants
+        self.spool = spool
+        self.nextDeadline = nextDeadline
+        self.whitebit = whitebit
+        self.audit = audit
+    }
+}
+
+public struct SpoolView: Sendable, Equatable {
+    public var new: Int
+    public var claimed: Int
+    public var rejected: Int
+    public var oldestAgeSeconds: Int?
+
+    public init(new: Int, claimed: Int, rejected: Int, oldestAgeSeconds: Int?) {
+        self.new = new
+        self.claimed = claimed
+        self.rejected = rejected
+        self.oldestAgeSeconds = oldestAgeSeconds
+    }
+}
+
+public struct WhiteBITView: Sendable, Equatable {
+    public var requests: Int
+    public var errors: Int
+    public var lastError: String?
+
+    public init(requests: Int, errors: Int, lastError: String?) {
+        self.requests = requests
+        self.errors = errors
+        self.lastError = lastError
+    }
+}
+
+public struct AuditHeadView: Sendable, Equatable {
+    public var seq: Int
+    public var hash: String
+
+    public init(seq: Int, hash: String) {
+        self.seq = seq
+        self.hash = hash
+    }
+}
+
+public struct GrantView: Sendable, Equatable {
+    public var user: String
+    public var state: GrantState
+    public var externalID: String?
+    public var tokenExpiresAt: Date?
+    public var updatedAt: Date?
+    public var reason: String?
+    public var apiKey: String?
+    public var hasSecret: Bool
+    public var nextActionAt: Date?
+    public var attempts: Int
+
+    public init(user: String, state: GrantState, externalID: String?, tokenExpiresAt: Date?, updatedAt: Date?, reason: String?, apiKey: String? = nil, hasSecret: Bool = false, nextActionAt: Date? = nil, attempts: Int = 0) {
+        self.user = user
+        self.state = state
+        self.externalID = externalID
+        self.tokenExpiresAt = tokenExpiresAt
+        self.updatedAt = updatedAt
+        self.reason = reason
+        self.apiKey = apiKey
+        self.hasSecret = hasSecret
+        self.nextActionAt = nextActionAt
+        self.attempts = attempts
+    }
+}
+
+public struct AuditRowView: Sendable, Equatable {
+    public var seq: Int
+    public var at: String
+    public var event: String
+    public var user: String?
+    public var externalID: String?
+    public var actor: String
+    /// The row's `detail` column: a JSON object, as stored.
+    public var detail: String
+
+    public init(seq: Int, at: String, event: String, user: String?, externalID: String?, actor: String, detail: String) {
+        self.seq = seq
+        self.at = at
+        self.event = event
+        self.user = user
+        self.externalID = externalID
+        self.actor = actor
+        self.detail = detail
+    }
+}
+
+public struct SecretView: Sendable, Equatable {
+    public var user: String
+    public var externalID: String
+    public var apiKey: String
+    public var apiSecret: Sensitive
+
+    public init(user: String, externalID: String, apiKey: String, apiSecret: Sensitive) {
+        self.user = user
+        self.externalID = externalID
+        self.apiKey = apiKey
+        self.apiSecret = apiSecret
+    }
+}

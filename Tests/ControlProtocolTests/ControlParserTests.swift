@@ -1,0 +1,82 @@
+import ControlProtocol
+import Lifecycle
+import Testing
+
+@Suite struct ControlParserTests {
+    @Test(arguments: [
+        ("help", ControlCommand.help, false),
+        ("status", .status, false),
+        ("status json", .status, true),
+        ("  status\tjson  ", .status, true),
+        ("grants", .grants(state: nil), false),
+        ("grants revoke_pending json", .grants(state: .revokePending), true),
+        ("show u-1001", .show(user: "u-1001"), false),
+        ("audit", .audit(count: 20, user: nil), false),
+        ("audit 5", .audit(count: 5, user: nil), false),
+        ("audit 5 u:a@b.c_d-e json", .audit(count: 5, user: "u:a@b.c_d-e"), true),
+        ("audit u-1", .audit(count: 20, user: "u-1"), false),
+        ("metrics", .metrics, false),
+        ("authorize-url u-1", .authorizeURL(user: "u-1"), false),
+        ("reconcile", .reconcile(user: nil, dryRun: false), false),
+        ("reconcile dry-run", .reconcile(user: nil, dryRun: true), false),
+        ("reconcile u-1 dry-run json", .reconcile(user: "u-1", dryRun: true), true),
+        ("revoke u-1", .revoke(user: "u-1", reason: nil), false),
+        ("revoke u-1 user asked to disconnect", .revoke(user: "u-1", reason: "user asked to disconnect"), false),
+        ("secret u-1 json", .secret(user: "u-1"), true),
+    ])
+    func parsesEveryCommand(line: String, command: ControlCommand, json: Bool) throws {
+        let request = try ControlParser.parse(line)
+        #expect(request.command == command)
+        #expect(request.json == json)
+    }
+
+    @Test(arguments: [
+        ("", "empty command"),
+        ("   ", "empty command"),
+        ("frobnicate", "unknown command `frobnicate`"),
+        ("status now", "usage: status"),
+        ("grants sleeping", "unknown state `sleeping`"),
+        ("grants active extra", "usage: grants"),
+        ("show", "usage: show USER"),
+        ("show a b", "usage: show USER"),
+        ("show bad/user", "invalid user reference"),
+        ("show \(String(repeating: "u", count: 129))", "invalid user reference"),
+        ("audit 0", "N must be between 1 and 1000"),
+        ("audit 1001", "N must be between 1 and 1000"),
+        ("audit 99999999999999999999999", "N must be between 1 and 1000"),
+        ("audit 5 u-1 extra", "usage: audit"),
+        ("revoke", "usage: revoke USER"),
+        ("revoke u-1 \(String(repeating: "r", count: 201))", "reason longer than 200"),
+        ("secret", "usage: secret USER"),
+        ("status\u{7}", "printable ASCII"),
+        ("show u-ü", "printable ASCII"),
+        (String(repeating: "x", count: 4097), "longer than 4096 bytes"),
+        ("reconcile a b", "usage: reconcile"),
+    ])
+    func refusesWithAReason(line: String, expected: String) {
+        #expect {
+            try ControlParser.parse(line)
+        } throws: { error in
+            (error as? ControlError)?.message.contains(expected) == true
+        }
+    }
+
+    @Test func errorsDoNotReflectLongInput() throws {
+        let long = String(repeating: "A", count: 500)
+        do {
+            _ = try ControlParser.parse(long)
+            Issue.record("parsed")
+        } catch {
+            #expect(error.message.count < 100)
+        }
+    }
+
+    @Test func tiers() {
+        #expect(ControlCommand.status.requiredTier == .anyone)
+        #expect(ControlCommand.show(user: "u").requiredTier == .anyone)
+        #expect(ControlCommand.revoke(user: "u", reason: nil).requiredTier == .admin)
+        #expect(ControlCommand.authorizeURL(user: "u").requiredTier == .admin)
+        #expect(ControlCommand.reconcile(user: nil, dryRun: true).requiredTier == .admin)
+        #expect(ControlCommand.secret(user: "u").requiredTier == .secretReader)
+    }
+}
