@@ -8,6 +8,7 @@ let package = Package(
     products: [],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // A string that never prints itself: tokens, codes, verifiers, API secrets.
@@ -22,6 +23,12 @@ let package = Package(
         // The control socket's language: commands, tiers, text and JSON replies. No I/O.
         .target(name: "ControlProtocol", dependencies: ["Lifecycle", "Sensitive"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "Lifecycle", "Sensitive"]),
+        // The control socket itself: Unix stream socket, SO_PEERCRED, limits.
+        .target(name: "ControlSocket", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ControlSocketTests", dependencies: ["ControlSocket", .product(name: "Logging", package: "swift-log")]),
         // libsystemd: sd_notify, the watchdog, socket activation, the journal.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "Systemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),

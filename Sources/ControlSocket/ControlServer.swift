@@ -1,0 +1,100 @@
+import Glibc
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The control socket (DESIGN.md §7): a stream Unix socket; the client sends one
+/// line, gets one answer, and the connection closes. SwiftNIO does the socket work;
+/// the kernel's SO_PEERCRED says who is asking. Limits: line length, idle timeout,
+/// and a bounded number of connections that always makes room for a newcomer.
+public struct ControlServer: Sendable {
+    public enum Listener: Sendable {
+        /// Bind this path; the socket gets `mode` and, when given, group `gid`.
+        case path(String, mode: mode_t, gid: gid_t?)
+        /// A listening socket systemd passed (socket activation).
+        case inherited(descriptor: Int32)
+    }
+
+    public typealias Handler = @Sendable (_ line: String, _ peer: PeerCredentials) async -> String
+
+    public var listener: Listener
+    public var maxConnections: Int
+    public var idleTimeout: Duration
+    public var maxLineBytes: Int
+    let logger: Logger
+
+    public init(listener: Listener, maxConnections: Int = 64, idleTimeout: Duration = .seconds(5), maxLineBytes: Int = 4096, logger: Logger) {
+        self.listener = listener
+        self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
+        self.maxLineBytes = maxLineBytes
+        self.logger = logger
+    }
+
+    /// Binds, calls `listening` once the socket accepts connections, then serves
+    /// until the calling task is cancelled.
+    public func run(listening: @Sendable () async -> Void = {}, handler: @escaping Handler) async throws {
+        let timeout = TimeAmount.nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000)
+        let maxLineBytes = maxLineBytes
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+        let initializer: @Sendable (Channel) -> EventLoopFuture<NIOAsyncChannel<String, ByteBuffer>> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(CommandLineHandler(maxBytes: maxLineBytes, idleTimeout: timeout))
+                return try NIOAsyncChannel<String, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+        let server: NIOAsyncChannel<NIOAsyncChannel<String, ByteBuffer>, Never>
+        switch listener {
+        case .path(let path, let mode, let gid):
+            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            try secure(path: path, mode: mode, gid: gid)
+        case .inherited(let descriptor):
+            server = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
+        }
+        let slots = ConnectionSlots(capacity: maxConnections)
+        await listening()
+        try await withTaskCancellationHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        let id = await slots.admit(connection.channel)
+                        group.addTask {
+                            await serve(connection, slot: id, slots: slots, handler: handler)
+                        }
+                    }
+                }
+            }
+        } onCancel: {
+            server.channel.close(promise: nil)
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<String, ByteBuffer>, slot: Int, slots: ConnectionSlots, handler: Handler) async {
+        defer { Task { await slots.release(slot) } }
+        do {
+            let peer = try await PeerCredentials.of(connection.channel)
+            try await connection.executeThenClose { inbound, outbound in
+                var lines = inbound.makeAsyncIterator()
+                guard let line = try await lines.next() else { return }
+                await slots.lineReceived(slot)
+                let reply = await handler(line, peer)
+                try await outbound.write(ByteBuffer(string: reply))
+            }
+        } catch {
+            logger.debug("control connection ended early", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Sets the socket's group and mode right after bind. The daemon runs with
+    /// umask 077, so until this the socket is reachable by its owner only.
+    private func secure(path: String, mode: mode_t, gid: gid_t?) throws {
+        if let gid, chown(path, uid_t.max, gid) != 0 {
+            throw ControlSocketError.cannotSecure(path: path, errno: errno)
+        }
+        if chmod(path, mode) != 0 {
+            throw ControlSocketError.cannotSecure(path: path, errno: errno)
+        }
+    }
+}

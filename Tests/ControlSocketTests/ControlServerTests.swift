@@ -1,0 +1,119 @@
+import ControlSocket
+import Foundation
+import Glibc
+import Logging
+import Testing
+
+@Suite struct ControlServerTests {
+    /// Starts a server on a fresh path with an echoing handler; stops it after `body`.
+    func withServer(
+        maxConnections: Int = 64, idleTimeout: Duration = .seconds(5), mode: mode_t = 0o660,
+        handler: @escaping ControlServer.Handler = { line, peer in "got \(line) from uid \(peer.uid) gid \(peer.gid)\n" },
+        _ body: (String) async throws -> Void
+    ) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ctl-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("control.sock").path
+        let server = ControlServer(listener: .path(path, mode: mode, gid: nil), maxConnections: maxConnections, idleTimeout: idleTimeout, logger: Logger(label: "test"))
+        let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
+        let task = Task { try await server.run(listening: { readyContinuation.yield() }, handler: handler) }
+        for await _ in ready { break }
+        defer { task.cancel() }
+        try await body(path)
+    }
+
+    func socat(_ input: String, _ path: String) async throws -> String {
+        try await offPool { try Self.runSocat(input, path) }
+    }
+
+    static func runSocat(_ input: String, _ path: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
+        process.arguments = ["-t", "10", "-", "UNIX-CONNECT:\(path)"]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    @Test func answersSocatWithThePeersRealCredentials() async throws {
+        try await withServer { path in
+            let me = "uid \(getuid()) gid \(getgid())"
+            let status = try await socat("status\n", path)
+            let unterminated = try await socat("grants json", path)
+            let crlf = try await socat("status\r\n", path)
+            #expect(status == "got status from \(me)\n")
+            #expect(unterminated == "got grants json from \(me)\n")
+            #expect(crlf == "got status from \(me)\n")
+        }
+    }
+
+    @Test func theSocketGetsTheConfiguredMode() async throws {
+        try await withServer(mode: 0o660) { path in
+            var status = stat()
+            #expect(lstat(path, &status) == 0)
+            #expect(status.st_mode & 0o7777 == 0o660)
+            #expect(status.st_mode & S_IFMT == S_IFSOCK)
+        }
+    }
+
+    @Test func overlongLinesAreRefused() async throws {
+        try await withServer { path in
+            let client = try UnixClient(path: path)
+            client.send(String(repeating: "x", count: 5000))
+            #expect(try await offPool { client.readAll() } == "error: line longer than 4096 bytes\n")
+        }
+    }
+
+    @Test func idleClientsTimeOut() async throws {
+        try await withServer(idleTimeout: .milliseconds(200)) { path in
+            let client = try UnixClient(path: path)
+            client.send("sta")
+            #expect(try await offPool { client.readAll() }.hasPrefix("error: idle timeout"))
+        }
+    }
+
+    @Test func aCrowdOfIdleClientsCannotLockOutStatus() async throws {
+        try await withServer(maxConnections: 4) { path in
+            let idle = try (0..<4).map { _ in try UnixClient(path: path) }
+            for client in idle { client.send("st") }
+            #expect(try await socat("status\n", path).hasPrefix("got status"))
+            #expect(try await offPool { idle[0].readAll() }.hasPrefix("error: too many connections"))
+        }
+    }
+
+    @Test func aSlowHandlerDoesNotBlockOthers() async throws {
+        let gate = AsyncStream.makeStream(of: Void.self)
+        try await withServer(handler: { line, _ in
+            if line == "slow" { for await _ in gate.stream { break } }
+            return "done \(line)\n"
+        }) { path in
+            let slow = try UnixClient(path: path)
+            slow.send("slow\n")
+            #expect(try await socat("fast\n", path) == "done fast\n")
+            gate.continuation.yield()
+            #expect(try await offPool { slow.readAll() } == "done slow\n")
+        }
+    }
+
+    @Test func garbageGetsAnAnswerAndTheServerStaysUp() async throws {
+        try await withServer(idleTimeout: .milliseconds(300)) { path in
+            var rng = SystemRandomNumberGenerator()
+            for round in 0..<200 {
+                let client = try UnixClient(path: path)
+                let bytes = (0..<Int.random(in: 0...6000, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                client.send(bytes: bytes)
+                if round % 2 == 0 { client.shutdownWrite() }
+                let reply = try await offPool { client.readAll() }
+                #expect(reply.hasPrefix("got ") || reply.hasPrefix("error: "), "round \(round)")
+            }
+            #expect(try await socat("status\n", path).hasPrefix("got status"))
+        }
+    }
+}
