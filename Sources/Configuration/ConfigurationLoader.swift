@@ -76,11 +76,28 @@ public struct ConfigurationLoader: Sendable {
             CredentialLocations.masterKeyKey, configuration.store.masterKeyFile, "master-key", path, skip, &problems)
 
         guard problems.isEmpty, let clientSecret, let masterKey else {
-            throw ConfigurationError(problems: problems)
+            throw ConfigurationError(problems: Self.inFileOrder(problems))
         }
         return LoadedConfiguration(
             path: path, configuration: configuration, access: access,
             credentials: CredentialLocations(clientSecret: clientSecret, masterKey: masterKey))
+    }
+
+    /// Problems sorted as the keys appear in the example file, unknown keys after the known
+    /// ones of their section, unknown sections last: the order an operator reads the file in.
+    static func inFileOrder(_ problems: [ConfigurationProblem]) -> [ConfigurationProblem] {
+        let keyOrder = Dictionary(uniqueKeysWithValues: DaemonConfiguration().settings.enumerated().map { ($1.key, $0) })
+        func rank(_ problem: ConfigurationProblem) -> (Int, Int) {
+            guard let key = problem.key else { return (-1, 0) }
+            let section = ConfigurationDecoder.sections.firstIndex(of: String(key.prefix { $0 != "." }))
+            return (section ?? ConfigurationDecoder.sections.count, keyOrder[key] ?? Int.max)
+        }
+        return problems.enumerated()
+            .sorted { lhs, rhs in
+                let (left, right) = (rank(lhs.element), rank(rhs.element))
+                return left != right ? left < right : lhs.offset < rhs.offset
+            }
+            .map(\.element)
     }
 
     private func parse(_ text: String, path: String) throws(ConfigurationError) -> TOMLTable {

@@ -34,7 +34,7 @@ struct ConfigurationValidator {
         }
         let rate = ConfigurationBands.rateLimit
         if !settings.rateLimit.isFinite || !rate.contains(settings.rateLimit) {
-            report("whitebit.rate_limit", "\(settings.rateLimit) is outside \(rate.lowerBound)–\(Int(rate.upperBound)) requests per second")
+            report("whitebit.rate_limit", "\(TOMLRendering.number(settings.rateLimit)) is outside \(TOMLRendering.number(rate.lowerBound))–\(TOMLRendering.number(rate.upperBound)) requests per second")
         }
     }
 
@@ -45,13 +45,17 @@ struct ConfigurationValidator {
     }
 
     private mutating func validateKeys(_ settings: DaemonConfiguration.Keys) {
-        check("keys.info_poll_interval", settings.infoPollInterval, ConfigurationBands.infoPollInterval)
+        let interval = settings.infoPollInterval
+        let intervalBand = ConfigurationBands.infoPollInterval
+        check("keys.info_poll_interval", interval, intervalBand)
         let budget = settings.infoPollBudget
         let ceiling = ConfigurationBands.infoPollBudgetCeiling
+        // Compared only with an interval that is itself sound, so one mistake is one problem.
+        let intervalIsSound = !skip("keys.info_poll_interval") && intervalBand.contains(interval)
         if budget > ceiling {
             report("keys.info_poll_budget", "\(ConfigDuration.format(budget)) is over the \(ConfigDuration.format(ceiling)) ceiling")
-        } else if !skip("keys.info_poll_interval"), budget < settings.infoPollInterval {
-            report("keys.info_poll_budget", "\(ConfigDuration.format(budget)) is shorter than keys.info_poll_interval (\(ConfigDuration.format(settings.infoPollInterval)))")
+        } else if intervalIsSound, budget < interval {
+            report("keys.info_poll_budget", "\(ConfigDuration.format(budget)) is shorter than keys.info_poll_interval (\(ConfigDuration.format(interval)))")
         }
         check("keys.reconcile_interval", settings.reconcileInterval, ConfigurationBands.reconcileInterval)
         check("keys.expiry_margin", settings.expiryMargin, ConfigurationBands.expiryMargin)

@@ -67,12 +67,13 @@ public enum CredentialFile {
 
     /// The file's text without its trailing newline.
     public static func readClientSecret(at location: CredentialLocation) throws(CredentialError) -> Sensitive {
-        let bytes = try readProtected(location)
-        guard var text = String(validating: bytes, as: UTF8.self) else {
+        var bytes = try readProtected(location)
+        // On bytes, not characters: to Swift, "\r\n" is one Character.
+        if bytes.last == 0x0A { bytes.removeLast() }
+        if bytes.last == 0x0D { bytes.removeLast() }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw CredentialError(key: location.key, path: location.path, reason: .notSingleLineText)
         }
-        if text.hasSuffix("\n") { text.removeLast() }
-        if text.hasSuffix("\r") { text.removeLast() }
         guard !text.isEmpty else { throw CredentialError(key: location.key, path: location.path, reason: .empty) }
         let controlFree = text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }
         guard controlFree else {
