@@ -81,15 +81,17 @@ struct ConfigurationValidator {
 
     // MARK: - Shapes
 
+    /// The URL itself is left out of every reason: one written with a password or a token
+    /// in it must not end up in the journal through this message.
     static func urlProblem(_ text: String, allowQuery: Bool) -> String? {
         guard let url = URLComponents(string: text), let scheme = url.scheme else {
-            return "\"\(text)\" is not an absolute URL"
+            return "not an absolute URL"
         }
-        guard scheme == "https" || scheme == "http" else { return "\"\(text)\": the scheme must be https or http" }
-        guard let host = url.host, !host.isEmpty else { return "\"\(text)\" has no host" }
-        guard url.user == nil, url.password == nil else { return "\"\(text)\": credentials do not belong in a URL" }
-        guard allowQuery || url.query == nil else { return "\"\(text)\" must not have a query" }
-        guard url.fragment == nil else { return "\"\(text)\" must not have a fragment" }
+        guard scheme == "https" || scheme == "http" else { return "the scheme must be https or http" }
+        guard let host = url.host, !host.isEmpty else { return "the URL has no host" }
+        guard url.user == nil, url.password == nil else { return "credentials do not belong in the URL" }
+        guard allowQuery || url.query == nil else { return "the URL must not have a query" }
+        guard url.fragment == nil else { return "the URL must not have a fragment" }
         return nil
     }
 

@@ -80,7 +80,10 @@ struct TOMLSectionReader {
     mutating func reportUnknownKeys() {
         for (key, _) in table where !known.contains(key) {
             var reason = "unknown key"
-            if let guess = Self.closest(to: key, among: known) {
+            if known.contains(key + "_file") {
+                // `client_secret = "…"`: say where the secret goes, and never echo it.
+                reason += "; secrets never go in the config file: write it to a file and set \(key)_file"
+            } else if let guess = Self.closest(to: key, among: known) {
                 reason += "; did you mean \(guess)?"
             }
             problems.append(ConfigurationProblem(file: file, key: "\(section).\(key)", reason: reason))

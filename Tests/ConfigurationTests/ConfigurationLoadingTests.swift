@@ -109,6 +109,22 @@ import Testing
         #expect(found.first?.description == "\(testConfigPath): keys.reconcile_intervall: unknown key; did you mean reconcile_interval?")
     }
 
+    @Test func aSecretWrittenIntoTheConfigIsPointedToItsFileAndNotEchoed() {
+        let found = problems(of: ConfigText.valid([
+            "whitebit.client_secret": "\"CANARY-inline-secret\"", "store.master_key": "\"CANARY-inline-key\"",
+        ]))
+        #expect(found.map(\.key) == ["whitebit.client_secret", "store.master_key"])
+        #expect(found.first?.reason.contains("set client_secret_file") == true)
+        #expect(found.last?.reason.contains("set master_key_file") == true)
+        #expect(!found.map(\.description).joined().contains("CANARY"))
+    }
+
+    @Test func aURLIsNeverEchoedInItsProblem() {
+        let found = problems(of: ConfigText.valid(["whitebit.base_url": "\"https://partner:CANARY-pw@whitebit.com/?t=CANARY\""]))
+        #expect(found.map(\.key) == ["whitebit.base_url"])
+        #expect(!found.map(\.description).joined().contains("CANARY"))
+    }
+
     @Test func unknownSectionIsNamed() {
         let found = problems(of: ConfigText.valid() + "[whitebitt]\nclient_id = \"x\"\n[metrics]\nport = 1\n")
         #expect(found.map(\.key) == ["metrics", "whitebitt"])
