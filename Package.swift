@@ -9,6 +9,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // The config file is TOML (DESIGN.md §3); TOMLKit wraps toml++, a complete parser.
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // A string that never prints itself: tokens, codes, verifiers, API secrets.
@@ -33,6 +35,13 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "Systemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
+
+        // wbkeyd.toml: loading, validation, credential files, reload diffs, control access.
+        .target(
+            name: "Configuration",
+            dependencies: ["Sensitive", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Sensitive"]),
     ],
     swiftLanguageModes: [.v6]
 )

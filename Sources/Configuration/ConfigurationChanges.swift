@@ -1,0 +1,67 @@
+/// What a reload (SIGHUP) would change, key by key, and which changes the running daemon
+/// can take on and which wait for a restart.
+///
+/// A restart is needed where the running process holds something built from the setting
+/// that cannot be swapped under work in flight:
+/// - `store.path`, `store.master_key_file`: the open database and the key its secrets are
+///   sealed with; switching either mid-run would split one grant's history across stores.
+/// - `spool.directory`: the inotify watches and claimed files of the running spool stage.
+/// - `control.socket`, `control.mode`: the bound socket (which systemd may have passed in).
+/// - `whitebit.base_url`, `whitebit.client_id`, `whitebit.client_secret_file`: every held
+///   token belongs to one OAuth client at one WhiteBIT; changing them live would mix the
+///   tokens of two clients in one process.
+///
+/// Everything else is applied live: intervals and budgets (they take effect at the next
+/// deadline computed), request timeout, concurrency and rate limits, the code age limit,
+/// audit retention, the redirect URI used for new authorize-urls, and the access lists.
+public struct ConfigurationChanges: Sendable, Equatable {
+    public enum Effect: String, Sendable, Equatable {
+        case appliedLive = "applied live"
+        case needsRestart = "needs a restart"
+    }
+
+    public struct Change: Sendable, Equatable, CustomStringConvertible {
+        public let key: String
+        public let oldValue: String
+        public let newValue: String
+        public let effect: Effect
+
+        /// `keys.reconcile_interval: "15m" -> "10m" (applied live)`
+        public var description: String { "\(key): \(oldValue) -> \(newValue) (\(effect.rawValue))" }
+    }
+
+    public static let restartKeys: Set<String> = [
+        "whitebit.base_url", "whitebit.client_id", "whitebit.client_secret_file",
+        "spool.directory",
+        "store.path", "store.master_key_file",
+        "control.socket", "control.mode",
+    ]
+
+    /// Every changed key, in the order of the config file.
+    public let changes: [Change]
+
+    public init(from old: DaemonConfiguration, to new: DaemonConfiguration) {
+        let oldValues = Dictionary(uniqueKeysWithValues: old.settings.map { ($0.key, $0.value) })
+        changes = new.settings.compactMap { setting in
+            guard let before = oldValues[setting.key], before != setting.value else { return nil }
+            let effect: Effect = Self.restartKeys.contains(setting.key) ? .needsRestart : .appliedLive
+            return Change(key: setting.key, oldValue: before, newValue: setting.value, effect: effect)
+        }
+    }
+
+    public var isEmpty: Bool { changes.isEmpty }
+
+    public var changedKeys: [String] { changes.map(\.key) }
+
+    /// Keys whose new value only takes effect after `systemctl restart wbkeyd`.
+    public var keysNeedingRestart: [String] {
+        changes.filter { $0.effect == .needsRestart }.map(\.key)
+    }
+
+    /// Keys the running daemon takes on at once.
+    public var keysAppliedLive: [String] {
+        changes.filter { $0.effect == .appliedLive }.map(\.key)
+    }
+
+    public var needsRestart: Bool { !keysNeedingRestart.isEmpty }
+}

@@ -1,0 +1,99 @@
+/// What `wbkeyd check-config` prints. On success: the effective settings as TOML, with the
+/// place each credential comes from (never the credential) and what the names resolved to.
+/// On failure: one line per problem, `PATH: KEY: reason`.
+public struct ConfigurationReport: Sendable, Equatable {
+    public let path: String
+    public let loaded: LoadedConfiguration?
+    public let problems: [ConfigurationProblem]
+
+    public init(loaded: LoadedConfiguration) {
+        self.path = loaded.path
+        self.loaded = loaded
+        self.problems = []
+    }
+
+    public init(path: String, problems: [ConfigurationProblem]) {
+        self.path = path
+        self.loaded = nil
+        self.problems = problems
+    }
+
+    /// Loads the file and then opens both credential files as the daemon would at start,
+    /// so that a file with the wrong mode is caught by the check and not by the restart.
+    /// The credentials are read and dropped at once.
+    public static func check(path: String, loader: ConfigurationLoader) -> ConfigurationReport {
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try loader.load(path: path)
+        } catch {
+            return ConfigurationReport(path: path, problems: error.problems)
+        }
+        var problems: [ConfigurationProblem] = []
+        do {
+            _ = try CredentialFile.readClientSecret(at: loaded.credentials.clientSecret)
+        } catch {
+            problems.append(ConfigurationProblem(file: path, key: error.key, reason: "\(error.path) \(error.reason)"))
+        }
+        do {
+            _ = try CredentialFile.readMasterKey(at: loaded.credentials.masterKey)
+        } catch {
+            problems.append(ConfigurationProblem(file: path, key: error.key, reason: "\(error.path) \(error.reason)"))
+        }
+        return problems.isEmpty ? ConfigurationReport(loaded: loaded) : ConfigurationReport(path: path, problems: problems)
+    }
+
+    public var isValid: Bool { loaded != nil && problems.isEmpty }
+
+    /// The text to print, ending in a newline.
+    public var text: String {
+        guard let loaded, problems.isEmpty else {
+            return problems.map { "\($0)\n" }.joined()
+        }
+        var lines = ["# \(path): configuration is valid"]
+        var section = ""
+        let notes = Self.notes(for: loaded)
+        for setting in effectiveSettings(of: loaded) {
+            if setting.section != section {
+                section = setting.section
+                lines += ["", "[\(section)]"]
+            }
+            var line = "\(setting.name) = \(setting.value)"
+            if let note = notes[setting.key] { line += "  # \(note)" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The settings with credential files as the paths they resolve to.
+    private func effectiveSettings(of loaded: LoadedConfiguration) -> [ConfigurationSetting] {
+        loaded.configuration.settings.map { setting in
+            switch setting.key {
+            case loaded.credentials.clientSecret.key:
+                ConfigurationSetting(key: setting.key, value: TOMLRendering.string(loaded.credentials.clientSecret.path))
+            case loaded.credentials.masterKey.key:
+                ConfigurationSetting(key: setting.key, value: TOMLRendering.string(loaded.credentials.masterKey.path))
+            default:
+                setting
+            }
+        }
+    }
+
+    private static func notes(for loaded: LoadedConfiguration) -> [String: String] {
+        var notes: [String: String] = [:]
+        for location in [loaded.credentials.clientSecret, loaded.credentials.masterKey] {
+            notes[location.key] = switch location.source {
+            case .configured: "credential read from this file"
+            case .credentialsDirectory: "credential from $CREDENTIALS_DIRECTORY (setting empty)"
+            }
+        }
+        let configuration = loaded.configuration
+        if configuration.whitebit.redirectURI.isEmpty {
+            notes["whitebit.redirect_uri"] = "none: redirect_uri is not sent"
+        }
+        notes["control.admin_group"] = loaded.access.adminGroup.map { "gid \($0.gid): its members and root run admin commands" } ?? "admin commands: root only"
+        let readers = loaded.access.secretReaderUsers.map { "user \($0.name) (uid \($0.uid))" }
+            + loaded.access.secretReaderGroups.map { "group \($0.name) (gid \($0.gid))" }
+        notes["control.secret_readers"] = readers.isEmpty ? "secret: root only" : "root, " + readers.joined(separator: ", ")
+        return notes
+    }
+}

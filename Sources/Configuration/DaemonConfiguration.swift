@@ -1,0 +1,153 @@
+/// The settings of wbkeyd.toml as written (DESIGN.md §3), with the defaults of that section.
+/// Names (admin group, secret readers) and credential file settings are kept as the operator
+/// wrote them; what they resolve to lives in `LoadedConfiguration`, because resolving them
+/// depends on the machine (the account database, `$CREDENTIALS_DIRECTORY`).
+public struct DaemonConfiguration: Sendable, Equatable {
+    public var whitebit: WhiteBIT
+    public var spool: Spool
+    public var keys: Keys
+    public var store: Store
+    public var control: Control
+
+    public init(
+        whitebit: WhiteBIT = WhiteBIT(), spool: Spool = Spool(), keys: Keys = Keys(),
+        store: Store = Store(), control: Control = Control()
+    ) {
+        self.whitebit = whitebit
+        self.spool = spool
+        self.keys = keys
+        self.store = store
+        self.control = control
+    }
+
+    /// `[whitebit]`: where WhiteBIT is and how hard wbkeyd may push it.
+    public struct WhiteBIT: Sendable, Equatable {
+        public var baseURL: String = "https://whitebit.com"
+        /// No default: the OAuth client is the partner's own, so an empty value is refused.
+        public var clientID: String = ""
+        /// Empty: `$CREDENTIALS_DIRECTORY/client-secret`.
+        public var clientSecretFile: String = ""
+        /// Empty: no `redirect_uri` is sent and `authorize-url` leaves it out.
+        public var redirectURI: String = ""
+        public var requestTimeout: Duration = .seconds(10)
+        public var maxConcurrency: Int = 8
+        /// Requests per second (token bucket); fractions allowed, e.g. 0.5.
+        public var rateLimit: Double = 10
+
+        public init() {}
+    }
+
+    /// `[spool]`: the Maildir-style drop directory for authorizations (DESIGN.md §4).
+    public struct Spool: Sendable, Equatable {
+        public var directory: String = "/var/spool/wbkeyd"
+        public var rescanInterval: Duration = .seconds(30)
+        public var maxCodeAge: Duration = .seconds(600)
+
+        public init() {}
+    }
+
+    /// `[keys]`: how wbkeyd watches a key once it holds a token.
+    public struct Keys: Sendable, Equatable {
+        public var infoPollInterval: Duration = .seconds(2)
+        public var infoPollBudget: Duration = .seconds(30)
+        /// Jittered by the scheduler; this is the mean.
+        public var reconcileInterval: Duration = .seconds(15 * 60)
+        public var expiryMargin: Duration = .seconds(5 * 60)
+
+        public init() {}
+    }
+
+    /// `[store]`: the SQLite file and the key that seals its secrets.
+    public struct Store: Sendable, Equatable {
+        public var path: String = "/var/lib/wbkeyd/wbkeyd.sqlite3"
+        /// Empty: `$CREDENTIALS_DIRECTORY/master-key`.
+        public var masterKeyFile: String = ""
+        public var auditRetention: Duration = .seconds(400 * 86_400)
+
+        public init() {}
+    }
+
+    /// `[control]`: the admin socket and who may do what on it (DESIGN.md §7).
+    public struct Control: Sendable, Equatable {
+        public var socket: String = "/run/wbkeyd/control.sock"
+        public var mode: SocketMode = SocketMode(0o660)
+        /// Empty: only root may run admin commands.
+        public var adminGroup: String = "wbkeyd-admin"
+        public var secretReaders: [SecretReader] = []
+
+        public init() {}
+    }
+}
+
+/// The permission bits of the control socket, written in the config as an octal string
+/// (`"0660"`) because a TOML integer `0660` would be read as decimal six hundred sixty.
+public struct SocketMode: Sendable, Hashable, CustomStringConvertible {
+    public let bits: UInt16
+
+    public init(_ bits: UInt16) {
+        self.bits = bits
+    }
+
+    /// Why a mode string was refused.
+    public enum ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+        case notOctal
+        case specialBits
+        case ownerCannotReadWrite
+
+        public var description: String {
+            switch self {
+            case .notOctal: "must be 3 or 4 octal digits, e.g. \"0660\""
+            case .specialBits: "setuid, setgid and sticky bits are not allowed on a socket"
+            case .ownerCannotReadWrite: "must give the owner read and write, e.g. \"0600\" or \"0660\""
+            }
+        }
+    }
+
+    public init(parsing text: String) throws(ParseError) {
+        guard (3...4).contains(text.count), text.allSatisfy({ ("0"..."7").contains($0) }),
+              let bits = UInt16(text, radix: 8)
+        else { throw .notOctal }
+        guard bits & 0o7000 == 0 else { throw .specialBits }
+        guard bits & 0o600 == 0o600 else { throw .ownerCannotReadWrite }
+        self.bits = bits
+    }
+
+    /// Four digits with a leading zero, as `chmod` and the config write it.
+    public var description: String {
+        let digits = String(bits, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}
+
+/// One entry of `control.secret_readers`: `user:NAME`, `group:NAME`, or a bare `NAME`
+/// that is looked up as a user first and as a group if no such user exists.
+public enum SecretReader: Sendable, Hashable, CustomStringConvertible {
+    case user(String)
+    case group(String)
+    case userOrGroup(String)
+
+    public init(parsing text: String) {
+        if text.hasPrefix("user:") {
+            self = .user(String(text.dropFirst(5)))
+        } else if text.hasPrefix("group:") {
+            self = .group(String(text.dropFirst(6)))
+        } else {
+            self = .userOrGroup(text)
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .user(let name), .group(let name), .userOrGroup(let name): name
+        }
+    }
+
+    /// The entry as the operator wrote it.
+    public var description: String {
+        switch self {
+        case .user(let name): "user:\(name)"
+        case .group(let name): "group:\(name)"
+        case .userOrGroup(let name): name
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Configuration
+import Testing
+
+@Suite struct ConfigurationChangesTests {
+    let base: DaemonConfiguration = {
+        var configuration = DaemonConfiguration()
+        configuration.whitebit.clientID = "partner-1"
+        return configuration
+    }()
+
+    @Test func theSameConfigurationChangesNothing() {
+        let changes = ConfigurationChanges(from: base, to: base)
+        #expect(changes.isEmpty)
+        #expect(!changes.needsRestart)
+    }
+
+    @Test func intervalsLimitsAndAccessListsApplyLive() {
+        var new = base
+        new.keys.reconcileInterval = .seconds(600)
+        new.whitebit.rateLimit = 2.5
+        new.whitebit.maxConcurrency = 4
+        new.whitebit.requestTimeout = .seconds(5)
+        new.whitebit.redirectURI = "https://partner.example/cb"
+        new.spool.maxCodeAge = .seconds(300)
+        new.store.auditRetention = .seconds(30 * 86_400)
+        new.control.adminGroup = ""
+        new.control.secretReaders = [.user("partner-app")]
+        let changes = ConfigurationChanges(from: base, to: new)
+        #expect(changes.keysAppliedLive == [
+            "whitebit.redirect_uri", "whitebit.request_timeout", "whitebit.max_concurrency", "whitebit.rate_limit",
+            "spool.max_code_age", "keys.reconcile_interval", "store.audit_retention",
+            "control.admin_group", "control.secret_readers",
+        ])
+        #expect(changes.keysNeedingRestart == [])
+        #expect(!changes.needsRestart)
+        #expect(changes.changes.first { $0.key == "keys.reconcile_interval" }?.description
+            == "keys.reconcile_interval: \"15m\" -> \"10m\" (applied live)")
+        #expect(changes.changes.first { $0.key == "whitebit.rate_limit" }?.newValue == "2.5")
+    }
+
+    @Test func whatTheProcessHoldsNeedsARestart() {
+        var new = base
+        new.whitebit.baseURL = "http://127.0.0.1:9000"
+        new.whitebit.clientID = "partner-2"
+        new.whitebit.clientSecretFile = "/etc/wbkeyd/client-secret"
+        new.spool.directory = "/srv/spool"
+        new.store.path = "/srv/wbkeyd.sqlite3"
+        new.store.masterKeyFile = "/etc/wbkeyd/master-key"
+        new.control.socket = "/run/wbkeyd/other.sock"
+        new.control.mode = SocketMode(0o600)
+        let changes = ConfigurationChanges(from: base, to: new)
+        #expect(changes.keysNeedingRestart == [
+            "whitebit.base_url", "whitebit.client_id", "whitebit.client_secret_file", "spool.directory",
+            "store.path", "store.master_key_file", "control.socket", "control.mode",
+        ])
+        #expect(Set(changes.keysNeedingRestart) == ConfigurationChanges.restartKeys)
+        #expect(changes.keysAppliedLive == [])
+        #expect(changes.needsRestart)
+        #expect(changes.changes.last?.description == "control.mode: \"0660\" -> \"0600\" (needs a restart)")
+    }
+
+    @Test func aMixedReloadListsBothInFileOrder() {
+        var new = base
+        new.control.mode = SocketMode(0o600)
+        new.keys.infoPollBudget = .seconds(60)
+        let changes = ConfigurationChanges(from: base, to: new)
+        #expect(changes.changedKeys == ["keys.info_poll_budget", "control.mode"])
+        #expect(changes.keysNeedingRestart == ["control.mode"])
+        #expect(changes.keysAppliedLive == ["keys.info_poll_budget"])
+    }
+
+    @Test func everyKeyIsCoveredByTheDiff() {
+        let keys = DaemonConfiguration().settings.map(\.key)
+        #expect(keys.count == 21)
+        #expect(Set(keys).count == keys.count)
+        #expect(ConfigurationChanges.restartKeys.isSubset(of: Set(keys)))
+    }
+}
