@@ -11,6 +11,9 @@ let package = Package(
         // A string that never prints itself: tokens, codes, verifiers, API secrets.
         .target(name: "Sensitive"),
         .testTarget(name: "SensitiveTests", dependencies: ["Sensitive"]),
+        // Intake of spool files (DESIGN.md §4): claim, read, validate, reject, watch, submit.
+        .target(name: "Spool", dependencies: ["Sensitive"]),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "Sensitive"]),
     ],
     swiftLanguageModes: [.v6]
 )
