@@ -84,7 +84,7 @@ struct IntakePass {
                 pass.accepted[claimed.description] = item
                 try spool.complete(claimed)
             case .failure(let refusal):
-                let rejectedName = try spool.reject(claimed, reason: refusal.reason).description
+                let rejectedName = try spool.reject(claimed, reason: refusal.reason)
                 let reasonText = try readText(spool.rejectedPath + "/" + rejectedName + ".reason")
                 pass.rejected[claimed.description] = (rejectedName, reasonText)
             }

@@ -2,13 +2,13 @@ import Glibc
 
 extension SpoolDirectory {
     /// Moves a claimed file to `rejected/` and writes `NAME.reason` beside it holding
-    /// `reason` as one line. Returns the name it got there.
+    /// `reason` as one line. Returns the name it got there (plain text, already escaped).
     ///
     /// The rejected name is the claimed name escaped (printable, never a dotfile), cut
     /// to 200 bytes; if that name or its `.reason` is taken, or it would itself end in
     /// `.reason`, a suffix `.2`, `.3`… is added. Nothing in `rejected/` is replaced.
     @discardableResult
-    public func reject(_ claimed: ClaimedFile, reason: String) throws(SpoolIOError) -> SpoolEntryName {
+    public func reject(_ claimed: ClaimedFile, reason: String) throws(SpoolIOError) -> String {
         let line = Array((Self.oneLine(reason) + "\n").utf8)
         let source = SpoolPath(claimedPath, claimed.name)
         let base = SpoolEntryName(String(claimed.name.description.prefix(200)))
@@ -39,7 +39,7 @@ extension SpoolDirectory {
                 // a second time.
                 try FileSystem.syncDirectory(rejectedPath)
                 try FileSystem.syncDirectory(claimedPath)
-                return target
+                return String(decoding: target.bytes, as: UTF8.self)
             case .targetExists:
                 unlink(reasonPath.cString)
                 continue

@@ -18,6 +18,8 @@ import Synchronization
 public final class SpoolWatcher: Sendable {
     public let wakeUps: AsyncStream<Void>
     private let control: WatcherControl
+    /// inotify, and both ends of the wake-up pair: for the test that proves they close.
+    let descriptors: [Int32]
 
     public convenience init(spool: SpoolDirectory) throws(SpoolIOError) {
         try self.init(directory: spool.newPath)
@@ -45,6 +47,7 @@ public final class SpoolWatcher: Sendable {
         continuation.onTermination = { _ in control.stop() }
         wakeUps = stream
         self.control = control
+        descriptors = [inotify, pair[0], pair[1]]
 
         let wakeReader = pair[0]
         let thread = Thread {
