@@ -14,7 +14,8 @@ public enum SpoolWriter {
         let tmp = root + "/tmp"
         let new = root + "/new"
         guard json.count <= SpoolDirectory.maximumFileSize else {
-            throw SpoolIOError(operation: "submit (\(json.count) bytes, limit 65536)", path: new, errno: EFBIG)
+            throw SpoolIOError(
+                operation: "submit (\(json.count) bytes, limit \(SpoolDirectory.maximumFileSize))", path: new, errno: EFBIG)
         }
         for _ in 0..<10 {
             let name = uniqueName()
@@ -51,14 +52,16 @@ public enum SpoolWriter {
         return SpoolEntryName("\(now.tv_sec).M\(now.tv_nsec / 1000)P\(getpid())R\(random).\(hostName()).json")
     }
 
+    /// The host name in the characters a host name should have; anything else (a
+    /// `/` would break the path, a `:` Maildir's info part) becomes `_`.
     private static func hostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-        let plain = bytes.map { byte -> Character in
-            SpoolEntryName.isPlain(byte) && byte != UInt8(ascii: ".") || byte == UInt8(ascii: "-")
-                ? Character(Unicode.Scalar(byte)) : "_"
+        let plain = buffer.prefix { $0 != 0 }.prefix(64).map { character -> Character in
+            let byte = UInt8(bitPattern: character)
+            let allowed = SpoolEntryName.isPlain(byte) && byte != UInt8(ascii: ":") && byte != UInt8(ascii: ",")
+            return allowed ? Character(Unicode.Scalar(byte)) : "_"
         }
-        return plain.isEmpty ? "localhost" : String(plain.prefix(64))
+        return plain.isEmpty ? "localhost" : String(plain)
     }
 }

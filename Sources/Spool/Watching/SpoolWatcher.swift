@@ -105,10 +105,13 @@ public final class SpoolWatcher: Sendable {
                     if errno == EAGAIN { break }
                     return path.error("read inotify")
                 }
+                if count == 0 { break }
                 let events = eventMasks(buffer[..<count])
                 if events.contains(where: { $0 & UInt32(IN_IGNORED | IN_UNMOUNT) != 0 }) {
                     return path.error("inotify watch lost", ENOENT)
                 }
+                // Any event counts, IN_Q_OVERFLOW included: the consumer rescans new/
+                // as a whole, which is exactly what an overflow calls for.
                 sawEvent = sawEvent || !events.isEmpty
             }
             if sawEvent { continuation.yield() }
