@@ -42,6 +42,9 @@ let package = Package(
             dependencies: ["Sensitive", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Sensitive"]),
+        // Intake of spool files (DESIGN.md §4): claim, read, validate, reject, watch, submit.
+        .target(name: "Spool", dependencies: ["Sensitive"]),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "Sensitive"]),
     ],
     swiftLanguageModes: [.v6]
 )

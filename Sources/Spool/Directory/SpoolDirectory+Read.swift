@@ -1,0 +1,90 @@
+import Foundation
+import Glibc
+
+/// The bytes of a claimed file and its modification time (the default `received_at`).
+public struct SpoolFileContent: Sendable, Equatable {
+    public let bytes: [UInt8]
+    public let modified: Date
+}
+
+/// Why a claimed file was not read. Like Postfix's pickup, wbkeyd opens only regular
+/// files, never through a link, and only up to `SpoolDirectory.maximumFileSize`.
+public enum SpoolReadRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    case symbolicLink
+    case fifo
+    case directory
+    case socket
+    case device
+    /// `size` is what fstat said or, for a file that grew while being read, how much
+    /// was read before giving up.
+    case tooLarge(size: Int)
+    case unreadable(errno: Int32)
+
+    /// One line for `NAME.reason`, the audit and the log.
+    public var reason: String {
+        switch self {
+        case .symbolicLink: "not a regular file but a symbolic link (links are not followed)"
+        case .fifo: "not a regular file but a FIFO"
+        case .directory: "not a regular file but a directory"
+        case .socket: "not a regular file but a socket"
+        case .device: "not a regular file but a device node"
+        case .tooLarge(let size):
+            "file is \(size) bytes, more than the \(SpoolDirectory.maximumFileSize) allowed"
+        case .unreadable(let code): "file cannot be read: \(describeErrno(code))"
+        }
+    }
+
+    public var description: String { reason }
+
+    init?(fileType: mode_t) {
+        switch fileType {
+        case S_IFREG: return nil
+        case S_IFLNK: self = .symbolicLink
+        case S_IFIFO: self = .fifo
+        case S_IFDIR: self = .directory
+        case S_IFSOCK: self = .socket
+        default: self = .device
+        }
+    }
+}
+
+extension SpoolDirectory {
+    /// Reads a claimed file if it is a regular file of at most 64 KiB.
+    ///
+    /// lstat first, so a FIFO or a device is refused without being opened (opening a
+    /// device can have effects); then open without following links and without
+    /// blocking, and judge by fstat of what was actually opened, since the entry may
+    /// have been swapped in between.
+    public func read(_ claimed: ClaimedFile) -> Result<SpoolFileContent, SpoolReadRefusal> {
+        let path = SpoolPath(claimedPath, claimed.name)
+        var status = stat()
+        guard lstat(path.cString, &status) == 0 else { return .failure(.unreadable(errno: errno)) }
+        if let refusal = SpoolReadRefusal(fileType: status.fileType) { return .failure(refusal) }
+
+        let descriptor = open(path.cString, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let code = errno
+            return .failure(code == ELOOP ? .symbolicLink : .unreadable(errno: code))
+        }
+        defer { close(descriptor) }
+        guard fstat(descriptor, &status) == 0 else { return .failure(.unreadable(errno: errno)) }
+        if let refusal = SpoolReadRefusal(fileType: status.fileType) { return .failure(refusal) }
+        let limit = Self.maximumFileSize
+        if Int(status.st_size) > limit { return .failure(.tooLarge(size: Int(status.st_size))) }
+
+        // One byte past the limit, so a file that grew since fstat is caught.
+        var buffer = [UInt8](repeating: 0, count: limit + 1)
+        var filled = 0
+        while filled < buffer.count {
+            let count = buffer[filled...].withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(.unreadable(errno: errno))
+            }
+            filled += count
+        }
+        if filled > limit { return .failure(.tooLarge(size: max(filled, Int(status.st_size)))) }
+        return .success(SpoolFileContent(bytes: Array(buffer[..<filled]), modified: status.modified))
+    }
+}

@@ -1,0 +1,25 @@
+import Glibc
+
+/// A system call on the spool failed. Carries the operation, the path (file names
+/// escaped by `SpoolEntryName`, so a hostile name cannot forge a log line) and the
+/// errno, which is what an operator needs to fix permissions or a full disk.
+public struct SpoolIOError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let operation: String
+    public let path: String
+    public let errno: Int32
+
+    public init(operation: String, path: String, errno: Int32) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+    }
+
+    public var description: String {
+        "\(operation) \(path): \(describeErrno(errno))"
+    }
+}
+
+/// "Permission denied (errno 13)": the text for humans, the number for grep.
+func describeErrno(_ code: Int32) -> String {
+    "\(String(cString: strerror(code))) (errno \(code))"
+}
