@@ -4,6 +4,9 @@ import NIOCore
 /// before any async code runs: at most `maxBytes`, within `idleTimeout` of
 /// connecting. A client that breaks either gets one `error: …` line and is closed.
 /// End of input without a newline counts as the line (`printf status | socat …`).
+/// Sent down a connection's pipeline to make room for a newcomer.
+struct Eviction: Sendable {}
+
 final class CommandLineHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = String
@@ -14,6 +17,7 @@ final class CommandLineHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var buffer = ByteBuffer()
     private var timeout: Scheduled<Void>?
     private var delivered = false
+    private var refused = false
 
     init(maxBytes: Int, idleTimeout: TimeAmount) {
         self.maxBytes = maxBytes
@@ -30,6 +34,7 @@ final class CommandLineHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // After a line or a refusal, whatever else arrives is read and dropped.
         guard !delivered else { return }
         var incoming = unwrapInboundIn(data)
         buffer.writeBuffer(&incoming)
@@ -50,9 +55,17 @@ final class CommandLineHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is Eviction {
+            refuse(context: context, "too many connections; closing the longest-idle one")
+            return
+        }
         // Half-close from the client: what it sent so far is its line.
-        if let event = event as? ChannelEvent, event == .inputClosed, !delivered {
-            deliver(context: context, buffer.readString(length: buffer.readableBytes) ?? "")
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            if refused {
+                context.close(promise: nil)
+            } else if !delivered {
+                deliver(context: context, buffer.readString(length: buffer.readableBytes) ?? "")
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -68,12 +81,20 @@ final class CommandLineHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
+    /// Answers with the error and closes our side only, then drains the client's
+    /// input until it closes (or a second passes): closing with unread input would
+    /// reset the connection and the client would never see why.
     private func refuse(context: ChannelHandlerContext, _ message: String) {
         guard !delivered else { return }
         delivered = true
+        refused = true
         timeout?.cancel()
+        buffer.clear()
         let channel = context.channel
         let reply = channel.allocator.buffer(string: "error: \(message)\n")
-        context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+        }
     }
 }

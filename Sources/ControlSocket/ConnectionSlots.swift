@@ -24,8 +24,7 @@ actor ConnectionSlots {
             let oldestWaiting = slots.filter(\.value.waitingForLine).keys.min()
             if let victim = oldestWaiting.flatMap({ slots.removeValue(forKey: $0) }) {
                 evictions += 1
-                let reply = victim.channel.allocator.buffer(string: "error: too many connections; closing the longest-idle one\n")
-                victim.channel.writeAndFlush(reply).whenComplete { _ in victim.channel.close(promise: nil) }
+                victim.channel.pipeline.fireUserInboundEventTriggered(Eviction())
             }
         }
         nextID += 1
