@@ -34,22 +34,28 @@ public enum AuditChain {
         prevHash: String, seq: Int64, at: String, event: String, user: String?, externalId: String?,
         actor: String, detail: String
     ) -> String {
-        var hasher = SHA256()
+        var message: [UInt8] = []
+        message.reserveCapacity(256 + detail.utf8.count)
         for field in [prevHash, String(seq), at, event, user, externalId, actor, detail] {
             guard let field else {
-                hasher.update(data: [0x00])
+                message.append(0x00)
                 continue
             }
-            let bytes = Array(field.utf8)
-            let length = UInt32(bytes.count)
-            hasher.update(data: [0x01] + [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: length >> $0) })
-            hasher.update(data: bytes)
+            let length = UInt32(field.utf8.count)
+            message.append(0x01)
+            message.append(contentsOf: [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: length >> $0) })
+            message.append(contentsOf: field.utf8)
         }
-        return hasher.finalize().map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 0x10 ? "0" + hex : hex
-        }.joined()
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: message) {
+            hex.append(hexDigits[Int(byte >> 4)])
+            hex.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 /// `at` column text: RFC 3339, UTC, milliseconds, e.g. `2025-03-01T12:00:05.042Z`. Fixed

@@ -76,12 +76,16 @@ import Testing
         #expect(throws: SealError.authenticationFailed(other)) { try sealer.open(sealed, binding: other) }
     }
 
-    @Test func fieldBoundariesCannotBeShifted() throws {
+    /// Without length prefixes, the second pair would encode to the same bytes
+    /// ("a" 01 "b" 00 both times).
+    @Test(arguments: [
+        (SealBinding(kind: .accessToken, user: "a", externalId: "bc"), SealBinding(kind: .accessToken, user: "ab", externalId: "c")),
+        (SealBinding(kind: .accessToken, user: "a\u{1}b", externalId: nil), SealBinding(kind: .accessToken, user: "a", externalId: "b\u{0}")),
+    ])
+    func fieldBoundariesCannotBeShifted(sealedFor: SealBinding, openedAs: SealBinding) throws {
         let sealer = try sealer
-        let split = SealBinding(kind: .accessToken, user: "a", externalId: "bc")
-        let shifted = SealBinding(kind: .accessToken, user: "ab", externalId: "c")
-        let sealed = sealer.seal(secret, binding: split)
-        #expect(throws: SealError.authenticationFailed(shifted)) { try sealer.open(sealed, binding: shifted) }
+        let sealed = sealer.seal(secret, binding: sealedFor)
+        #expect(throws: SealError.authenticationFailed(openedAs)) { try sealer.open(sealed, binding: openedAs) }
     }
 
     @Test func everyAlteredByteIsDetected() throws {
