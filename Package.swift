@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         // The config file is TOML (DESIGN.md §3); TOMLKit wraps toml++, a complete parser.
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
     ],
     targets: [
         // A string that never prints itself: tokens, codes, verifiers, API secrets.
@@ -45,6 +47,24 @@ let package = Package(
         // Intake of spool files (DESIGN.md §4): claim, read, validate, reject, watch, submit.
         .target(name: "Spool", dependencies: ["Sensitive"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "Sensitive"]),
+
+        // The SQLite store: pool and migrations, sealed secrets, the hash-chained audit log.
+        .target(
+            name: "Store",
+            dependencies: [
+                "Sensitive",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: [
+                "Store", "Sensitive",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
