@@ -80,11 +80,16 @@ import WhiteBITSimHarness
             let partner = Partner(sim: sim)
             let victim = try await partner.accessToken(user: "u-victim")
             let bystander = try await partner.accessToken(user: "u-bystander")
-            try await sim.admin.addFault(SimFaultSpec(endpoint: .any, kind: .status(500), count: 0, user: "u-victim"))
+            let fault = SimFaultSpec(endpoint: .any, kind: .status(500), count: 0, user: "u-victim")
+            try await sim.admin.addFault(fault)
+            try await sim.admin.addFault(SimFaultSpec(endpoint: .token, kind: .latency(milliseconds: 1)))
+            #expect(try await sim.admin.faults() == [fault, SimFaultSpec(endpoint: .token, kind: .latency(milliseconds: 1))])
+            #expect(try await sim.admin.state().faults.count == 2)
             #expect(try await partner.info(bystander).status == 200)
             #expect(try await partner.info(victim).status == 500)
             #expect(try await partner.info(victim).status == 500)
             try await sim.admin.clearFaults()
+            #expect(try await sim.admin.faults().isEmpty)
             #expect(try await partner.info(victim).status == 200)
         }
     }

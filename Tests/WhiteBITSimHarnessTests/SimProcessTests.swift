@@ -46,6 +46,7 @@ import WhiteBITSimHarness
             #expect(client.clientID == "acme")
             #expect(client.clientSecret == "s3cret-from-file")
             #expect(client.redirectURIs == ["https://acme.example/a", "https://acme.example/b"])
+            #expect(try await sim.admin.state().settings.tokenLifetimeMilliseconds == 90_000)
             let settings = try await sim.admin.settings()
             #expect(settings.tokenLifetimeMilliseconds == 90_000)
             #expect(settings.codeLifetimeMilliseconds == 30_000)
