@@ -105,7 +105,7 @@ import WhiteBITSimHarness
             try await sim.admin.addFault(SimFaultSpec(endpoint: .secret, kind: .latency(milliseconds: 5_000)))
 
             let slow = Task { try await partner.secret(token, externalID) }
-            try await waitUntilRetrievalInFlight(sim, externalID)
+            try await sim.untilRetrievalInFlight(externalID)
             #expect(try await partner.info(token).status == 200)
             let concurrent = try await partner.secret(token, externalID)
             #expect(concurrent.status == 423)
@@ -117,15 +117,5 @@ import WhiteBITSimHarness
             #expect(try await sim.admin.state().key(externalID)?.retrievalInFlight == false)
             #expect(try await partner.secret(token, externalID).status == 409)
         }
-    }
-
-    /// The slow request has reached the server once its key shows the retrieval in flight;
-    /// each check is a real request, so this waits on the server, not on a timer.
-    private func waitUntilRetrievalInFlight(_ sim: SimProcess, _ externalID: String) async throws {
-        for _ in 0..<10_000 {
-            if try await sim.admin.state().key(externalID)?.retrievalInFlight == true { return }
-            await Task.yield()
-        }
-        Issue.record("the slow retrieval never reached the simulator")
     }
 }

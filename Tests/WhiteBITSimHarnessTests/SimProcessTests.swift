@@ -21,6 +21,20 @@ import WhiteBITSimHarness
         #expect(termination.isCleanExit, "\(termination)")
     }
 
+    @Test func stopsCleanlyWhileAnAnswerIsHeldBack() async throws {
+        let sim = try await SimProcess.start()
+        let partner = Partner(sim: sim)
+        let token = try await partner.accessToken(user: "u-1")
+        let externalID = try await partner.externalID(token)
+        try await sim.admin.addFault(SimFaultSpec(endpoint: .secret, kind: .latency(milliseconds: 600_000)))
+        let held = Task { try await partner.secret(token, externalID) }
+        try await sim.untilRetrievalInFlight(externalID)
+        let termination = await sim.stop()
+        #expect(termination.isCleanExit, "\(termination)")
+        // The held answer went out (cut short) or the connection closed with the process.
+        _ = try? await held.value
+    }
+
     @Test func twoSimulatorsGetDifferentPorts() async throws {
         let first = try await SimProcess.start()
         let second = try await SimProcess.start()
