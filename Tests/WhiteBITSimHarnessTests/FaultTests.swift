@@ -113,7 +113,8 @@ import WhiteBITSimHarness
 
             let held = try await slow.value
             #expect(held.status == 200)
-            #expect(held.data?["apiSecret"] as? String == (try await sim.admin.state().key(externalID)?.apiSecret))
+            let heldSecretMatchesState = try await held.data?["apiSecret"] as? String == sim.admin.state().key(externalID)?.apiSecret
+            #expect(heldSecretMatchesState)
             #expect(try await sim.admin.state().key(externalID)?.retrievalInFlight == false)
             #expect(try await partner.secret(token, externalID).status == 409)
         }
