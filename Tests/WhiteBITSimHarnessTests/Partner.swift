@@ -9,8 +9,8 @@ import WhiteBITSimHarness
 /// the simulator sends back.
 struct Partner {
     let sim: SimProcess
-    var clientID = "wbkeyd-demo"
-    var clientSecret = "demo-client-secret"
+    var clientID = SimDefaults.clientID
+    var clientSecret = SimDefaults.clientSecret.revealed
 
     struct Answer {
         let status: Int
