@@ -1,70 +1,89 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Dependencies are chosen on purpose (DESIGN.md §10); each one named here is used.
+// Dependencies are chosen on purpose (DESIGN.md §10, README "Dependencies"); each one
+// named here is used.
+let log = Target.Dependency.product(name: "Logging", package: "swift-log")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let httpClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
 let package = Package(
     name: "wbkeyd",
     platforms: [.macOS(.v15)],
-    products: [],
+    products: [
+        .executable(name: "whitebit-sim", targets: ["whitebit-sim"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         // The config file is TOML (DESIGN.md §3); TOMLKit wraps toml++, a complete parser.
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
-        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
     ],
     targets: [
         // A string that never prints itself: tokens, codes, verifiers, API secrets.
         .target(name: "Sensitive"),
         .testTarget(name: "SensitiveTests", dependencies: ["Sensitive"]),
-        // The grant state machine of DESIGN.md §5: pure, no I/O, no clock.
-        .target(name: "Lifecycle"),
-        .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle"]),
-        // One heap of deadlines for every grant, one loop.
-        .target(name: "Scheduler"),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
-        // The control socket's language: commands, tiers, text and JSON replies. No I/O.
-        .target(name: "ControlProtocol", dependencies: ["Lifecycle", "Sensitive"]),
-        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "Lifecycle", "Sensitive"]),
-        // The control socket itself: Unix stream socket, SO_PEERCRED, limits.
-        .target(name: "ControlSocket", dependencies: [
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .testTarget(name: "ControlSocketTests", dependencies: ["ControlSocket", .product(name: "Logging", package: "swift-log")]),
-        // libsystemd: sd_notify, the watchdog, socket activation, the journal.
-        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        .target(name: "Systemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
+
+        // RFC 7636 verifier, S256 challenge and OAuth state: shared by the simulator,
+        // its harness and the daemon's `authorize-url`.
+        .target(name: "PKCE", dependencies: ["Sensitive", crypto]),
+        .testTarget(name: "PKCETests", dependencies: ["PKCE", "Sensitive"]),
 
         // wbkeyd.toml: loading, validation, credential files, reload diffs, control access.
-        .target(
-            name: "Configuration",
-            dependencies: ["Sensitive", .product(name: "TOMLKit", package: "TOMLKit")]
-        ),
-        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Sensitive"]),
+        .target(name: "DaemonConfig", dependencies: ["Sensitive", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .testTarget(name: "DaemonConfigTests", dependencies: ["DaemonConfig", "Sensitive"]),
+
         // Intake of spool files (DESIGN.md §4): claim, read, validate, reject, watch, submit.
         .target(name: "Spool", dependencies: ["Sensitive"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "Sensitive"]),
 
+        // The grant state machine of DESIGN.md §5: pure, no I/O, no clock.
+        .target(name: "Lifecycle"),
+        .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle"]),
+
+        // One heap of deadlines for every grant, one loop.
+        .target(name: "Scheduler"),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
+
         // The SQLite store: pool and migrations, sealed secrets, the hash-chained audit log.
-        .target(
-            name: "Store",
-            dependencies: [
-                "Sensitive",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
-        .testTarget(
-            name: "StoreTests",
-            dependencies: [
-                "Store", "Sensitive",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
+        .target(name: "Store", dependencies: ["Sensitive", grdb, crypto]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Sensitive", grdb, crypto]),
+
+        // The control socket's language: commands, tiers, text and JSON replies. No I/O.
+        .target(name: "ControlProtocol", dependencies: ["Lifecycle", "Sensitive"]),
+        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "Lifecycle", "Sensitive"]),
+
+        // The control socket itself: Unix stream socket, SO_PEERCRED, limits.
+        .target(name: "ControlSocket", dependencies: [nioCore, nioPosix, log]),
+        .testTarget(name: "ControlSocketTests", dependencies: ["ControlSocket", log]),
+
+        // libsystemd: sd_notify, the watchdog, socket activation, the journal.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(name: "Systemd", dependencies: ["CSystemd", log]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", log]),
+
+        // WhiteBIT played in memory (Model/, no I/O) and served over HTTP (HTTP/).
+        .target(name: "WhiteBITSim", dependencies: ["PKCE", "Sensitive", hummingbird, log, nioCore, lifecycle]),
+        .testTarget(name: "WhiteBITSimTests", dependencies: ["WhiteBITSim", "PKCE", "Sensitive"]),
+        .executableTarget(name: "whitebit-sim", dependencies: ["WhiteBITSim", argumentParser, hummingbird, log, lifecycle]),
+
+        // Starts the real `whitebit-sim` process and drives its admin API; used by tests,
+        // the demo and the benchmark.
+        .target(name: "WhiteBITSimHarness", dependencies: ["PKCE", "Sensitive", httpClient, nioCore, nioHTTP1]),
+        .testTarget(name: "WhiteBITSimHarnessTests", dependencies: ["WhiteBITSimHarness", "PKCE", "Sensitive", httpClient, nioCore, nioHTTP1]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,4 @@
-import Configuration
+import DaemonConfig
 import Testing
 
 /// Every key, one bad value at a time: the problem must name that key and no other.

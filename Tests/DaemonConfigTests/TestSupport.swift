@@ -1,4 +1,4 @@
-import Configuration
+import DaemonConfig
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import Configuration
+import DaemonConfig
 import Testing
 
 @Suite struct ConfigurationChangesTests {

@@ -1,4 +1,4 @@
-import Configuration
+import DaemonConfig
 import Foundation
 import Testing
 
