@@ -59,8 +59,8 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
 
         // The SQLite store: pool and migrations, sealed secrets, the hash-chained audit log.
-        .target(name: "Store", dependencies: ["Sensitive", grdb, crypto]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Sensitive", grdb, crypto]),
+        .target(name: "Store", dependencies: ["Sensitive", "Lifecycle", grdb, crypto]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Sensitive", "Lifecycle", grdb, crypto]),
 
         // The control socket's language: commands, tiers, text and JSON replies. No I/O.
         .target(name: "ControlProtocol", dependencies: ["Lifecycle", "Sensitive"]),

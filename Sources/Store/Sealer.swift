@@ -17,6 +17,7 @@ public struct Sealer: Sendable {
     static let tagByteCount = 16
 
     private let key: SymmetricKey
+    private let fingerprintKey: SymmetricKey
 
     public init(masterKey: Data) throws(SealError) {
         guard masterKey.count == 32 else { throw .invalidMasterKey(byteCount: masterKey.count) }
@@ -24,6 +25,21 @@ public struct Sealer: Sendable {
             inputKeyMaterial: SymmetricKey(data: masterKey),
             info: Data("wbkeyd seal v1".utf8),
             outputByteCount: 32)
+        fingerprintKey = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: masterKey),
+            info: Data("wbkeyd fingerprint v1".utf8),
+            outputByteCount: 32)
+    }
+
+    /// A keyed fingerprint (hex HMAC-SHA256) of a secret in a context, for finding a
+    /// value again (a duplicate authorization code, an `authorize-url` state) without
+    /// storing it: without the master key the fingerprint says nothing about the value.
+    public func fingerprint(_ secret: Sensitive, context: String) -> String {
+        var message = Data(context.utf8)
+        message.append(0)
+        message.append(Data(secret.revealed.utf8))
+        let mac = HMAC<SHA256>.authenticationCode(for: message, using: fingerprintKey)
+        return mac.map { String(format: "%02x", $0) }.joined()
     }
 
     /// Seals `secret` under a fresh random nonce, so sealing the same secret twice gives

@@ -35,6 +35,7 @@ public struct StoreSchema: Sendable {
     /// Every migration this build knows, oldest first.
     public static let standard = StoreSchema(migrations: [
         AuditSchema.migration,
+        GrantSchema.migration,
     ])
 
     public var migrator: DatabaseMigrator {

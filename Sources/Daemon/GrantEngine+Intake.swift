@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+import Lifecycle
+import Logging
+import Sensitive
+import Spool
+import Store
+
+/// What arrives through the spool, and audit rows that belong to no transition.
+extension GrantEngine {
+    enum IngestOutcome: Sendable, Equatable {
+        case received
+        case duplicate
+    }
+
+    /// Stores a new authorization, sealed, and starts its grant on the way, in one
+    /// transaction with its audit row. The same (user, code) twice is recorded once.
+    func ingest(_ request: AuthorizationRequest, verifier: Sensitive, file: String) async throws -> IngestOutcome {
+        let user = request.user
+        let fingerprint = sealer.fingerprint(request.code, context: "authorization code of \(user)")
+        let sealedCode = sealer.seal(request.code, binding: SealBinding(kind: .authorizationCode, user: user))
+        let sealedVerifier = sealer.seal(verifier, binding: SealBinding(kind: .codeVerifier, user: user))
+        let step = TransactionStep(lifecycle: lifecycle, audit: audit, now: Date(), roll: Double.random(in: 0..<1))
+        let audit = self.audit
+        let receivedAt = AuditTimestamp.format(request.receivedAt)
+        let transition = try await withLock(user) {
+            try await commit(user: user) { db in
+                guard try GrantRecords.recordIngestion(fingerprint: fingerprint, user: user, at: step.now, in: db) else {
+                    _ = try audit.append(
+                        AuditEntry(event: .authorizationDuplicate, user: user, externalId: nil, actor: .wbkeyd, detail: ["file": .string(file)]),
+                        in: db)
+                    return nil
+                }
+                _ = try audit.append(
+                    AuditEntry(
+                        event: .authorizationReceived, user: user, externalId: nil, actor: .wbkeyd,
+                        detail: ["file": .string(file), "received_at": .string(receivedAt), "with_api_key": .bool(request.apiKey != nil)]),
+                    in: db)
+                return try step.run(
+                    .authorizationReceived(receivedAt: request.receivedAt, apiKey: request.apiKey), user: user, actor: .wbkeyd,
+                    create: true,
+                    extras: { _, db in
+                        try GrantRecords.setAuthorization(code: sealedCode, verifier: sealedVerifier, user: user, in: db)
+                    }, in: db)
+            }
+        }
+        let outcome: IngestOutcome = transition == nil ? .duplicate : .received
+        logger.info(
+            outcome == .received ? "authorization received" : "duplicate authorization ignored",
+            metadata: [
+                "event": outcome == .received ? "authorization_received" : "authorization_duplicate", "user": "\(user)",
+                "file": "\(file)",
+            ])
+        return outcome
+    }
+
+    /// The verifier kept for an `authorize-url` state, taken (a state works once).
+    func takeVerifier(forState state: Sensitive, user: String) async throws -> Sensitive? {
+        let fingerprint = sealer.fingerprint(state, context: "authorize-url state")
+        let now = Date()
+        let found = try await committer.write { db in
+            try GrantRecords.takePendingState(fingerprint: fingerprint, now: now, in: db)
+        }
+        guard let found, found.user == user else { return nil }
+        return try? sealer.open(found.sealedVerifier, binding: SealBinding(kind: .pendingStateVerifier, user: user))
+    }
+
+    /// A revocation from the spool: only for users wbkeyd knows.
+    func revokeFromSpool(user: String, reason: String) async throws -> Transition? {
+        try await apply(.revokeRequested(reason: reason), user: user)
+    }
+
+    /// An audit row outside any grant transition (daemon events, rejections, reads).
+    @discardableResult
+    func record(_ entry: AuditEntry, message: String, level: Logger.Level = .info, metadata: Logger.Metadata = [:]) async throws -> AuditRow {
+        if let haltReason { throw EngineHalted(reason: haltReason) }
+        let audit = self.audit
+        let row: AuditRow
+        do {
+            row = try await committer.write { db in try audit.append(entry, in: db) }
+        } catch {
+            halt("audit write failed: \(error)")
+            throw error
+        }
+        var fields = metadata
+        fields["event"] = "\(entry.event.rawValue)"
+        if let user = entry.user { fields["user"] = "\(user)" }
+        if let id = entry.externalId { fields["external_id"] = "\(id)" }
+        logger.log(level: level, "\(message)", metadata: fields)
+        return row
+    }
+}

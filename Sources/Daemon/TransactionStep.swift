@@ -1,0 +1,36 @@
+import Foundation
+import GRDB
+import Lifecycle
+import Store
+
+/// One lifecycle transition inside a store transaction: load the grant, decide, save
+/// it with its sealed-data changes and audit rows. Everything here commits together.
+struct TransactionStep: Sendable {
+    let lifecycle: Lifecycle
+    let audit: AuditLog
+    let now: Date
+    let roll: Double
+
+    func run(
+        _ event: GrantEvent, user: String, actor: AuditActor, create: Bool, extras: GrantEngine.Extras?, in db: Database
+    ) throws -> Transition? {
+        let stored = try GrantRecords.load(user: user, in: db)
+        guard let grant = stored?.grant ?? (create ? Grant(user: user, now: now) : nil) else { return nil }
+        let t = lifecycle.transition(grant, on: event, at: now, roll: roll)
+        try GrantRecords.save(t.grant, in: db)
+        if t.wipeToken { try GrantRecords.setToken(nil, user: user, in: db) }
+        if t.wipeSecret { try GrantRecords.setSecret(nil, externalID: nil, user: user, in: db) }
+        try extras?(t, db)
+        for note in t.audit {
+            _ = try audit.append(Self.entry(note, user: user, actor: actor), in: db)
+        }
+        return t
+    }
+
+    static func entry(_ note: AuditNote, user: String, actor: AuditActor) -> AuditEntry {
+        let event = AuditEvent(rawValue: note.event.rawValue)!
+        return AuditEntry(
+            event: event, user: user, externalId: note.externalID, actor: actor,
+            detail: AuditDetail(note.detail.mapValues { .string($0) }))
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+import Lifecycle
+
+/// A grant as stored: the engine's view plus the sealed boxes that belong to it.
+public struct StoredGrant: Sendable, Equatable {
+    public var grant: Grant
+    public var sealedToken: Data?
+    public var sealedSecret: Data?
+    /// The externalId the secret was sealed under (its binding), which may differ
+    /// from `grant.externalID` while a new key is being secured.
+    public var secretExternalID: String?
+    public var sealedCode: Data?
+    public var sealedVerifier: Data?
+}
+
+/// Reads and writes grants inside the caller's transaction, so a state change, its
+/// sealed data and its audit rows commit together or not at all.
+public enum GrantRecords {
+    public static func load(user: String, in db: Database) throws -> StoredGrant? {
+        try Row.fetchOne(db, sql: "SELECT * FROM grants WHERE user = ?", arguments: [user]).map(decode)
+    }
+
+    /// Writes the engine's fields; sealed columns are left alone (see the setters).
+    public static func save(_ g: Grant, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO grants (user, state, reason, external_id, api_key, token_expires_at, step_at, step_attempts,
+                    step_started_at, poll_until, exchange_at, exchange_attempts, authorization_received_at, doomed_key,
+                    resume_after_deletion, next_deadline, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(user) DO UPDATE SET state = excluded.state, reason = excluded.reason,
+                    external_id = excluded.external_id, api_key = excluded.api_key, token_expires_at = excluded.token_expires_at,
+                    step_at = excluded.step_at, step_attempts = excluded.step_attempts, step_started_at = excluded.step_started_at,
+                    poll_until = excluded.poll_until, exchange_at = excluded.exchange_at,
+                    exchange_attempts = excluded.exchange_attempts, authorization_received_at = excluded.authorization_received_at,
+                    doomed_key = excluded.doomed_key, resume_after_deletion = excluded.resume_after_deletion,
+                    next_deadline = excluded.next_deadline, updated_at = excluded.updated_at
+                """,
+            arguments: [
+                g.user, g.state.rawValue, g.reason, g.externalID, g.apiKey, seconds(g.tokenExpiresAt), seconds(g.stepAt),
+                g.stepAttempts, seconds(g.stepStartedAt), seconds(g.pollUntil), seconds(g.exchangeAt), g.exchangeAttempts,
+                seconds(g.authorizationReceivedAt), g.doomedKey, g.resumeAfterDeletion, seconds(g.nextDeadline),
+                g.updatedAt.timeIntervalSince1970,
+            ])
+    }
+
+    public static func setToken(_ sealed: Data?, user: String, in db: Database) throws {
+        try db.execute(sql: "UPDATE grants SET sealed_token = ? WHERE user = ?", arguments: [sealed, user])
+    }
+
+    public static func setSecret(_ sealed: Data?, externalID: String?, user: String, in db: Database) throws {
+        try db.execute(
+            sql: "UPDATE grants SET sealed_secret = ?, secret_external_id = ? WHERE user = ?",
+            arguments: [sealed, sealed == nil ? nil : externalID, user])
+    }
+
+    public static func setAuthorization(code: Data?, verifier: Data?, user: String, in db: Database) throws {
+        try db.execute(
+            sql: "UPDATE grants SET sealed_code = ?, sealed_verifier = ? WHERE user = ?", arguments: [code, verifier, user])
+    }
+
+    /// Every grant's earliest deadline: what the scheduler is rebuilt from at start.
+    public static func deadlines(in db: Database) throws -> [(user: String, at: Date)] {
+        try Row.fetchAll(db, sql: "SELECT user, next_deadline FROM grants WHERE next_deadline IS NOT NULL").map {
+            (user: $0["user"], at: Date(timeIntervalSince1970: $0["next_deadline"]))
+        }
+    }
+
+    public static func countsByState(in db: Database) throws -> [GrantState: Int] {
+        var counts: [GrantState: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM grants GROUP BY state") {
+            if let state = GrantState(rawValue: row["state"]) { counts[state] = row["n"] }
+        }
+        return counts
+    }
+
+    /// Grants in user order, optionally of one state.
+    public static func list(state: GrantState?, limit: Int, in db: Database) throws -> [Grant] {
+        let rows: [Row]
+        if let state {
+            rows = try Row.fetchAll(db, sql: "SELECT * FROM grants WHERE state = ? ORDER BY user LIMIT ?", arguments: [state.rawValue, limit])
+        } else {
+            rows = try Row.fetchAll(db, sql: "SELECT * FROM grants ORDER BY user LIMIT ?", arguments: [limit])
+        }
+        return rows.map { decode($0).grant }
+    }
+
+    public static func users(in db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT user FROM grants ORDER BY user")
+    }
+
+    /// Records an ingested (user, code) fingerprint; false when it was seen before.
+    public static func recordIngestion(fingerprint: String, user: String, at: Date, in db: Database) throws -> Bool {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO ingested_codes (fingerprint, user, at) VALUES (?, ?, ?)",
+            arguments: [fingerprint, user, at.timeIntervalSince1970])
+        return db.changesCount == 1
+    }
+
+    public static func pruneIngestions(before cutoff: Date, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM ingested_codes WHERE at < ?", arguments: [cutoff.timeIntervalSince1970])
+    }
+
+    public static func putPendingState(fingerprint: String, user: String, sealedVerifier: Data, expiresAt: Date, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO pending_states (fingerprint, user, sealed_verifier, expires_at) VALUES (?, ?, ?, ?)",
+            arguments: [fingerprint, user, sealedVerifier, expiresAt.timeIntervalSince1970])
+    }
+
+    /// Takes (and forgets) a live pending state: a state is good for one callback.
+    public static func takePendingState(fingerprint: String, now: Date, in db: Database) throws -> (user: String, sealedVerifier: Data)? {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT user, sealed_verifier, expires_at FROM pending_states WHERE fingerprint = ?", arguments: [fingerprint])
+        else { return nil }
+        try db.execute(sql: "DELETE FROM pending_states WHERE fingerprint = ?", arguments: [fingerprint])
+        guard Date(timeIntervalSince1970: row["expires_at"]) > now else { return nil }
+        return (user: row["user"], sealedVerifier: row["sealed_verifier"])
+    }
+
+    public static func prunePendingStates(now: Date, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM pending_states WHERE expires_at <= ?", arguments: [now.timeIntervalSince1970])
+    }
+
+    static func seconds(_ date: Date?) -> Double? { date?.timeIntervalSince1970 }
+
+    static func date(_ row: Row, _ column: String) -> Date? {
+        (row[column] as Double?).map(Date.init(timeIntervalSince1970:))
+    }
+
+    static func decode(_ row: Row) -> StoredGrant {
+        var g = Grant(
+            user: row["user"], state: GrantState(rawValue: row["state"]) ?? .failed,
+            now: Date(timeIntervalSince1970: row["updated_at"]))
+        g.reason = row["reason"]
+        g.externalID = row["external_id"]
+        g.apiKey = row["api_key"]
+        g.tokenExpiresAt = date(row, "token_expires_at")
+        g.stepAt = date(row, "step_at")
+        g.stepAttempts = row["step_attempts"]
+        g.stepStartedAt = date(row, "step_started_at")
+        g.pollUntil = date(row, "poll_until")
+        g.exchangeAt = date(row, "exchange_at")
+        g.exchangeAttempts = row["exchange_attempts"]
+        g.authorizationReceivedAt = date(row, "authorization_received_at")
+        g.doomedKey = row["doomed_key"]
+        g.resumeAfterDeletion = row["resume_after_deletion"]
+        let sealedSecret: Data? = row["sealed_secret"]
+        g.hasSecret = sealedSecret != nil
+        return StoredGrant(
+            grant: g, sealedToken: row["sealed_token"], sealedSecret: sealedSecret,
+            secretExternalID: row["secret_external_id"], sealedCode: row["sealed_code"], sealedVerifier: row["sealed_verifier"])
+    }
+}
