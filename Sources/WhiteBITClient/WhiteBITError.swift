@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// Why a WhiteBIT call failed, with what an operator needs (which call, which key, which
 /// HTTP status, WhiteBIT's own words) and never a secret.
 ///
@@ -114,4 +116,10 @@ public struct WhiteBITError: Error, Sendable, Equatable, CustomStringConvertible
         case .invalidRequest(let reason): "not sent: \(reason)"
         }
     }
+}
+
+/// So that Foundation's `error.localizedDescription`, wherever the error ends up, is the
+/// same redacted text.
+extension WhiteBITError: LocalizedError {
+    public var errorDescription: String? { description }
 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import Sensitive
 import Testing
@@ -100,6 +101,7 @@ private func map(_ endpoint: Endpoint, _ status: Int, _ body: String, secrets: [
         let error = WhiteBITError(endpoint: .secret, externalID: "550e8400-e29b", kind: .locked)
         #expect(error.description.hasPrefix("WhiteBIT GET /oauth2/api-key/550e8400-e29b/secret: 423"))
         #expect(error.localizedDescription == error.description)
+        #expect((error as any Error).localizedDescription == error.description)
         #expect(WhiteBITError(endpoint: .token, kind: .timeout).description.hasPrefix("WhiteBIT POST /oauth2/token:"))
     }
 }
