@@ -34,10 +34,17 @@ extension WhiteBITClient {
     func perform<Value>(
         _ call: Call, decode: ([UInt8]) throws(MalformedBody) -> Value
     ) async throws(WhiteBITError) -> Value {
+        // The permit first, then the token: a request then goes out when its token says,
+        // not in a burst when several permits come free at once.
         do {
-            try await rateLimiter.acquire()
             try await concurrencyLimiter.acquire()
         } catch {
+            throw WhiteBITError(endpoint: call.endpoint, externalID: call.externalID, kind: .cancelled)
+        }
+        do {
+            try await rateLimiter.acquire()
+        } catch {
+            concurrencyLimiter.release()
             throw WhiteBITError(endpoint: call.endpoint, externalID: call.externalID, kind: .cancelled)
         }
         liveCounters.recordRequest(call.endpoint)
