@@ -1,0 +1,141 @@
+import Foundation
+import PKCE
+import Sensitive
+
+/// WhiteBIT's OAuth side in memory: clients, consents, codes, tokens and partner keys, with
+/// the rules of `whitebit-api.md` §2–§3.5 and the switches of §7. It does no I/O and reads
+/// the time only from `clock`, so every rule can be tested without sockets or sleeping.
+/// Answers come back as `SimAnswer` values for the HTTP layer to write.
+public actor SimulatedWhiteBIT {
+    public typealias Clock = @Sendable () -> Date
+
+    let configuration: SimConfiguration
+    let clock: Clock
+    var settings: SimSettings
+    var clients: [String: SimClient] = [:]
+    var clientOrder: [String] = []
+    var codes: [Sensitive: AuthorizationCode] = [:]
+    var codeOrder: [Sensitive] = []
+    var tokens: [Sensitive: AccessToken] = [:]
+    var tokenOrder: [Sensitive] = []
+    var keys: [String: APIKey] = [:]
+    var keyOrder: [String] = []
+    var faults: [SimFault] = []
+    var requestCounts: [SimEndpoint: Int] = [:]
+    var responseCounts: [String: Int] = [:]
+    var random: SimRandom
+
+    public init(configuration: SimConfiguration = SimConfiguration(), clock: @escaping Clock = { Date() }) {
+        self.configuration = configuration
+        self.clock = clock
+        self.settings = configuration.settings
+        self.random = SimRandom(seed: configuration.seed)
+        self.clients = [configuration.defaultClient.id: configuration.defaultClient]
+        self.clientOrder = [configuration.defaultClient.id]
+    }
+
+    var now: Date { clock() }
+
+    /// Back to the start-up state: only the start-up client, start-up settings, nothing else.
+    public func reset() {
+        settings = configuration.settings
+        random = SimRandom(seed: configuration.seed)
+        clients = [configuration.defaultClient.id: configuration.defaultClient]
+        clientOrder = [configuration.defaultClient.id]
+        codes = [:]
+        codeOrder = []
+        tokens = [:]
+        tokenOrder = []
+        keys = [:]
+        keyOrder = []
+        faults = []
+        requestCounts = [:]
+        responseCounts = [:]
+    }
+
+    // MARK: Faults and counters
+
+    /// Counts the request and lets the first matching queued fault decide its fate.
+    /// `user` is whom the request's code or token belongs to, when known.
+    public func admit(_ endpoint: SimEndpoint, user: String?) -> Admission {
+        requestCounts[endpoint, default: 0] += 1
+        guard let index = faults.firstIndex(where: { $0.matches(endpoint, user: user) }) else {
+            return .serve(latencyMilliseconds: 0, loseAnswer: false)
+        }
+        let fault = faults[index]
+        if let remaining = fault.remaining {
+            if remaining <= 1 { faults.remove(at: index) } else { faults[index].remaining = remaining - 1 }
+        }
+        switch fault.kind {
+        case .latency(let milliseconds): return .serve(latencyMilliseconds: milliseconds, loseAnswer: false)
+        case .status(let status): return .answer(.fault(status: status))
+        case .drop: return .drop
+        case .lostAnswer: return .serve(latencyMilliseconds: 0, loseAnswer: true)
+        }
+    }
+
+    /// Records how a request ended: a status, or nil when the connection was closed instead.
+    public func recordOutcome(_ endpoint: SimEndpoint, status: Int?) {
+        responseCounts["\(endpoint.rawValue) \(status.map(String.init) ?? "dropped")", default: 0] += 1
+    }
+
+    public func addFault(_ fault: SimFault) -> [SimFault] {
+        faults.append(fault)
+        return faults
+    }
+
+    public func clearFaults() { faults = [] }
+
+    public var queuedFaults: [SimFault] { faults }
+
+    /// Whose code this is, for faults aimed at one user.
+    public func user(ofCode code: String?) -> String? {
+        code.flatMap { codes[Sensitive($0)]?.user }
+    }
+
+    /// Whose token the `Authorization` header carries, expired or not.
+    public func user(ofAuthorization header: String?) -> String? {
+        Self.bearerToken(header).flatMap { tokens[$0]?.user }
+    }
+
+    // MARK: Settings and clients
+
+    public var currentSettings: SimSettings { settings }
+
+    public func updateSettings(_ body: JSONValue) throws(SimRequestError) -> SimSettings {
+        try settings.apply(body)
+        return settings
+    }
+
+    public func register(_ client: SimClient) throws(SimRequestError) {
+        guard !client.id.isEmpty else { throw SimRequestError("\"client_id\" must not be empty") }
+        guard !client.secret.isEmpty else { throw SimRequestError("\"client_secret\" must not be empty") }
+        guard !client.redirectURIs.isEmpty else { throw SimRequestError("\"redirect_uris\" must list at least one URI") }
+        if clients[client.id] == nil { clientOrder.append(client.id) }
+        clients[client.id] = client
+    }
+
+    func client(_ id: String?) throws(SimRequestError) -> SimClient {
+        let id = id ?? configuration.defaultClient.id
+        guard let client = clients[id] else { throw SimRequestError("unknown client \"\(id)\"") }
+        return client
+    }
+
+    // MARK: Helpers shared by the endpoints
+
+    static func bearerToken(_ header: String?) -> Sensitive? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : Sensitive(token)
+    }
+
+    static func date(_ date: Date) -> JSONValue {
+        .string(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+    }
+
+    static func addingMilliseconds(_ milliseconds: Int, to date: Date) -> Date {
+        date.addingTimeInterval(TimeInterval(milliseconds) / 1000)
+    }
+}

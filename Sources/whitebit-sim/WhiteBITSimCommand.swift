@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Sensitive
+import ServiceLifecycle
+import WhiteBITSim
+
+@main
+struct WhiteBITSimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "whitebit-sim",
+        abstract: "A WhiteBIT OAuth (Fast API Key) simulator on loopback, for tests, demos and benchmarks.",
+        discussion: "Prints `whitebit-sim listening on http://HOST:PORT` on stdout once bound; logs go to stderr.")
+
+    @Option(help: "Loopback address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port to bind; 0 picks a free one.") var port = 0
+    @Option(name: .customLong("client-id"), help: "The OAuth client registered at start.")
+    var clientID = SimConfiguration.demoClientID
+    @Option(name: .customLong("client-secret-file"), help: "File holding that client's secret (default: demo-client-secret).")
+    var clientSecretFile: String?
+    @Option(name: .customLong("redirect-uri"), help: "A redirect URI of that client (repeatable).")
+    var redirectURIs: [String] = []
+    @Option(name: .customLong("token-lifetime"), help: "Access-token lifetime, e.g. 4h, 30s, 1500ms.")
+    var tokenLifetime = "4h"
+    @Option(name: .customLong("code-lifetime"), help: "Authorization-code lifetime.")
+    var codeLifetime = "10m"
+    @Option(name: .customLong("key-delay"), help: "How long after consent a key appears.")
+    var keyDelay = "0s"
+    @Option(help: "Seed for codes, tokens, key ids and secrets, so that runs repeat.")
+    var seed: UInt64?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+    @Flag(name: .customLong("exit-on-stdin-eof"), help: "Stop when stdin closes (a parent that dies takes the simulator with it).")
+    var exitOnStdinEOF = false
+
+    func validate() throws {
+        guard Self.isLoopback(host) else { throw ValidationError("--host \(host) is not a loopback address") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is out of range") }
+        for (flag, text) in [("--token-lifetime", tokenLifetime), ("--code-lifetime", codeLifetime), ("--key-delay", keyDelay)]
+        where DurationText.milliseconds(text) == nil {
+            throw ValidationError("\(flag) \(text) is not a duration like 500ms, 30s, 10m, 4h, 400d")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is unknown") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "whitebit-sim")
+        let world = SimulatedWhiteBIT(configuration: try simConfiguration())
+        let host = self.host
+        let app = WhiteBITSimServer.application(world: world, host: host, port: port, logger: logger) { port in
+            let shown = host.contains(":") ? "[\(host)]" : host
+            // FileHandle writes straight to fd 1: nothing lingers in a buffer.
+            FileHandle.standardOutput.write(Data("whitebit-sim listening on http://\(shown):\(port)\n".utf8))
+        }
+        var services = [ServiceGroupConfiguration.ServiceConfiguration(service: app)]
+        if exitOnStdinEOF {
+            // When the watcher returns (stdin closed), the group shuts down as on SIGTERM.
+            services.append(.init(service: StdinEOFWatcher(), successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.info("whitebit-sim stopped")
+    }
+
+    private func simConfiguration() throws -> SimConfiguration {
+        var secret = SimConfiguration.demoClientSecret
+        if let path = clientSecretFile {
+            guard let text = FileManager.default.contents(atPath: path).map({ String(decoding: $0, as: UTF8.self) }) else {
+                throw ValidationError("cannot read --client-secret-file \(path)")
+            }
+            secret = Sensitive(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            guard !secret.isEmpty else { throw ValidationError("--client-secret-file \(path) is empty") }
+        }
+        var settings = SimSettings()
+        settings.tokenLifetimeMilliseconds = DurationText.milliseconds(tokenLifetime) ?? settings.tokenLifetimeMilliseconds
+        settings.codeLifetimeMilliseconds = DurationText.milliseconds(codeLifetime) ?? settings.codeLifetimeMilliseconds
+        settings.keyDelayMilliseconds = DurationText.milliseconds(keyDelay) ?? settings.keyDelayMilliseconds
+        let client = SimClient(
+            id: clientID, secret: secret,
+            redirectURIs: redirectURIs.isEmpty ? [SimConfiguration.demoRedirectURI] : redirectURIs)
+        return SimConfiguration(defaultClient: client, settings: settings, seed: seed)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || (host.hasPrefix("127.") && host.split(separator: ".").count == 4)
+    }
+}
+
+/// Returns when stdin reaches EOF, or when the group shuts down for another reason. The
+/// blocking read runs on a thread of its own; an AsyncStream carries the EOF over, and
+/// iterating it ends on cancellation too.
+struct StdinEOFWatcher: Service {
+    func run() async throws {
+        let (eof, continuation) = AsyncStream<Void>.makeStream()
+        let thread = Thread {
+            var buffer = [UInt8](repeating: 0, count: 512)
+            while true {
+                let count = read(0, &buffer, buffer.count)
+                if count == 0 || (count < 0 && errno != EINTR) { break }
+            }
+            continuation.finish()
+        }
+        thread.start()
+        await cancelWhenGracefulShutdown {
+            for await _ in eof {}
+        }
+    }
+}
