@@ -1,5 +1,3 @@
-import NIOCore
-import NIOPosix
 import Sensitive
 import Testing
 @testable import WhiteBITClient
@@ -13,15 +11,6 @@ import Testing
     let verifier = Sensitive("verifier-0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d-SECRET")
     let clientSecret = Sensitive("client-secret-99aa-SECRET")
 
-    /// A loopback port that was free a moment ago and has nothing listening now.
-    private func closedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(channel.localAddress?.port)
-        try await channel.close()
-        return port
-    }
-
     private func client(port: Int, logs: LogRecorder) throws -> WhiteBITClient {
         try WhiteBITClient(
             configuration: .init(
@@ -34,7 +23,8 @@ import Testing
 
     @Test func anUnsafeExternalIDIsRefusedBeforeAnythingIsSent() async throws {
         let logs = LogRecorder()
-        let client = try client(port: try await closedPort(), logs: logs)
+        let refusing = try RefusingPort()
+        let client = try client(port: refusing.port, logs: logs)
         for externalID in ["", ".", ".."] {
             await #expect {
                 try await client.apiKeySecret(externalID: externalID, token: token)
@@ -49,11 +39,13 @@ import Testing
         #expect(counters.errors == 6)
         #expect(counters.lastError?.endpoint == .delete)
         await client.shutdown()
+        withExtendedLifetime(refusing) {}
     }
 
     @Test func aTokenThatCannotBeAHeaderValueIsRefusedWithoutQuotingIt() async throws {
         let logs = LogRecorder()
-        let client = try client(port: try await closedPort(), logs: logs)
+        let refusing = try RefusingPort()
+        let client = try client(port: refusing.port, logs: logs)
         let bad = Sensitive("tok-SECRET\r\nX-Injected: 1")
         do {
             _ = try await client.apiKeyInfo(token: bad)
@@ -68,11 +60,13 @@ import Testing
         await #expect(throws: WhiteBITError.self) { try await client.apiKeyInfo(token: Sensitive("")) }
         #expect(client.counters.totalRequests == 0)
         await client.shutdown()
+        withExtendedLifetime(refusing) {}
     }
 
     @Test func nothingListeningIsATransientTransportError() async throws {
         let logs = LogRecorder()
-        let client = try client(port: try await closedPort(), logs: logs)
+        let refusing = try RefusingPort()
+        let client = try client(port: refusing.port, logs: logs)
         do {
             _ = try await client.exchangeCode(code: code, codeVerifier: verifier)
             Issue.record("expected a transport error")
@@ -89,6 +83,7 @@ import Testing
         #expect(logs.all.contains { $0.contains("whitebit.outcome=transport") && $0.contains("http.path=/oauth2/token") })
         assertNoSecret(in: logs.all + [counters.lastError?.description ?? ""])
         await client.shutdown()
+        withExtendedLifetime(refusing) {}
     }
 
     @Test func anErrorBuiltFromABodyFullOfSecretsCarriesNone() {
