@@ -94,7 +94,8 @@ public final class WhiteBITClient: Sendable {
     }
 
     /// `GET /oauth2/api-key/{externalId}/secret`: the API secret, which WhiteBIT hands out
-    /// once. A timeout or transport error here means the secret may be gone (409 next).
+    /// once. A timeout, a transport error, a cancellation or a malformed 200 here means the
+    /// secret may be spent already: the next attempt may well answer 409.
     public func apiKeySecret(externalID: String, token: Sensitive) async throws(WhiteBITError) -> Sensitive {
         let call = try bearerCall(.secret, externalID: externalID, token: token)
         return try await perform(call, decode: ResponseDecoding.apiSecret)

@@ -6,13 +6,15 @@ import WhiteBITSimHarness
 /// The simulator's injected faults, and what the client makes of them.
 @Suite struct SimFaultTests {
     @Test func latencyBeyondTheRequestTimeoutIsATimeout() async throws {
-        try await SimScenario.run(configuration: { $0.requestTimeout = .milliseconds(300) }) { s in
+        try await SimScenario.run { s in
             let (token, _) = try await s.token(user: "u-slow")
+            // Only the faulted call gets the short timeout, so a slow machine cannot fail the setup.
+            let impatient = try s.makeClient { $0.requestTimeout = .milliseconds(300) }
             try await s.sim.admin.addFault(.init(endpoint: .info, kind: .latency(milliseconds: 5_000)))
-            let error = await s.failure { try await s.client.apiKeyInfo(token: token.value) }
+            let error = await s.failure { try await impatient.apiKeyInfo(token: token.value) }
             #expect(error?.kind == .timeout)
             #expect(error?.isTransient == true)
-            #expect(s.client.counters.responses[.info] == ["timeout": 1])
+            #expect(impatient.counters.responses[.info] == ["timeout": 1])
             #expect(try await s.client.apiKeyInfo(token: token.value).exists, "the fault was used up")
         }
     }
@@ -68,7 +70,8 @@ import WhiteBITSimHarness
         try await SimScenario.run { s in
             let (token, authorization) = try await s.token(user: "u-423")
             let externalID = try #require(authorization.externalID)
-            try await s.sim.admin.addFault(.init(endpoint: .secret, kind: .latency(milliseconds: 1_500)))
+            // Long enough for the second request to arrive while the first holds the lock.
+            try await s.sim.admin.addFault(.init(endpoint: .secret, kind: .latency(milliseconds: 4_000)))
             let first = Task { try await s.client.apiKeySecret(externalID: externalID, token: token.value) }
             try await s.waitForState { $0.key(externalID)?.retrievalInFlight == true }
 
@@ -152,7 +155,8 @@ import WhiteBITSimHarness
     @Test func theConcurrencyLimitHoldsBackTheNextRequest() async throws {
         try await SimScenario.run(configuration: { $0.maxConcurrency = 1 }) { s in
             let (token, _) = try await s.token(user: "u-limit")
-            try await s.sim.admin.addFault(.init(endpoint: .info, kind: .latency(milliseconds: 1_000)))
+            // Long enough to look at the second request while the first is still in flight.
+            try await s.sim.admin.addFault(.init(endpoint: .info, kind: .latency(milliseconds: 4_000)))
             let first = Task { try await s.client.apiKeyInfo(token: token.value) }
             try await s.waitForState { $0.requests["info", default: 0] == 1 }
             let second = Task { try await s.client.apiKeyInfo(token: token.value) }
