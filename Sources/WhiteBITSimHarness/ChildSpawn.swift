@@ -66,7 +66,15 @@ enum ChildSpawn {
     static func reap(_ pid: pid_t, into exit: OneShot<SimProcess.Termination>) {
         let thread = Thread {
             var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            var result: pid_t
+            repeat {
+                result = waitpid(pid, &status, 0)
+            } while result < 0 && errno == EINTR
+            guard result == pid else {
+                // Reaped by someone else: the child is gone, how is unknown.
+                exit.fulfil(SimProcess.Termination(code: -1, bySignal: false))
+                return
+            }
             // The <sys/wait.h> macros, spelled out: low 7 bits are the signal, 0 for an exit.
             let signal = status & 0x7F
             exit.fulfil(

@@ -116,6 +116,16 @@ public struct SimAdminClient: Sendable {
         _ = try await object(.POST, "/sim/faults", fault.json)
     }
 
+    /// The faults still queued, in the order they apply.
+    public func faults() async throws -> [SimFaultSpec] {
+        let list: FaultList = try await decoded(.GET, "/sim/faults", nil)
+        return list.faults
+    }
+
+    private struct FaultList: Decodable {
+        let faults: [SimFaultSpec]
+    }
+
     public func clearFaults() async throws {
         _ = try await object(.DELETE, "/sim/faults", nil)
     }

@@ -30,7 +30,7 @@ public struct SimAuthorization: Sendable {
 }
 
 /// A fault to queue (`POST /sim/faults`).
-public struct SimFaultSpec: Sendable, Equatable {
+public struct SimFaultSpec: Sendable, Equatable, Decodable {
     public enum Endpoint: String, Sendable { case token, info, secret, delete, any }
 
     public enum Kind: Sendable, Equatable {
@@ -56,6 +56,30 @@ public struct SimFaultSpec: Sendable, Equatable {
         self.kind = kind
         self.count = count
         self.user = user
+    }
+
+    /// Reads an entry of `GET /sim/faults` (the shape `POST /sim/faults` takes).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let endpointName = try container.decode(String.self, forKey: .endpoint)
+        guard let endpoint = Endpoint(rawValue: endpointName) else {
+            throw DecodingError.dataCorruptedError(forKey: .endpoint, in: container, debugDescription: endpointName)
+        }
+        self.endpoint = endpoint
+        count = try container.decodeIfPresent(Int.self, forKey: .count) ?? 1
+        user = try container.decodeIfPresent(String.self, forKey: .user)
+        switch try container.decode(String.self, forKey: .kind) {
+        case "latency": kind = .latency(milliseconds: try container.decode(Int.self, forKey: .latencyMilliseconds))
+        case "status": kind = .status(try container.decode(Int.self, forKey: .status))
+        case "drop": kind = .drop
+        case "lost_secret": kind = .lostSecret
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .kind, in: container, debugDescription: other)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case endpoint, kind, count, user, status, latencyMilliseconds = "latency_ms"
     }
 
     var json: [String: JSONText] {
@@ -185,6 +209,9 @@ public struct SimState: Sendable, Decodable {
     public let requests: [String: Int]
     /// Answers per `"ENDPOINT STATUS"` (`"secret dropped"` for a closed connection).
     public let responses: [String: Int]
+    /// Faults still queued.
+    public let faults: [SimFaultSpec]
+    public let settings: SimAdminSettings
 
     public func key(_ externalID: String) -> Key? { keys.first { $0.externalID == externalID } }
     public func keys(of user: String) -> [Key] { keys.filter { $0.user == user } }

@@ -9,7 +9,8 @@ import Synchronization
 public final class SimProcess: Sendable {
     /// How the child ended.
     public struct Termination: Sendable, Equatable, CustomStringConvertible {
-        /// The exit status, or the signal number when `bySignal`.
+        /// The exit status, or the signal number when `bySignal`; -1 when the child was
+        /// reaped elsewhere and its end is unknown.
         public let code: Int32
         public let bySignal: Bool
 

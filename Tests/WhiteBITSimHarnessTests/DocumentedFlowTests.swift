@@ -15,7 +15,7 @@ import WhiteBITSimHarness
             let token = try await partner.token(authorization)
             #expect(token.status == 200)
             let data = try #require(token.data)
-            #expect(data["expires_in"] as? Int == 14400)
+            #expect(data["expires_in"] as? Int == SimDefaults.tokenLifetimeSeconds)
             #expect(data["scope"] as? String == "apikeys.create,apikeys.read,apikeys.delete")
             #expect(data["token_type"] as? String == "Bearer")
             #expect(data.keys.contains("refresh_token") == false)
@@ -33,7 +33,8 @@ import WhiteBITSimHarness
             #expect(secret.status == 200)
             #expect(secret.headers["Cache-Control"] == ["no-store"])
             let apiSecret = try #require(secret.data?["apiSecret"] as? String)
-            #expect(try await sim.admin.state().key(externalID)?.apiSecret == apiSecret)
+            let secretMatchesState = try await sim.admin.state().key(externalID)?.apiSecret == apiSecret
+            #expect(secretMatchesState)
 
             let again = try await partner.secret(accessToken, externalID)
             #expect(again.status == 409)
@@ -58,7 +59,8 @@ import WhiteBITSimHarness
             #expect(state.key(externalID)?.secretFetches == 2)
             #expect(state.key(externalID)?.deleted == true)
             #expect(state.codes.first?.used == true)
-            #expect(state.tokens.first?.accessToken == accessToken)
+            let tokenMatchesState = state.tokens.first?.accessToken == accessToken
+            #expect(tokenMatchesState)
         }
     }
 
@@ -78,7 +80,7 @@ import WhiteBITSimHarness
             let answer = try await Self.getWithoutRedirects(components.string!)
             #expect(answer.status == 302)
             let location = try #require(answer.headers["Location"].first)
-            #expect(location.hasPrefix("https://partner.example/oauth/callback?code="))
+            #expect(location.hasPrefix(SimDefaults.redirectURI + "?code="))
             let items = URLComponents(string: location)?.queryItems ?? []
             #expect(items.first { $0.name == "state" }?.value == state)
             let code = try #require(items.first { $0.name == "code" }?.value)

@@ -80,11 +80,16 @@ import WhiteBITSimHarness
             let partner = Partner(sim: sim)
             let victim = try await partner.accessToken(user: "u-victim")
             let bystander = try await partner.accessToken(user: "u-bystander")
-            try await sim.admin.addFault(SimFaultSpec(endpoint: .any, kind: .status(500), count: 0, user: "u-victim"))
+            let fault = SimFaultSpec(endpoint: .any, kind: .status(500), count: 0, user: "u-victim")
+            try await sim.admin.addFault(fault)
+            try await sim.admin.addFault(SimFaultSpec(endpoint: .token, kind: .latency(milliseconds: 1)))
+            #expect(try await sim.admin.faults() == [fault, SimFaultSpec(endpoint: .token, kind: .latency(milliseconds: 1))])
+            #expect(try await sim.admin.state().faults.count == 2)
             #expect(try await partner.info(bystander).status == 200)
             #expect(try await partner.info(victim).status == 500)
             #expect(try await partner.info(victim).status == 500)
             try await sim.admin.clearFaults()
+            #expect(try await sim.admin.faults().isEmpty)
             #expect(try await partner.info(victim).status == 200)
         }
     }
@@ -100,7 +105,7 @@ import WhiteBITSimHarness
             try await sim.admin.addFault(SimFaultSpec(endpoint: .secret, kind: .latency(milliseconds: 5_000)))
 
             let slow = Task { try await partner.secret(token, externalID) }
-            try await waitUntilRetrievalInFlight(sim, externalID)
+            try await sim.untilRetrievalInFlight(externalID)
             #expect(try await partner.info(token).status == 200)
             let concurrent = try await partner.secret(token, externalID)
             #expect(concurrent.status == 423)
@@ -108,19 +113,10 @@ import WhiteBITSimHarness
 
             let held = try await slow.value
             #expect(held.status == 200)
-            #expect(held.data?["apiSecret"] as? String == (try await sim.admin.state().key(externalID)?.apiSecret))
+            let heldSecretMatchesState = try await held.data?["apiSecret"] as? String == sim.admin.state().key(externalID)?.apiSecret
+            #expect(heldSecretMatchesState)
             #expect(try await sim.admin.state().key(externalID)?.retrievalInFlight == false)
             #expect(try await partner.secret(token, externalID).status == 409)
         }
-    }
-
-    /// The slow request has reached the server once its key shows the retrieval in flight;
-    /// each check is a real request, so this waits on the server, not on a timer.
-    private func waitUntilRetrievalInFlight(_ sim: SimProcess, _ externalID: String) async throws {
-        for _ in 0..<10_000 {
-            if try await sim.admin.state().key(externalID)?.retrievalInFlight == true { return }
-            await Task.yield()
-        }
-        Issue.record("the slow retrieval never reached the simulator")
     }
 }

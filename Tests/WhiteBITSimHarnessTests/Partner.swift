@@ -9,8 +9,8 @@ import WhiteBITSimHarness
 /// the simulator sends back.
 struct Partner {
     let sim: SimProcess
-    var clientID = "wbkeyd-demo"
-    var clientSecret = "demo-client-secret"
+    var clientID = SimDefaults.clientID
+    var clientSecret = SimDefaults.clientSecret.revealed
 
     struct Answer {
         let status: Int
@@ -90,4 +90,17 @@ struct Partner {
 
 enum PartnerError: Error {
     case unexpected(String)
+}
+
+extension SimProcess {
+    /// Returns once a slow secret request has reached the simulator: its key shows the
+    /// retrieval in flight. Each check is a real request, so this waits on the server,
+    /// not on a timer.
+    func untilRetrievalInFlight(_ externalID: String) async throws {
+        for _ in 0..<10_000 {
+            if try await admin.state().key(externalID)?.retrievalInFlight == true { return }
+            await Task.yield()
+        }
+        throw PartnerError.unexpected("the slow retrieval never reached the simulator")
+    }
 }

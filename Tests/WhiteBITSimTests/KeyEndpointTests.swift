@@ -29,7 +29,8 @@ import Testing
         #expect(first.status == 200)
         #expect(first.headers["Cache-Control"] == "no-store")
         let secret = try #require(first.json?["data"]?["apiSecret"]?.stringValue)
-        #expect(await sim.key(externalID)?["api_secret"]?.stringValue == secret)
+        let secretMatchesState = await sim.key(externalID)?["api_secret"]?.stringValue == secret
+        #expect(secretMatchesState)
         let second = await sim.world.retrieveSecret(authorization: bearer, externalID: externalID)
         #expect(second == SimAnswer.message(409, "Secret already retrieved.").with(["Cache-Control": "no-store"]))
         #expect(await sim.key(externalID)?["secret_fetches"] == 2)

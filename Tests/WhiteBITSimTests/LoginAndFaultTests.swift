@@ -25,7 +25,8 @@ import Testing
         let items = Dictionary(uniqueKeysWithValues: (components.queryItems ?? []).map { ($0.name, $0.value ?? "") })
         #expect(items["state"] == "s t&=")
         let code = try #require(items["code"])
-        #expect(await sim.world.stateJSON()["codes"]?.arrayValue?.first?["code"]?.stringValue == code)
+        let codeMatchesState = await sim.world.stateJSON()["codes"]?.arrayValue?.first?["code"]?.stringValue == code
+        #expect(codeMatchesState)
         #expect(await sim.world.stateJSON()["codes"]?.arrayValue?.first?["user"] == "u-1")
     }
 

@@ -26,7 +26,8 @@ import Testing
         let answer = try await tokenAnswer { $0.refreshToken = .present }
         let refresh = try #require(answer.json?["data"]?["refresh_token"]?.stringValue)
         #expect(refresh.count > 20)
-        #expect(refresh != answer.json?["data"]?["access_token"]?.stringValue)
+        let differsFromAccessToken = refresh != answer.json?["data"]?["access_token"]?.stringValue
+        #expect(differsFromAccessToken)
     }
 
     @Test func expiresInVariants() async throws {

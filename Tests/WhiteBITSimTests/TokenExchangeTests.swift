@@ -132,9 +132,11 @@ import Testing
         let sim = SimFixture()
         let first = try await sim.bearer("u-1")
         let second = try await sim.bearer("u-2")
-        #expect(first != second)
+        let distinct = first != second
+        #expect(distinct)
         let tokens = await sim.world.stateJSON()["tokens"]?.arrayValue ?? []
-        #expect(tokens.map { "Bearer " + ($0["access_token"]?.stringValue ?? "") } == [first, second])
+        let listedInOrder = tokens.map { "Bearer " + ($0["access_token"]?.stringValue ?? "") } == [first, second]
+        #expect(listedInOrder)
         #expect(tokens.map { $0["user"] } == ["u-1", "u-2"])
     }
 
@@ -144,7 +146,8 @@ import Testing
         let challenge = PKCEPair.generate().challenge
         let a = try await first.world.consent(ConsentRequest(user: "u", codeChallenge: challenge))
         let b = try await second.world.consent(ConsentRequest(user: "u", codeChallenge: challenge))
-        #expect(a.code.revealed == b.code.revealed)
+        let sameCode = a.code.revealed == b.code.revealed
+        #expect(sameCode)
         #expect(a.key == b.key)
     }
 }

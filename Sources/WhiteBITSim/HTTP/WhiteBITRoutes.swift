@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 
 /// The WhiteBIT endpoints of API doc §2–§3.4 over the model, with the fault queue applied
 /// to the four a partner's server calls.
@@ -69,8 +70,11 @@ struct WhiteBITRoutes: Sendable {
         case .serve(let latencyMilliseconds, let loseAnswer):
             let served = await work()
             if latencyMilliseconds > 0 {
-                // Suspends this request only; the event loop keeps serving the others.
-                try? await Task.sleep(for: .milliseconds(latencyMilliseconds))
+                // Suspends this request only; the event loop keeps serving the others. A
+                // shutdown cuts the wait short so that SIGTERM never waits on a fault.
+                try? await cancelWhenGracefulShutdown {
+                    try await Task.sleep(for: .milliseconds(latencyMilliseconds))
+                }
             }
             if let lockedKey = served.lockedKey { await world.endSecretRetrieval(of: lockedKey) }
             if loseAnswer {

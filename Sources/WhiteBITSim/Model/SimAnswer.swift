@@ -58,6 +58,10 @@ public struct SimAnswer: Sendable, Equatable {
     static func fault(status: Int) -> SimAnswer {
         let text: String
         switch status {
+        case 401: text = "Unauthorized."
+        case 403: text = "Forbidden."
+        case 404: text = "Key not found."
+        case 409: text = "Secret already retrieved."
         case 423: text = "Temporary lock, retry shortly."
         case 429: text = "Too many requests."
         case 502: text = "Bad gateway."

@@ -1,5 +1,4 @@
 import Foundation
-import PKCE
 import Sensitive
 
 /// WhiteBIT's OAuth side in memory: clients, consents, codes, tokens and partner keys, with
