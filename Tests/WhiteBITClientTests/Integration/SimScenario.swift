@@ -12,9 +12,9 @@ import WhiteBITSimHarness
 /// verifier the scenario used is searched for in all log lines and all error texts;
 /// finding one fails the test.
 final class SimScenario: Sendable {
-    static let clientID = "wbkeyd-demo"
-    static let clientSecret = Sensitive("demo-client-secret")
-    static let redirectURI = "https://partner.example/oauth/callback"
+    static let clientID = SimDefaults.clientID
+    static let clientSecret = SimDefaults.clientSecret
+    static let redirectURI = SimDefaults.redirectURI
 
     let sim: SimProcess
     let logs = LogRecorder()
