@@ -18,6 +18,7 @@ let package = Package(
     name: "wbkeyd",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "wbkeyd", targets: ["wbkeyd"]),
         .executable(name: "whitebit-sim", targets: ["whitebit-sim"]),
     ],
     dependencies: [
@@ -36,6 +37,13 @@ let package = Package(
         // A string that never prints itself: tokens, codes, verifiers, API secrets.
         .target(name: "Sensitive"),
         .testTarget(name: "SensitiveTests", dependencies: ["Sensitive"]),
+
+        // The calls wbkeyd makes to WhiteBIT (whitebit-api.md §3), with deadlines,
+        // a rate limit, a concurrency limit and errors that never carry a secret.
+        .target(name: "WhiteBITClient", dependencies: ["Sensitive", httpClient, log, nioCore, nioHTTP1, nioPosix]),
+        .testTarget(
+            name: "WhiteBITClientTests",
+            dependencies: ["WhiteBITClient", "WhiteBITSimHarness", "PKCE", "Sensitive", httpClient, log, nioCore, nioHTTP1, nioPosix]),
 
         // RFC 7636 verifier, S256 challenge and OAuth state: shared by the simulator,
         // its harness and the daemon's `authorize-url`.
@@ -74,6 +82,17 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "Systemd", dependencies: ["CSystemd", log]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", log]),
+
+        // The daemon: the shell around Lifecycle that performs its decisions (store,
+        // WhiteBIT, timers), the spool intake, the control commands, systemd.
+        .target(name: "Daemon", dependencies: [
+            "Lifecycle", "Scheduler", "Store", "Spool", "DaemonConfig", "WhiteBITClient", "ControlProtocol", "ControlSocket",
+            "Systemd", "PKCE", "Sensitive", grdb, log, lifecycle,
+        ]),
+        .testTarget(name: "DaemonTests", dependencies: [
+            "Daemon", "Lifecycle", "Store", "Spool", "WhiteBITSimHarness", "PKCE", "Sensitive", grdb, log,
+        ]),
+        .executableTarget(name: "wbkeyd", dependencies: ["Daemon", "DaemonConfig", "Store", "Systemd", argumentParser, log]),
 
         // WhiteBIT played in memory (Model/, no I/O) and served over HTTP (HTTP/).
         .target(name: "WhiteBITSim", dependencies: ["PKCE", "Sensitive", hummingbird, log, nioCore, lifecycle]),

@@ -1,0 +1,99 @@
+import Sensitive
+
+/// Turns a non-2xx answer into a `WhiteBITError`. Pure, so every status and body shape is
+/// unit-tested without a server.
+enum ErrorMapping {
+    static func error(
+        endpoint: Endpoint, externalID: String?, status: Int, body: [UInt8], secrets: [Sensitive]
+    ) -> WhiteBITError {
+        let document = JSONValue.parse(body)
+        let kind = kind(endpoint: endpoint, status: status, document: document, secrets: secrets)
+        let messages = ResponseText.messages(in: document).map { ResponseText.scrub($0, removing: secrets) }
+        return WhiteBITError(endpoint: endpoint, externalID: externalID, kind: kind, messages: messages)
+    }
+
+    private static func kind(
+        endpoint: Endpoint, status: Int, document: JSONValue?, secrets: [Sensitive]
+    ) -> WhiteBITError.Kind {
+        switch status {
+        case 401: .unauthorized
+        case 403: .forbidden
+        case 404: .notFound
+        case 409 where endpoint == .secret: .secretAlreadyRetrieved
+        case 422:
+            .validation(fields: ResponseText.fieldNames(in: document).map { ResponseText.scrub($0, removing: secrets) })
+        case 423: .locked
+        case 429: .rateLimited
+        case 500...599: .server(status: status)
+        default: .rejected(status: status)
+        }
+    }
+}
+
+/// The few pieces of WhiteBIT's error bodies worth keeping, made safe to print.
+enum ResponseText {
+    static let maximumMessageLength = 160
+    static let maximumMessages = 5
+
+    /// Printable ASCII only (anything else becomes `?`, so no escape sequence or line break
+    /// reaches a terminal or a log line), at most `maximumMessageLength` characters.
+    static func sanitize(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if out.unicodeScalars.count >= maximumMessageLength {
+                out += "…"
+                break
+            }
+            out.unicodeScalars.append((0x20...0x7E).contains(scalar.value) ? scalar : "?")
+        }
+        return out
+    }
+
+    /// A message that quotes something the request carried (a code echoed in "invalid code
+    /// X", say) loses it.
+    static func scrub(_ text: String, removing secrets: [Sensitive]) -> String {
+        var text = text
+        for secret in secrets where secret.revealed.count >= 4 {
+            text = text.replacingEvery(secret.revealed, with: "<redacted>")
+        }
+        return text
+    }
+
+    /// Messages from the documented shape `{"data":{"message":[…]}}` (or a single string
+    /// there) and the V4 one, a top-level `message` string. Nothing else in a body is read:
+    /// any other member could hold anything, a token included.
+    static func messages(in document: JSONValue?) -> [String] {
+        guard let document else { return [] }
+        let found = strings(document["data"]?["message"]) + strings(document["message"])
+        return Array(found.filter { !$0.isEmpty }.prefix(maximumMessages))
+    }
+
+    /// The fields a 422 names: `{"errors":{FIELD:[…]}}`, sorted for stable output.
+    static func fieldNames(in document: JSONValue?) -> [String] {
+        guard let errors = document?["errors"]?.objectValue else { return [] }
+        return Array(errors.keys.sorted().prefix(maximumMessages))
+    }
+
+    private static func strings(_ value: JSONValue?) -> [String] {
+        switch value {
+        case .some(.string(let text)): [text]
+        case .some(.array(let elements)): elements.compactMap(\.stringValue)
+        default: []
+        }
+    }
+}
+
+extension String {
+    func replacingEvery(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var out = ""
+        var rest = self[...]
+        while let range = rest.firstRange(of: target) {
+            out += rest[..<range.lowerBound]
+            out += replacement
+            rest = rest[range.upperBound...]
+        }
+        out += rest
+        return out
+    }
+}
