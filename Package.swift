@@ -88,6 +88,7 @@ let package = Package(
         .target(name: "Daemon", dependencies: [
             "Lifecycle", "Scheduler", "Store", "Spool", "DaemonConfig", "WhiteBITClient", "ControlProtocol", "ControlSocket",
             "Systemd", "PKCE", "Sensitive", grdb, log, lifecycle,
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "DaemonTests", dependencies: [
             "Daemon", "Lifecycle", "Store", "Spool", "WhiteBITSimHarness", "PKCE", "Sensitive", grdb, log,

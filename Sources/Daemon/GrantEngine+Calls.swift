@@ -13,7 +13,7 @@ extension GrantEngine {
         await withLock(user) {
             callFinished(user)
             do {
-                try await applyLocked(outcome.event, user: user, extras: outcome.extras)
+                _ = try await applyLocked(outcome.event, user: user, extras: outcome.extras)
             } catch {
                 logger.error("could not record a WhiteBIT outcome", metadata: ["user": "\(user)", "error": "\(error)"])
             }

@@ -27,13 +27,12 @@ extension GrantEngine {
             try await commit(user: user) { db in
                 guard try GrantRecords.recordIngestion(fingerprint: fingerprint, user: user, at: step.now, in: db) else {
                     _ = try audit.append(
-                        AuditEntry(event: .authorizationDuplicate, user: user, externalId: nil, actor: .wbkeyd, detail: ["file": .string(file)]),
+                        AuditEntry(.authorizationDuplicate, user: user, externalId: nil, actor: .wbkeyd, detail: ["file": .string(file)]),
                         in: db)
                     return nil
                 }
                 _ = try audit.append(
-                    AuditEntry(
-                        event: .authorizationReceived, user: user, externalId: nil, actor: .wbkeyd,
+                    AuditEntry(.authorizationReceived, user: user, externalId: nil, actor: .wbkeyd,
                         detail: ["file": .string(file), "received_at": .string(receivedAt), "with_api_key": .bool(request.apiKey != nil)]),
                     in: db)
                 return try step.run(

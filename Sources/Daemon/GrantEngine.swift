@@ -19,7 +19,7 @@ actor GrantEngine {
     let committer: GroupCommitter
     let sealer: Sealer
     let audit: AuditLog
-    let client: WhiteBITClient
+    private(set) var client: WhiteBITClient
     let scheduler: Scheduler<DaemonTimer>
     let logger: Logger
     var lifecycle: Lifecycle
@@ -44,6 +44,13 @@ actor GrantEngine {
         self.lifecycle = Lifecycle(policy: policy)
         self.logger = logger
         self.onHalt = onHalt
+    }
+
+    /// Swaps the WhiteBIT client (a reload changed its limits); returns the old one.
+    func replaceClient(_ new: WhiteBITClient) -> WhiteBITClient {
+        let old = client
+        client = new
+        return old
     }
 
     func setPolicy(_ policy: LifecyclePolicy) {

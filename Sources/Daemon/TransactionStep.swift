@@ -29,8 +29,7 @@ struct TransactionStep: Sendable {
 
     static func entry(_ note: AuditNote, user: String, actor: AuditActor) -> AuditEntry {
         let event = AuditEvent(rawValue: note.event.rawValue)!
-        return AuditEntry(
-            event: event, user: user, externalId: note.externalID, actor: actor,
+        return AuditEntry(event, user: user, externalId: note.externalID, actor: actor,
             detail: AuditDetail(note.detail.mapValues { .string($0) }))
     }
 }

@@ -90,12 +90,12 @@ import Testing
                     try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_prune_gate")
                 )
             }
-            #expect(identifiers == ["0001_audit"])
+            #expect(identifiers == ["0001_audit", "0002_grants"])
             #expect(head?.seq == 2)
             #expect(gates == 1)
             try store.close()
         }
-        #expect(StoreSchema.standard.migrations.map(\.identifier) == ["0001_audit"])
+        #expect(StoreSchema.standard.migrations.map(\.identifier) == ["0001_audit", "0002_grants"])
     }
 
     @Test func laterMigrationsApplyToAnExistingStore() throws {
@@ -105,7 +105,7 @@ import Testing
         try first.close()
         let extended = StoreSchema(
             migrations: StoreSchema.standard.migrations + [
-                StoreMigration(version: 2, name: "later") { db in
+                StoreMigration(version: 99, name: "later") { db in
                     try db.execute(sql: "CREATE TABLE later (id INTEGER PRIMARY KEY)")
                 }
             ])
@@ -116,14 +116,14 @@ import Testing
                 try db.tableExists("later"), try log.head(in: db)
             )
         }
-        #expect(identifiers == ["0001_audit", "0002_later"])
+        #expect(identifiers == ["0001_audit", "0002_grants", "0099_later"])
         #expect(hasLaterTable)
         #expect(head?.seq == 2)
         try store.close()
 
         // A build that knows fewer migrations must not run on what a newer one wrote.
         let error = #expect(throws: StoreError.self) { try StoreDatabase.open(path: path) }
-        #expect(error == .schemaFromNewerVersion(path: path, unknownMigrations: ["0002_later"]))
+        #expect(error == .schemaFromNewerVersion(path: path, unknownMigrations: ["0099_later"]))
     }
 
     @Test func readOnlyOpenerNeitherCreatesNorWrites() throws {

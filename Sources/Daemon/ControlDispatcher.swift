@@ -1,0 +1,116 @@
+import ControlProtocol
+import ControlSocket
+import DaemonConfig
+import Foundation
+import Lifecycle
+import Logging
+import Store
+
+/// Answers one control-socket line: parse, check the peer's tier (from SO_PEERCRED
+/// and the group database, never from the client), run, render. Every failure is
+/// one `error: …` line.
+struct ControlDispatcher: Sendable {
+    let engine: GrantEngine
+    let intake: SpoolIntake
+    let status: DaemonStatus
+    let settings: LiveSettings
+    let accounts: any AccountDirectory
+    let logger: Logger
+
+    func answer(_ line: String, peer: PeerCredentials) async -> String {
+        let request: ControlRequest
+        do {
+            request = try ControlParser.parse(line)
+        } catch {
+            return ReplyRenderer(json: line.hasSuffix(" json"), now: Date()).error(error.message)
+        }
+        let renderer = ReplyRenderer(json: request.json, now: Date())
+        let access = settings.current.access.access(peerUID: peer.uid, peerGID: peer.gid, accounts: accounts)
+        let required = request.command.requiredTier
+        let allowed = switch required {
+        case .anyone: true
+        case .admin: access.allows(.admin)
+        case .secretReader: access.allows(.secretReader)
+        }
+        guard allowed else {
+            logger.warning(
+                "control command refused", metadata: ["command": "\(request.command.name)", "uid": "\(peer.uid)", "pid": "\(peer.pid)"])
+            return renderer.error("permission denied: `\(request.command.name)` is for \(required.description) (you are uid \(peer.uid))")
+        }
+        do {
+            return try await run(request.command, renderer: renderer, actor: .uid(peer.uid))
+        } catch let error as GrantEngine.CommandError {
+            return renderer.error(error.description)
+        } catch {
+            return renderer.error("\(error)")
+        }
+    }
+
+    private func run(_ command: ControlCommand, renderer: ReplyRenderer, actor: AuditActor) async throws -> String {
+        switch command {
+        case .help:
+            return renderer.message(Self.help)
+        case .status:
+            return renderer.status(try await statusView())
+        case .grants(let state):
+            return renderer.grants(try await engine.grantViews(state: state))
+        case .show(let user):
+            guard let grant = try await engine.grantView(user) else { return renderer.error("no grant for \(user)") }
+            return renderer.show(grant, audit: try await engine.auditViews(limit: 20, user: user))
+        case .audit(let count, let user):
+            return renderer.audit(try await engine.auditViews(limit: count, user: user))
+        case .metrics:
+            return try await Metrics.render(engine: engine, intake: intake, status: status)
+        case .authorizeURL(let user):
+            let whitebit = settings.current.configuration.whitebit
+            let url = try await engine.authorizeURL(
+                user: user, baseURL: whitebit.baseURL, clientID: whitebit.clientID, redirectURI: whitebit.redirectURI, actor: actor)
+            return renderer.message(url, fields: ["user": user, "url": url, "expires_in_s": 600])
+        case .reconcile(let user, let dryRun):
+            let text = if let user {
+                try await engine.reconcile(user: user, dryRun: dryRun, actor: actor)
+            } else {
+                try await engine.reconcileAll(dryRun: dryRun, actor: actor)
+            }
+            return renderer.message(text, fields: ["dry_run": dryRun, "result": text])
+        case .revoke(let user, let reason):
+            let grant = try await engine.revoke(user: user, reason: reason, actor: actor)
+            let text = "\(user): \(grant.state.rawValue)\(grant.reason.map { " (\($0))" } ?? "")"
+            return renderer.message(text, fields: ["user": user, "state": grant.state.rawValue, "reason": grant.reason as Any])
+        case .secret(let user):
+            return renderer.secret(try await engine.secret(user: user, actor: actor))
+        }
+    }
+
+    func statusView() async throws -> StatusView {
+        let counts = try await engine.countsByState()
+        let backlog = await intake.backlog()
+        let counters = await engine.client.counters
+        let head = try await engine.auditHead()
+        return StatusView(
+            version: status.version, uptimeSeconds: Int(Date().timeIntervalSince(status.startedAt)), phase: status.phase.rawValue,
+            grants: counts,
+            spool: SpoolView(
+                new: backlog?.new ?? 0, claimed: backlog?.claimed ?? 0, rejected: backlog?.rejected ?? 0,
+                oldestAgeSeconds: backlog?.oldestNewAge.map { Int($0.components.seconds) }),
+            nextDeadline: await engine.scheduler.nextDeadline,
+            whitebit: WhiteBITView(
+                requests: counters.totalRequests, errors: counters.errors,
+                lastError: counters.lastError.map { "\(AuditTimestamp.format($0.at)) \($0.description)" }),
+            audit: AuditHeadView(seq: Int(head?.seq ?? 0), hash: head?.hash ?? AuditChain.genesisPrevHash))
+    }
+
+    static let help = """
+        commands (one per connection; add `json` for a JSON answer):
+          help                          this text
+          status                        version, phase, grants by state, spool, WhiteBIT, audit head
+          grants [STATE]                one row per grant
+          show USER                     one grant in full, with its recent audit events
+          audit [N] [USER]              the last N audit rows (default 20)
+          metrics                       Prometheus text exposition
+          authorize-url USER            admin: a WhiteBIT authorization URL with fresh PKCE and state
+          reconcile [USER] [dry-run]    admin: ask WhiteBIT now; dry-run changes nothing
+          revoke USER [REASON]          admin: delete the user's key
+          secret USER                   root and secret_readers: external id, api key and secret (audited)
+        """
+}

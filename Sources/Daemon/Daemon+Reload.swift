@@ -1,0 +1,78 @@
+import DaemonConfig
+import Foundation
+import Store
+import Systemd
+import WhiteBITClient
+
+/// SIGHUP (DESIGN.md §8): RELOADING=1, re-read the file, apply what can change live,
+/// audit it, READY=1. A bad file changes nothing and says why.
+extension Daemon {
+    func reload() async {
+        let path = settings.current.path
+        status.enter(.reloading)
+        notifier.reloading(status: "reloading \(path)")
+        defer {
+            status.enter(.ready)
+            Task { notifier.ready(status: await statusLine()) }
+        }
+        let old = settings.current
+        let new: LoadedConfiguration
+        do {
+            new = try loader.load(path: path)
+        } catch {
+            let problems = error.problems.map(\.description)
+            logger.error(
+                "new configuration refused; the old one stays in force: \(problems.joined(separator: "; "))",
+                metadata: ["event": "config_rejected", "file": "\(path)"])
+            notifier.status("configuration refused, old one in force: \(problems.first ?? "invalid")")
+            _ = try? await engine.record(
+                AuditEntry(.configReloaded, user: nil, externalId: nil, actor: .wbkeyd,
+                    detail: ["outcome": "refused", "problems": .string(problems.joined(separator: "; "))]),
+                message: "configuration reload refused", level: .error)
+            return
+        }
+        let changes = ConfigurationChanges(from: old.configuration, to: new.configuration)
+        var applied = new.configuration
+        // Settings that need a restart keep their running values until then.
+        applied.whitebit.baseURL = old.configuration.whitebit.baseURL
+        applied.whitebit.clientID = old.configuration.whitebit.clientID
+        applied.whitebit.clientSecretFile = old.configuration.whitebit.clientSecretFile
+        applied.spool.directory = old.configuration.spool.directory
+        applied.store.path = old.configuration.store.path
+        applied.store.masterKeyFile = old.configuration.store.masterKeyFile
+        applied.control.socket = old.configuration.control.socket
+        applied.control.mode = old.configuration.control.mode
+        settings.current = LoadedConfiguration(path: path, configuration: applied, access: new.access, credentials: old.credentials)
+        await engine.setPolicy(Self.policy(applied))
+        await intake.setMaxCodeAge(applied.spool.maxCodeAge)
+        if changes.changedKeys.contains(where: { $0.hasPrefix("whitebit.") && !ConfigurationChanges.restartKeys.contains($0) }) {
+            await replaceClient(applied)
+        }
+        for key in changes.keysNeedingRestart {
+            logger.warning("\(key) changed; it takes effect at the next restart", metadata: ["event": "config_reloaded"])
+        }
+        _ = try? await engine.record(
+            AuditEntry(.configReloaded, user: nil, externalId: nil, actor: .wbkeyd,
+                detail: [
+                    "outcome": "applied", "changed": .string(changes.keysAppliedLive.joined(separator: ", ")),
+                    "needs_restart": .string(changes.keysNeedingRestart.joined(separator: ", ")),
+                ]),
+            message: "configuration reloaded (\(changes.keysAppliedLive.count) live change(s), \(changes.keysNeedingRestart.count) for the next restart)")
+    }
+
+    /// Limits and timeouts of the WhiteBIT client change by replacing it; calls in
+    /// flight finish on the old one.
+    private func replaceClient(_ configuration: DaemonConfiguration) async {
+        do {
+            let secret = try CredentialFile.readClientSecret(at: settings.current.credentials.clientSecret)
+            let client = try WhiteBITClient(configuration: Self.clientConfiguration(configuration, secret: secret), logger: logger)
+            let old = await engine.replaceClient(client)
+            Task {
+                try? await Task.sleep(for: configuration.whitebit.requestTimeout * 2)
+                await old.shutdown()
+            }
+        } catch {
+            logger.error("the WhiteBIT client could not be rebuilt; the old settings stay", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import ControlSocket
+import DaemonConfig
+import Foundation
+import Lifecycle
+import Logging
+import Scheduler
+import Sensitive
+import ServiceLifecycle
+import Spool
+import Store
+import Systemd
+import WhiteBITClient
+
+/// The running daemon: the parts, the start-up sequence that ends in READY=1, the
+/// daemon's own timers, reload and stop. `main` only calls `Daemon.run`.
+public final class Daemon: Sendable {
+    public static let version = "0.1.0"
+
+    let settings: LiveSettings
+    let store: StoreDatabase
+    let engine: GrantEngine
+    let intake: SpoolIntake
+    let spool: SpoolDirectory
+    let scheduler: Scheduler<DaemonTimer>
+    let status: DaemonStatus
+    let dispatcher: ControlDispatcher
+    let notifier = ServiceNotifier()
+    let logger: Logger
+    let accounts: any AccountDirectory
+    let loader: ConfigurationLoader
+    private let failure = Locked<String?>(nil)
+    private let shutdown = Locked<(@Sendable () -> Void)?>(nil)
+
+    public init(loaded: LoadedConfiguration, loader: ConfigurationLoader, accounts: any AccountDirectory, logger: Logger) throws {
+        let configuration = loaded.configuration
+        let clientSecret = try CredentialFile.readClientSecret(at: loaded.credentials.clientSecret)
+        let masterKey = try CredentialFile.readMasterKey(at: loaded.credentials.masterKey)
+        self.settings = LiveSettings(loaded)
+        self.loader = loader
+        self.accounts = accounts
+        self.logger = logger
+        self.status = DaemonStatus(version: Self.version)
+        self.store = try StoreDatabase.open(path: configuration.store.path)
+        let sealer = try Sealer(masterKey: Data(masterKey.bytes))
+        let client = try WhiteBITClient(configuration: Self.clientConfiguration(configuration, secret: clientSecret), logger: logger)
+        self.scheduler = Scheduler<DaemonTimer>()
+        self.spool = try SpoolDirectory(root: configuration.spool.directory)
+        let failure = self.failure
+        let shutdown = self.shutdown
+        let status = self.status
+        self.engine = GrantEngine(
+            store: store, sealer: sealer, client: client, scheduler: scheduler, policy: Self.policy(configuration), logger: logger,
+            onHalt: { reason in
+                status.phase = .degraded
+                failure.withLock { $0 = $0 ?? reason }
+                ServiceNotifier().failing(status: "degraded: \(reason)", errno: EIO)
+                shutdown.value?()
+            })
+        self.intake = SpoolIntake(spool: spool, engine: engine, maxCodeAge: configuration.spool.maxCodeAge, logger: logger)
+        self.dispatcher = ControlDispatcher(
+            engine: engine, intake: intake, status: status, settings: settings, accounts: accounts, logger: logger)
+    }
+
+    static func clientConfiguration(_ c: DaemonConfiguration, secret: Sensitive) -> WhiteBITClient.Configuration {
+        WhiteBITClient.Configuration(
+            baseURL: c.whitebit.baseURL, clientID: c.whitebit.clientID, clientSecret: secret,
+            redirectURI: c.whitebit.redirectURI.isEmpty ? nil : c.whitebit.redirectURI, requestTimeout: c.whitebit.requestTimeout,
+            maxConcurrency: c.whitebit.maxConcurrency, rateLimit: c.whitebit.rateLimit)
+    }
+
+    static func policy(_ c: DaemonConfiguration) -> LifecyclePolicy {
+        LifecyclePolicy(
+            infoPollInterval: c.keys.infoPollInterval, infoPollBudget: c.keys.infoPollBudget,
+            reconcileInterval: c.keys.reconcileInterval, expiryMargin: c.keys.expiryMargin, maxCodeAge: c.spool.maxCodeAge)
+    }
+
+    /// Runs until SIGTERM/SIGINT (exit 0) or a failure that must stop the daemon
+    /// (thrown, so the process exits non-zero with the reason).
+    public func run() async throws {
+        try await prepare()
+        var services: [any Service] = [SchedulerService(daemon: self), SpoolWatchService(daemon: self)]
+        services.append(ControlService(daemon: self, server: try controlServer()))
+        if let interval = notifier.watchdogInterval() { services.append(WatchdogService(daemon: self, interval: interval)) }
+        services.append(ReloadService(daemon: self))
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        shutdown.withLock { $0 = { Task { await group.triggerGracefulShutdown() } } }
+        notifier.status("starting: \(await statusLine())")
+        do {
+            try await group.run()
+        } catch {
+            failure.withLock { $0 = $0 ?? "\(error)" }
+        }
+        await finish()
+        if let reason = failure.withLock({ $0 }) { throw DaemonFailure(reason: reason) }
+    }
+
+    /// Everything READY=1 promises, except the listening socket: store open and
+    /// migrated (in init), timers rebuilt, the spool recovered and scanned once.
+    func prepare() async throws {
+        let head = try await engine.auditHead()
+        try await engine.record(
+            AuditEntry(.daemonStarted, user: nil, externalId: nil, actor: .wbkeyd,
+                detail: ["version": .string(Self.version), "pid": .int(Int(getpid())), "previous_head_seq": .int(Int(head?.seq ?? 0))]),
+            message: "wbkeyd \(Self.version) starting")
+        let timers = try await engine.rebuildTimers()
+        logger.info("timers rebuilt", metadata: ["grants_with_deadlines": "\(timers)"])
+        await intake.recover()
+        await intake.scan()
+        let now = Date()
+        let c = settings.current.configuration
+        await scheduler.schedule(.spoolRescan, at: now.addingTimeInterval(c.spool.rescanInterval.seconds))
+        await scheduler.schedule(.housekeeping, at: now.addingTimeInterval(60))
+        await scheduler.schedule(.auditWitness, at: now)
+        await scheduler.schedule(.statusLine, at: now.addingTimeInterval(10))
+    }
+
+    func controlServer() throws -> ControlServer {
+        let control = settings.current.configuration.control
+        if let passed = SocketActivation.takeListenFileDescriptors().first {
+            logger.info("control socket passed by systemd", metadata: ["name": "\(passed.name)"])
+            return ControlServer(listener: .inherited(descriptor: passed.descriptor), logger: logger)
+        }
+        let gid = control.adminGroup.isEmpty ? nil : (try? accounts.group(named: control.adminGroup))??.gid
+        return ControlServer(listener: .path(control.socket, mode: mode_t(control.mode.bits), gid: gid), logger: logger)
+    }
+
+    func ready() async {
+        status.enter(.ready)
+        notifier.ready(status: await statusLine())
+        logger.notice("ready", metadata: ["socket": "\(settings.current.configuration.control.socket)"])
+    }
+
+    /// One of the scheduler's keys came due.
+    func fire(_ timer: DaemonTimer) async {
+        let c = settings.current.configuration
+        switch timer {
+        case .grant(let user):
+            await engine.due(user)
+        case .spoolRescan:
+            await intake.scan()
+            await scheduler.schedule(.spoolRescan, at: Date().addingTimeInterval(c.spool.rescanInterval.seconds))
+        case .housekeeping:
+            await housekeeping(retention: c.store.auditRetention, maxCodeAge: c.spool.maxCodeAge)
+            await scheduler.schedule(.housekeeping, at: Date().addingTimeInterval(3600))
+        case .auditWitness:
+            if let head = try? await engine.auditHead() {
+                logger.info("audit chain head seq=\(head.seq) hash=\(head.hash)", metadata: ["event": "audit_head", "seq": "\(head.seq)", "hash": "\(head.hash)"])
+            }
+            await scheduler.schedule(.auditWitness, at: Date().addingTimeInterval(600))
+        case .statusLine:
+            if status.phase == .ready { notifier.status(await statusLine()) }
+            await scheduler.schedule(.statusLine, at: Date().addingTimeInterval(10))
+        }
+    }
+
+    func housekeeping(retention: Duration, maxCodeAge: Duration) async {
+        let now = Date()
+        let audit = AuditLog()
+        do {
+            try await store.pool.write { db in
+                _ = try audit.prune(olderThan: now.addingTimeInterval(-retention.seconds), in: db)
+                try GrantRecords.pruneIngestions(before: now.addingTimeInterval(-max(2 * maxCodeAge.seconds, 86_400)), in: db)
+                try GrantRecords.prunePendingStates(now: now, in: db)
+            }
+            _ = try store.checkpoint()
+        } catch {
+            await engine.halt("housekeeping write failed: \(error)")
+        }
+    }
+
+    func statusLine() async -> String {
+        let counts = (try? await engine.countsByState()) ?? [:]
+        let byState = GrantState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
+        let backlog = await intake.backlog()
+        var parts = [byState.isEmpty ? "no grants" : byState.joined(separator: ", ")]
+        parts.append("spool \(backlog?.new ?? 0) waiting")
+        if let next = await scheduler.nextDeadline {
+            parts.append("next deadline in \(max(0, Int(next.timeIntervalSinceNow)))s")
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    /// After the services stopped: let in-flight calls settle (they commit their
+    /// outcome or a retry), record the stop, close the store.
+    func finish() async {
+        status.enter(.stopping)
+        notifier.stopping(status: "stopping")
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while !(await engine.inFlight.isEmpty), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if failure.withLock({ $0 }) == nil {
+            _ = try? await engine.record(
+                AuditEntry(.daemonStopped, user: nil, externalId: nil, actor: .wbkeyd, detail: ["version": .string(Self.version)]),
+                message: "wbkeyd stopped")
+        }
+        await engine.client.shutdown()
+        try? store.close()
+    }
+}
+
+public struct DaemonFailure: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}

@@ -1,0 +1,105 @@
+import ControlSocket
+import Foundation
+import Logging
+import ServiceLifecycle
+import Spool
+import Systemd
+import UnixSignals
+
+/// The scheduler's loop and the dispatch of what comes due: grant deadlines go to
+/// the engine, the daemon's own timers to their jobs. One loop for everything.
+struct SchedulerService: Service {
+    let daemon: Daemon
+
+    func run() async throws {
+        let scheduler = daemon.scheduler
+        await withDiscardingTaskGroup { group in
+            group.addTask { await scheduler.run() }
+            group.addTask {
+                await withDiscardingTaskGroup { work in
+                    for await timer in scheduler.due {
+                        work.addTask { await daemon.fire(timer) }
+                    }
+                }
+            }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+    }
+}
+
+/// inotify wake-ups of the spool's `new/`; the periodic rescan is a scheduler timer.
+struct SpoolWatchService: Service {
+    let daemon: Daemon
+
+    func run() async throws {
+        let watcher = try SpoolWatcher(spool: daemon.spool)
+        defer { watcher.stop() }
+        await cancelWhenGracefulShutdown {
+            for await _ in watcher.wakeUps {
+                await daemon.intake.scan()
+            }
+        }
+    }
+}
+
+/// The control socket; systemd hears READY=1 once it listens.
+struct ControlService: Service {
+    let daemon: Daemon
+    let server: ControlServer
+
+    func run() async throws {
+        let dispatcher = daemon.dispatcher
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await server.run(listening: { await daemon.ready() }) { line, peer in
+                    await dispatcher.answer(line, peer: peer)
+                }
+            }
+        } catch is CancellationError {
+            // Graceful shutdown closed the socket: the normal way out.
+        }
+    }
+}
+
+/// Pings systemd's watchdog at half its interval, and only while the scheduler keeps
+/// its time: a stalled daemon stops pinging, so systemd restarts it.
+struct WatchdogService: Service {
+    let daemon: Daemon
+    let interval: Duration
+
+    func run() async throws {
+        let notifier = ServiceNotifier()
+        let half = interval / 2
+        await cancelWhenGracefulShutdown {
+            var stalled = false
+            while !Task.isCancelled {
+                let sinceTick = await daemon.scheduler.lastTick.duration(to: .now)
+                if sinceTick < half + .seconds(1) {
+                    notifier.watchdogPing()
+                    stalled = false
+                } else if !stalled {
+                    stalled = true
+                    daemon.logger.critical(
+                        "the scheduler has not kept its time for \(sinceTick); no more watchdog pings",
+                        metadata: ["event": "watchdog_stalled"])
+                }
+                try? await Task.sleep(for: half)
+            }
+        }
+    }
+}
+
+/// SIGHUP: reload the configuration (DESIGN.md §8).
+struct ReloadService: Service {
+    let daemon: Daemon
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in signals {
+                await daemon.reload()
+            }
+        }
+    }
+}

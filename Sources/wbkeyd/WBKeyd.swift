@@ -1,0 +1,103 @@
+import ArgumentParser
+import Daemon
+import DaemonConfig
+import Foundation
+import Logging
+import Store
+import Systemd
+
+@main
+struct WBKeyd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wbkeyd",
+        abstract: "Runs the WhiteBIT Fast API Key flow for a partner platform, as a systemd service.",
+        discussion: """
+            Without a subcommand, runs the daemon in the foreground (as systemd does): it turns \
+            authorizations delivered to the spool into sealed API keys, watches them while their \
+            token lives, deletes the ones that must go, and records every step in a hash-chained \
+            audit log. Admins talk to it through the control socket (`wbkeyctl` or socat).
+            """,
+        version: Daemon.version,
+        subcommands: [CheckConfig.self, AuditVerify.self])
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = options.config
+        umask(0o077)
+        let environment = ProcessInfo.processInfo.environment
+        LogSink.detect(environment: environment).bootstrap(identifier: "wbkeyd", level: Self.logLevel(environment))
+        let logger = Logger(label: "wbkeyd")
+        let notifier = ServiceNotifier()
+        let loader = ConfigurationLoader(accounts: SystemAccountDirectory(), environment: environment)
+        do {
+            let loaded = try loader.load(path: config)
+            let daemon = try Daemon(loaded: loaded, loader: loader, accounts: SystemAccountDirectory(), logger: logger)
+            try await daemon.run()
+        } catch let error as ConfigurationError {
+            Self.fail("configuration refused:\n\(error.description)", notifier: notifier, logger: logger)
+        } catch {
+            Self.fail("\(error)", notifier: notifier, logger: logger)
+        }
+    }
+
+    static func fail(_ message: String, notifier: ServiceNotifier, logger: Logger) -> Never {
+        logger.critical("wbkeyd cannot run: \(message)", metadata: ["event": "daemon_degraded"])
+        notifier.failing(status: "failed: \(message.split(separator: "\n").joined(separator: "; "))")
+        Foundation.exit(1)
+    }
+
+    /// `WBKEYD_LOG_LEVEL=debug` for troubleshooting; the default is info.
+    static func logLevel(_ environment: [String: String]) -> Logger.Level {
+        environment["WBKEYD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    }
+}
+
+/// `--config`, accepted before or after a subcommand name.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "The configuration file.")
+    var config: String = "/etc/wbkeyd/wbkeyd.toml"
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Checks a configuration file and its credential files; exits non-zero naming each problem.")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        let config = options.config
+        let report = ConfigurationReport.check(path: config, loader: ConfigurationLoader())
+        if report.isValid {
+            print(report.text, terminator: report.text.hasSuffix("\n") ? "" : "\n")
+        } else {
+            FileHandle.standardError.write(Data((report.text + (report.text.hasSuffix("\n") ? "" : "\n")).utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct AuditVerify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit-verify",
+        abstract: "Re-walks the audit hash chain; exits 0 when sound, 1 naming the first bad row, 2 when the store cannot be read.")
+
+    @Option(name: .long, help: "The SQLite store.")
+    var store: String = "/var/lib/wbkeyd/wbkeyd.sqlite3"
+
+    func run() throws {
+        do {
+            switch try AuditVerifier.verify(storePath: store) {
+            case .sound(let rows, let head):
+                print("audit chain sound: \(rows) rows" + (head.map { ", head seq \($0.seq) hash \($0.hash)" } ?? ""))
+            case .broken(let seq, let reason):
+                FileHandle.standardError.write(Data("audit chain broken at seq \(seq): \(reason)\n".utf8))
+                throw ExitCode(1)
+            }
+        } catch let error as StoreError {
+            FileHandle.standardError.write(Data("cannot verify \(store): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
