@@ -93,7 +93,7 @@ struct ControlDispatcher: Sendable {
             spool: SpoolView(
                 new: backlog?.new ?? 0, claimed: backlog?.claimed ?? 0, rejected: backlog?.rejected ?? 0,
                 oldestAgeSeconds: backlog?.oldestNewAge.map { Int($0.components.seconds) }),
-            nextDeadline: await engine.scheduler.nextDeadline,
+            nextDeadline: try await engine.nextGrantDeadline(),
             whitebit: WhiteBITView(
                 requests: counters.totalRequests, errors: counters.errors,
                 lastError: counters.lastError.map { "\(AuditTimestamp.format($0.at)) \($0.description)" }),

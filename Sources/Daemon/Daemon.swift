@@ -174,7 +174,7 @@ public final class Daemon: Sendable {
         let backlog = await intake.backlog()
         var parts = [byState.isEmpty ? "no grants" : byState.joined(separator: ", ")]
         parts.append("spool \(backlog?.new ?? 0) waiting")
-        if let next = await scheduler.nextDeadline {
+        if let next = try? await engine.nextGrantDeadline() {
             parts.append("next deadline in \(max(0, Int(next.timeIntervalSinceNow)))s")
         }
         return parts.joined(separator: "; ")

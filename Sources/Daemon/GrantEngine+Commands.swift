@@ -31,6 +31,13 @@ extension GrantEngine {
         try await store.pool.read { db in try GrantRecords.countsByState(in: db) }
     }
 
+    /// The earliest deadline of any grant (the daemon's own timers left out).
+    func nextGrantDeadline() async throws -> Date? {
+        try await store.pool.read { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(next_deadline) FROM grants").map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
     func auditHead() async throws -> AuditHead? {
         let audit = self.audit
         return try await store.pool.read { db in try audit.head(in: db) }
