@@ -45,6 +45,10 @@ let package = Package(
             name: "WhiteBITClientTests",
             dependencies: ["WhiteBITClient", "WhiteBITSimHarness", "PKCE", "Sensitive", httpClient, log, nioCore, nioHTTP1, nioPosix]),
 
+        // JSON string literals written by hand (audit detail, spool files), byte-exact.
+        .target(name: "JSONString"),
+        .testTarget(name: "JSONStringTests", dependencies: ["JSONString"]),
+
         // RFC 7636 verifier, S256 challenge and OAuth state: shared by the simulator,
         // its harness and the daemon's `authorize-url`.
         .target(name: "PKCE", dependencies: ["Sensitive", crypto]),
@@ -55,7 +59,7 @@ let package = Package(
         .testTarget(name: "DaemonConfigTests", dependencies: ["DaemonConfig", "Sensitive"]),
 
         // Intake of spool files (DESIGN.md §4): claim, read, validate, reject, watch, submit.
-        .target(name: "Spool", dependencies: ["Sensitive"]),
+        .target(name: "Spool", dependencies: ["Sensitive", "JSONString"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "Sensitive"]),
 
         // The grant state machine of DESIGN.md §5: pure, no I/O, no clock.
@@ -67,7 +71,7 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
 
         // The SQLite store: pool and migrations, sealed secrets, the hash-chained audit log.
-        .target(name: "Store", dependencies: ["Sensitive", "Lifecycle", grdb, crypto]),
+        .target(name: "Store", dependencies: ["Sensitive", "Lifecycle", "JSONString", grdb, crypto]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Sensitive", "Lifecycle", grdb, crypto]),
 
         // The control socket's language: commands, tiers, text and JSON replies. No I/O.
@@ -102,7 +106,7 @@ let package = Package(
 
         // Starts the real `whitebit-sim` process and drives its admin API; used by tests,
         // the demo and the benchmark.
-        .target(name: "WhiteBITSimHarness", dependencies: ["PKCE", "Sensitive", httpClient, nioCore, nioHTTP1]),
+        .target(name: "WhiteBITSimHarness", dependencies: ["PKCE", "Sensitive", "JSONString", httpClient, nioCore, nioHTTP1]),
         .testTarget(name: "WhiteBITSimHarnessTests", dependencies: ["WhiteBITSimHarness", "PKCE", "Sensitive", httpClient, nioCore, nioHTTP1]),
     ],
     swiftLanguageModes: [.v6]

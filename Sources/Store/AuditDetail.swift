@@ -1,3 +1,4 @@
+import JSONString
 /// A value in an audit row's detail. There is deliberately no case for `Sensitive`: a
 /// secret can only get in through an explicit `.revealed`, which review catches.
 public indirect enum AuditValue: Sendable, Hashable {
@@ -46,7 +47,7 @@ enum AuditJSON {
         let keys = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for (index, key) in keys.enumerated() {
             if index > 0 { output += "," }
-            writeString(key, to: &output)
+            output += JSONString.quoted(key)
             output += ":"
             writeValue(fields[key] ?? .null, to: &output)
         }
@@ -55,7 +56,7 @@ enum AuditJSON {
 
     static func writeValue(_ value: AuditValue, to output: inout String) {
         switch value {
-        case let .string(text): writeString(text, to: &output)
+        case let .string(text): output += JSONString.quoted(text)
         case let .int(number): output += String(number)
         case let .bool(flag): output += flag ? "true" : "false"
         case .null: output += "null"
@@ -63,25 +64,4 @@ enum AuditJSON {
         }
     }
 
-    /// RFC 8259 escaping: quote, backslash and control characters; the rest stays literal.
-    static func writeString(_ text: String, to output: inout String) {
-        output += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            case let control where control.value < 0x20:
-                let hex = String(control.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
-    }
 }

@@ -1,3 +1,4 @@
+import JSONString
 import Foundation
 import Sensitive
 
@@ -30,24 +31,8 @@ public enum SpoolSubmission {
 
     /// One line of JSON, newline-terminated, fields in the order given.
     static func encode(_ fields: [(SpoolField, String)]) -> [UInt8] {
-        let members = fields.map { "\(quoted($0.0.rawValue)):\(quoted($0.1))" }
+        let members = fields.map { "\(JSONString.quoted($0.0.rawValue)):\(JSONString.quoted($0.1))" }
         return Array(("{" + members.joined(separator: ",") + "}\n").utf8)
     }
 
-    private static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                result += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
 }
