@@ -28,8 +28,8 @@ struct TransactionStep: Sendable {
     }
 
     static func entry(_ note: AuditNote, user: String, actor: AuditActor) -> AuditEntry {
-        let event = AuditEvent(rawValue: note.event.rawValue)!
-        return AuditEntry(event, user: user, externalId: note.externalID, actor: actor,
+        AuditEntry(
+            note.event, user: user, externalId: note.externalID, actor: actor,
             detail: AuditDetail(note.detail.mapValues { .string($0) }))
     }
 }

@@ -72,7 +72,7 @@ struct Step {
         grant.reason = reason
     }
 
-    mutating func audit(_ event: GrantAuditEvent, externalID: String? = nil, _ detail: [String: String] = [:]) {
+    mutating func audit(_ event: AuditEvent, externalID: String? = nil, _ detail: [String: String] = [:]) {
         result.audit.append(AuditNote(event, externalID: externalID ?? grant.externalID, detail: detail))
     }
 

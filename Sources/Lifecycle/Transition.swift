@@ -28,27 +28,34 @@ public enum Call: Sendable, Equatable {
 
 /// An audit row the engine wants written; the shell adds time, actor and chain.
 public struct AuditNote: Sendable, Equatable {
-    public var event: GrantAuditEvent
+    public var event: AuditEvent
     public var externalID: String?
     public var detail: [String: String]
 
-    public init(_ event: GrantAuditEvent, externalID: String? = nil, detail: [String: String] = [:]) {
+    public init(_ event: AuditEvent, externalID: String? = nil, detail: [String: String] = [:]) {
         self.event = event
         self.externalID = externalID
         self.detail = detail
     }
 }
 
-/// The audit events (DESIGN.md §6) that grant transitions produce. The raw values
-/// are the binding names; events about files, the daemon and the socket are the
-/// shell's own.
-public enum GrantAuditEvent: String, Sendable, CaseIterable {
+/// The audit events of DESIGN.md §6. The raw values are what the audit log's `event`
+/// column holds and what its hash chain covers: never rename one. Grant transitions
+/// produce most of them; the rest (daemon, spool, socket) are the shell's.
+public enum AuditEvent: String, Sendable, CaseIterable, Codable {
+    case daemonStarted = "daemon_started"
+    case daemonStopped = "daemon_stopped"
+    case configReloaded = "config_reloaded"
+    case authorizationReceived = "authorization_received"
+    case authorizationRejected = "authorization_rejected"
+    case authorizationDuplicate = "authorization_duplicate"
     case tokenExchanged = "token_exchanged"
     case tokenExchangeFailed = "token_exchange_failed"
     case keyDetected = "key_detected"
     case keyNotCreated = "key_not_created"
     case secretSecured = "secret_secured"
     case secretLost = "secret_lost"
+    case secretRead = "secret_read"
     case keyDisabled = "key_disabled"
     case keyGone = "key_gone"
     case reconcileDrift = "reconcile_drift"
@@ -56,4 +63,5 @@ public enum GrantAuditEvent: String, Sendable, CaseIterable {
     case keyRevoked = "key_revoked"
     case keyRevokeFailed = "key_revoke_failed"
     case tokenExpired = "token_expired"
+    case auditPruned = "audit_pruned"
 }

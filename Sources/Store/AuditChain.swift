@@ -1,3 +1,4 @@
+import Lifecycle
 import Crypto
 import Foundation
 

@@ -1,28 +1,6 @@
-/// The audit events of DESIGN.md §6. The raw values are what the `event` column holds and
-/// what the chain hashes: never rename one.
-public enum AuditEvent: String, Sendable, CaseIterable, Codable {
-    case daemonStarted = "daemon_started"
-    case daemonStopped = "daemon_stopped"
-    case configReloaded = "config_reloaded"
-    case authorizationReceived = "authorization_received"
-    case authorizationRejected = "authorization_rejected"
-    case authorizationDuplicate = "authorization_duplicate"
-    case tokenExchanged = "token_exchanged"
-    case tokenExchangeFailed = "token_exchange_failed"
-    case keyDetected = "key_detected"
-    case keyNotCreated = "key_not_created"
-    case secretSecured = "secret_secured"
-    case secretLost = "secret_lost"
-    case secretRead = "secret_read"
-    case keyDisabled = "key_disabled"
-    case keyGone = "key_gone"
-    case reconcileDrift = "reconcile_drift"
-    case revokeRequested = "revoke_requested"
-    case keyRevoked = "key_revoked"
-    case keyRevokeFailed = "key_revoke_failed"
-    case tokenExpired = "token_expired"
-    case auditPruned = "audit_pruned"
-}
+import Lifecycle
+// The audit events of DESIGN.md §6 (`AuditEvent`) are defined once, in Lifecycle,
+// whose transitions produce most of them.
 
 /// Who caused an audited change: the daemon on its own, or a control-socket peer by uid.
 public enum AuditActor: Sendable, Hashable {

@@ -1,3 +1,4 @@
+import Lifecycle
 import GRDB
 
 /// The outcome of re-walking the audit chain.

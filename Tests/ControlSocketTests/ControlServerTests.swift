@@ -30,7 +30,7 @@ import Testing
     static func runSocat(_ input: String, _ path: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
-        process.arguments = ["-t", "10", "-", "UNIX-CONNECT:\(path)"]
+        process.arguments = ["-t", "60", "-", "UNIX-CONNECT:\(path)"]
         let stdin = Pipe(), stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout

@@ -7,7 +7,7 @@ struct Walk {
     var grant: Grant
     var now: Date
     var last = Transition(grant: Grant(user: "u", now: Date(timeIntervalSince1970: 0)))
-    var audits: [GrantAuditEvent] = []
+    var audits: [AuditEvent] = []
 
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
