@@ -185,10 +185,7 @@ public final class Daemon: Sendable {
     func finish() async {
         status.enter(.stopping)
         notifier.stopping(status: "stopping")
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        while !(await engine.inFlight.isEmpty), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
+        await engine.waitUntilIdle(timeout: .seconds(10))
         if failure.withLock({ $0 }) == nil {
             _ = try? await engine.record(
                 AuditEntry(.daemonStopped, user: nil, externalId: nil, actor: .wbkeyd, detail: ["version": .string(Self.version)]),

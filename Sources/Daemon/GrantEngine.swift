@@ -30,6 +30,7 @@ actor GrantEngine {
     private(set) var inFlight: Set<String> = []
     private(set) var haltReason: String?
     private var observers: [String: [UUID: CheckedContinuation<Void, Never>]] = [:]
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(
         store: StoreDatabase, sealer: Sealer, client: WhiteBITClient, scheduler: Scheduler<DaemonTimer>,
@@ -145,6 +146,27 @@ actor GrantEngine {
 
     func callFinished(_ user: String) {
         inFlight.remove(user)
+        if inFlight.isEmpty {
+            for waiter in idleWaiters { waiter.resume() }
+            idleWaiters.removeAll()
+        }
+    }
+
+    /// Returns when no WhiteBIT call is in flight, or after `timeout`: a stopping
+    /// daemon lets calls commit their outcome rather than cut them off.
+    func waitUntilIdle(timeout: Duration) async {
+        guard !inFlight.isEmpty else { return }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            self.releaseIdleWaiters()
+        }
+        await withCheckedContinuation { idleWaiters.append($0) }
+        timer.cancel()
+    }
+
+    private func releaseIdleWaiters() {
+        for waiter in idleWaiters { waiter.resume() }
+        idleWaiters.removeAll()
     }
 
     // MARK: failure
