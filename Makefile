@@ -11,5 +11,7 @@ test: deps
 	swift build --build-tests
 	swift test --skip-build
 
+# `make demo DEMO_ARGS="--duration 90s"` ends by itself; without it, Ctrl-C ends it.
 demo: deps
-	scripts/demo
+	swift build
+	.build/debug/wbkeyd demo $(DEMO_ARGS)

@@ -1,0 +1,87 @@
+import Foundation
+import Synchronization
+import WBKeydHarness
+
+/// What the demo prints: on a terminal the grants table is redrawn in place, otherwise
+/// it is printed again only when a state changes, so a log stays readable.
+final class DemoDisplay: Sendable {
+    let interactive: Bool
+    private let last = Mutex<String>("")
+    private let notes = Mutex<[String]>([])
+
+    init(interactive: Bool) {
+        self.interactive = interactive
+    }
+
+    func say(_ line: String) {
+        write(line + "\n")
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    func introduce(fixture: DaemonFixture) {
+        var lines = ["wbkeyd is running in \(fixture.paths.directory)", "the users:"]
+        for user in DemoScenario.users {
+            lines.append("  \(user.name.padding(toLength: 6, withPad: " ", startingAt: 0)) \(user.story) → expect \(user.expected)")
+        }
+        lines.append("tokens live \(DemoScenario.tokenLifetimeSeconds) s here (4 h at WhiteBIT), so active grants turn dormant within a minute.")
+        notes.withLock { $0 = lines }
+        for line in lines { say(line) }
+    }
+
+    func show(table: String, states: [String: String]) {
+        let stamp = Self.clock(Date())
+        if interactive {
+            var screen = "\u{1B}[H\u{1B}[2J"
+            for line in notes.withLock({ $0 }) { screen += line + "\n" }
+            screen += "\n\(stamp)  grants (refreshing every second; Ctrl-C stops and cleans up)\n\n" + table
+            write(screen)
+        } else {
+            // Only state changes: the countdown column changes every second.
+            let summary = states.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let changed = last.withLock { previous -> Bool in
+                defer { previous = summary }
+                return previous != summary
+            }
+            if changed { say("\(stamp) grants:\n" + table.trimmingCharacters(in: .newlines)) }
+        }
+    }
+
+    func whatToTry(fixture: DaemonFixture, duration: Duration?) {
+        let socket = fixture.paths.controlSocket
+        let lines = [
+            "", "every user has settled. Try, while the demo runs:",
+            "  echo status | socat - UNIX-CONNECT:\(socket)",
+            "  echo 'show dave' | socat - UNIX-CONNECT:\(socket)",
+            "  echo 'audit 30' | socat - UNIX-CONNECT:\(socket)",
+            "  echo 'grants json' | socat - UNIX-CONNECT:\(socket)",
+            "  echo metrics | socat - UNIX-CONNECT:\(socket)",
+            "  sqlite3 \(fixture.paths.store) 'SELECT seq, at, event, user FROM audit'",
+            "  .build/debug/wbkeyd audit-verify --store \(fixture.paths.store)",
+            duration == nil ? "Ctrl-C stops everything and removes \(fixture.paths.directory)." : "the demo ends by itself after its duration.",
+        ]
+        notes.withLock { $0 += lines }
+        if !interactive { for line in lines { say(line) } }
+    }
+
+    /// HH:MM:SS in UTC, like the daemon's own timestamps.
+    static func clock(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970) % 86_400
+        return String(format: "%02d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
+    }
+
+    /// Each user's state, from `grants json` (the same socket an admin uses).
+    static func states(of fixture: DaemonFixture) async throws -> [String: String] {
+        let answer = try await fixture.control("grants json")
+        guard let document = try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any],
+            let grants = document["grants"] as? [[String: Any]]
+        else { return [:] }
+        var states: [String: String] = [:]
+        for grant in grants {
+            if let user = grant["user"] as? String, let state = grant["state"] as? String { states[user] = state }
+        }
+        return states
+    }
+}
