@@ -51,6 +51,24 @@ import WhiteBITSimHarness
         }
     }
 
+    /// SIGTERM while the secret is on its way: wbkeyd lets the call finish and commits
+    /// the secret before it records the stop.
+    @Test func sigtermLetsASecretInFlightLandBeforeStopping() async throws {
+        try await withDaemon { daemon in
+            try await daemon.admin.addFault(SimFaultSpec(endpoint: .secret, kind: .latency(milliseconds: 2000), user: "u-t"))
+            try await daemon.consentAndSubmit(user: "u-t", key: .now)
+            let detected = try await daemon.awaitEvent("key_detected", user: "u-t")
+            let externalID = try #require(detected.value("external_id"))
+            #expect(try await eventually { try await daemon.simKey(externalID)?.retrievalInFlight == true })
+
+            #expect(try await daemon.terminate().isCleanExit)
+            let events = try await daemon.auditRows().map { "\($0.event) \($0.user ?? "")" }
+            #expect(events.suffix(2) == ["secret_secured u-t", "daemon_stopped "], "\(events)")
+            #expect(try await daemon.grantState(afterCrash: "u-t") == "active")
+            #expect(try await daemon.grantRow("u-t")?["has_secret"] == "1")
+        }
+    }
+
     @Test(arguments: [
         ("keys.info_poll_interval", TOMLValue.string("soon")),
         ("keys.info_pol_interval", TOMLValue.string("1s")),
