@@ -181,21 +181,27 @@ public final class Daemon: Sendable {
     }
 
     /// After the services stopped: let in-flight calls settle (they commit their
-    /// outcome or a retry), record the stop, close the store.
+    /// outcome or a retry), cancel those that outlast the grace (their cancellation
+    /// commits as a retry), record the stop as the run's last row, close the store.
     func finish() async {
         status.enter(.stopping)
         notifier.stopping(status: "stopping")
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        while !(await engine.inFlight.isEmpty), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
+        await awaitCallsInFlight(for: .seconds(10))
+        await engine.client.shutdown()
+        await awaitCallsInFlight(for: .seconds(2))
         if failure.withLock({ $0 }) == nil {
             _ = try? await engine.record(
                 AuditEntry(.daemonStopped, user: nil, externalId: nil, actor: .wbkeyd, detail: ["version": .string(Self.version)]),
                 message: "wbkeyd stopped")
         }
-        await engine.client.shutdown()
         try? store.close()
+    }
+
+    private func awaitCallsInFlight(for grace: Duration) async {
+        let deadline = ContinuousClock.now.advanced(by: grace)
+        while !(await engine.inFlight.isEmpty), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
     }
 }
 

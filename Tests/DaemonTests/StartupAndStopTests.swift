@@ -69,6 +69,29 @@ import WhiteBITSimHarness
         }
     }
 
+    /// SIGTERM while a DELETE is held longer than wbkeyd waits for calls in flight: it
+    /// abandons the call safely (exit 0, audited stop), and the next run finishes the job.
+    @Test func sigtermAbandonsACallThatOutlastsTheGraceAndTheNextRunFinishesIt() async throws {
+        try await withDaemon(DaemonFixture.Options(config: ["whitebit.request_timeout": "60s"])) { daemon in
+            let (_, externalID) = try await daemon.activeGrant("u-slow")
+            try await daemon.admin.addFault(SimFaultSpec(endpoint: .delete, kind: .latency(milliseconds: 30_000), user: "u-slow"))
+            try daemon.submitRevocation(user: "u-slow")
+            try await daemon.awaitEvent("revoke_requested", user: "u-slow")
+            #expect(try await eventually { try await daemon.simKey(externalID)?.deleted == true })
+
+            let termination = try await daemon.terminate()
+            let lastLines = try daemon.process.recentLines.suffix(5)
+            #expect(termination.isCleanExit, "\(termination); \(lastLines)")
+            #expect(try await daemon.auditRows().last?.event == "daemon_stopped")
+            #expect(try await daemon.grantState(afterCrash: "u-slow") == "revoking")
+
+            try await daemon.restart()
+            let revoked = try await daemon.awaitEvent("key_revoked", user: "u-slow")
+            #expect(revoked.value("external_id") == externalID)
+            #expect(try await daemon.grantState("u-slow") == "revoked")
+        }
+    }
+
     @Test(arguments: [
         ("keys.info_poll_interval", TOMLValue.string("soon")),
         ("keys.info_pol_interval", TOMLValue.string("1s")),
