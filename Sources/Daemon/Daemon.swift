@@ -181,17 +181,20 @@ public final class Daemon: Sendable {
     }
 
     /// After the services stopped: let in-flight calls settle (they commit their
-    /// outcome or a retry), record the stop, close the store.
+    /// outcome or a retry), cancel those that outlast the grace (their cancellation
+    /// commits as a retry), record the stop as the run's last row, close the store.
     func finish() async {
         status.enter(.stopping)
         notifier.stopping(status: "stopping")
         await engine.waitUntilIdle(timeout: .seconds(10))
+        // Calls that outlast the grace are cancelled; their outcome (a retry) still commits.
+        await engine.client.shutdown()
+        await engine.waitUntilIdle(timeout: .seconds(2))
         if failure.withLock({ $0 }) == nil {
             _ = try? await engine.record(
                 AuditEntry(.daemonStopped, user: nil, externalId: nil, actor: .wbkeyd, detail: ["version": .string(Self.version)]),
                 message: "wbkeyd stopped")
         }
-        await engine.client.shutdown()
         try? store.close()
     }
 }

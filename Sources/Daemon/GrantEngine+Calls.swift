@@ -11,7 +11,8 @@ extension GrantEngine {
     func perform(_ call: Call, user: String) async {
         let outcome = await outcome(of: call, user: user)
         await withLock(user) {
-            callFinished(user)
+            // Only once its outcome is committed is the call over: `finish()` waits for that.
+            defer { callFinished(user) }
             do {
                 _ = try await applyLocked(outcome.event, user: user, extras: outcome.extras)
             } catch {

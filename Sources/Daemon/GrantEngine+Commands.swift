@@ -89,8 +89,9 @@ extension GrantEngine {
             else { throw CommandError("the token of \(user) cannot be opened") }
             let info = try await client.apiKeyInfo(token: token)
             let t = lifecycle.transition(before, on: .keyInfo(KeyInfo(exists: info.exists, isEnabled: info.isEnabled, externalID: info.externalID)), at: Date())
-            return Self.describe(user: user, from: before, to: t, dryRun: true)
+            return Self.describe(user: user, from: before, to: t.grant, events: t.audit.map(\.event.rawValue), dryRun: true)
         }
+        let since = try await auditHead()?.seq ?? 0
         try await apply(.reconcileRequested, user: user, actor: actor)
         let deadline = ContinuousClock.now.advanced(by: .seconds(10))
         var after = before
@@ -98,7 +99,11 @@ extension GrantEngine {
             await waitForChange(of: user, timeout: ContinuousClock.now.duration(to: deadline))
             after = try await store.pool.read { db in try GrantRecords.load(user: user, in: db) }?.grant ?? after
         } while (after.stepAt.map { $0 <= Date() } ?? false || inFlight.contains(user)) && ContinuousClock.now < deadline
-        return Self.describe(user: user, from: before, to: Transition(grant: after), dryRun: false)
+        // What the reconcile wrote: the audit rows of this user since it was asked for.
+        let audit = self.audit
+        let events = try await store.pool.read { db in try audit.recent(limit: 100, user: user, in: db) }
+            .filter { $0.seq > since }.map(\.event.rawValue)
+        return Self.describe(user: user, from: before, to: after, events: events, dryRun: false)
     }
 
     /// Reconciles every grant that holds a live token; reports how many.
@@ -118,12 +123,20 @@ extension GrantEngine {
         return "reconcile started for \(candidates.count) grant(s); see `grants` and `audit` for the outcome"
     }
 
-    static func describe(user: String, from before: Grant, to t: Transition, dryRun: Bool) -> String {
-        let verb = dryRun ? "would move" : "moved"
-        var line = before.state == t.grant.state
-            ? "\(user): \(before.state.rawValue), no change\(dryRun ? " would be made" : "")"
-            : "\(user): \(verb) from \(before.state.rawValue) to \(t.grant.state.rawValue)"
-        if !t.audit.isEmpty { line += " (\(t.audit.map(\.event.rawValue).joined(separator: ", ")))" }
+    /// One line: the move, or the key replaced within the same state, or nothing, and the
+    /// audit events that came of it (a drift can end in the state it began in).
+    static func describe(user: String, from before: Grant, to after: Grant, events: [String], dryRun: Bool) -> String {
+        var line: String
+        if before.state != after.state {
+            line = "\(user): \(dryRun ? "would move" : "moved") from \(before.state.rawValue) to \(after.state.rawValue)"
+        } else if before.externalID != after.externalID {
+            line = "\(user): \(after.state.rawValue), key \(before.externalID ?? "none") \(dryRun ? "would be replaced" : "replaced") by \(after.externalID ?? "none")"
+        } else if events.isEmpty {
+            line = "\(user): \(before.state.rawValue), no change\(dryRun ? " would be made" : "")"
+        } else {
+            line = "\(user): \(after.state.rawValue)"
+        }
+        if !events.isEmpty { line += " (\(events.joined(separator: ", ")))" }
         return line
     }
 

@@ -81,11 +81,44 @@ extension GrantEngine {
             halt("audit write failed: \(error)")
             throw error
         }
+        log(entry, message: message, level: level, metadata: metadata)
+        return row
+    }
+
+    /// The audit row of a refused spool file, written once per delivery: a crash between
+    /// this commit and the file's move to rejected/ leaves it in claimed/, and refusing it
+    /// again at start must not audit it twice. `delivery` names this one delivery (name,
+    /// inode, size, mtime), kept as a keyed fingerprint beside the ingested codes. False
+    /// when the refusal was recorded before.
+    func recordRejection(
+        _ entry: AuditEntry, delivery: String, message: String, level: Logger.Level, metadata: Logger.Metadata
+    ) async throws -> Bool {
+        if let haltReason { throw EngineHalted(reason: haltReason) }
+        let audit = self.audit
+        let fingerprint = sealer.fingerprint(Sensitive(delivery), context: "rejected spool file")
+        let now = Date()
+        let recorded: Bool
+        do {
+            recorded = try await committer.write { db in
+                guard try GrantRecords.recordIngestion(fingerprint: fingerprint, user: entry.user ?? "", at: now, in: db) else {
+                    return false
+                }
+                _ = try audit.append(entry, in: db)
+                return true
+            }
+        } catch {
+            halt("audit write failed: \(error)")
+            throw error
+        }
+        if recorded { log(entry, message: message, level: level, metadata: metadata) }
+        return recorded
+    }
+
+    private func log(_ entry: AuditEntry, message: String, level: Logger.Level, metadata: Logger.Metadata) {
         var fields = metadata
         fields["event"] = "\(entry.event.rawValue)"
         if let user = entry.user { fields["user"] = "\(user)" }
         if let id = entry.externalId { fields["external_id"] = "\(id)" }
         logger.log(level: level, "\(message)", metadata: fields)
-        return row
     }
 }

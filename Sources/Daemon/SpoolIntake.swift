@@ -119,14 +119,26 @@ actor SpoolIntake {
     private func reject(_ file: ClaimedFile, reason: String, user: String?) async {
         let name = file.description
         do {
-            try await engine.record(
+            let recorded = try await engine.recordRejection(
                 AuditEntry(.authorizationRejected, user: user, externalId: nil, actor: .wbkeyd,
                     detail: ["file": .string(name), "reason": .string(reason)]),
-                message: "spool file rejected: \(reason)", level: .warning, metadata: ["file": "\(name)"])
+                delivery: delivery(of: file), message: "spool file rejected: \(reason)", level: .warning,
+                metadata: ["file": "\(name)"])
+            if !recorded {
+                logger.notice("spool file refused before a restart; its refusal was audited then", metadata: ["file": "\(name)"])
+            }
             _ = try spool.reject(file, reason: reason)
         } catch {
             logger.error("could not reject a spool file; it stays claimed", metadata: ["file": "\(name)", "error": "\(error)"])
         }
+    }
+
+    /// What tells this delivery apart from any other under the same name: a crash leaves
+    /// the same file (inode, size, mtime) in claimed/; a writer delivering again makes a new one.
+    private func delivery(of file: ClaimedFile) -> String {
+        var status = stat()
+        guard lstat(spool.claimedPath + "/" + file.description, &status) == 0 else { return file.description }
+        return "\(file.description)|\(status.st_dev)|\(status.st_ino)|\(status.st_size)|\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
     }
 
     func backlog() -> SpoolBacklog? {

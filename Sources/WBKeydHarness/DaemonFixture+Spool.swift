@@ -60,8 +60,10 @@ extension DaemonFixture {
         try writeFile(paths.spoolClaimed + "/" + name, bytes, mode: 0o640)
     }
 
-    /// The files in `rejected/` (not their `.reason` files).
-    public var rejectedFiles: [String] { paths.names(in: paths.spoolRejected).filter { !$0.hasSuffix(".reason") } }
+    /// The files in `rejected/` (not their `.reason` files, nor dotfiles: temporaries).
+    public var rejectedFiles: [String] {
+        paths.names(in: paths.spoolRejected).filter { !$0.hasSuffix(".reason") && !$0.hasPrefix(".") }
+    }
 
     /// The one-line reason wbkeyd wrote beside a rejected file, without its newline.
     public func rejectionReason(of name: String) -> String? {

@@ -158,7 +158,11 @@ public final class DaemonFixture: Sendable {
     /// otherwise, waits for READY=1. Throws `stillRunning` when a run is still alive.
     @discardableResult
     public func start(awaitReady: Bool = true) async throws -> DaemonProcess {
-        if let current = runs.withLock({ $0.last }), current.isRunning { throw HarnessError.stillRunning(pid: current.pid) }
+        if let previous = runs.withLock({ $0.last }) {
+            if previous.isRunning { throw HarnessError.stillRunning(pid: previous.pid) }
+            // Its notify socket must be closed and unlinked before the new run binds the path.
+            _ = await previous.termination
+        }
         let process = try await DaemonProcess.launch(
             arguments: ["--config", paths.configFile], environment: options.environment, notifySocketPath: paths.notifySocket)
         runs.withLock { $0.append(process) }

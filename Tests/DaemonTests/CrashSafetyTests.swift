@@ -47,6 +47,32 @@ import WhiteBITSimHarness
         }
     }
 
+    /// A refusal is audited before the file moves to rejected/; a crash in between leaves
+    /// the file in claimed/. Taken up again at start, it is moved, not audited twice.
+    @Test func aRefusalAuditedJustBeforeACrashIsNotAuditedAgain() async throws {
+        try await withDaemon { daemon in
+            try daemon.deliver(Array(#"{"user":"u-1"}"#.utf8), as: "refused.json")
+            try await daemon.awaitLine { $0.isEvent("authorization_rejected") && $0.value("file") == "refused.json" }
+            #expect(try await eventually { daemon.rejectionReason(of: "refused.json") != nil })
+            try await daemon.kill9()
+            // The state of a crash after the audit commit, before the reason and the move:
+            // the same file (inode, mtime) back in claimed/.
+            let paths = daemon.paths
+            #expect(rename(paths.spoolRejected + "/refused.json", paths.spoolClaimed + "/refused.json") == 0)
+            #expect(unlink(paths.spoolRejected + "/refused.json.reason") == 0)
+            // A new delivery under the same name is another file: it is audited.
+            try daemon.deliver(Array(#"{"user":"u-2"}"#.utf8), as: "refused.json")
+
+            try await daemon.restart()
+            #expect(daemon.paths.names(in: paths.spoolClaimed).isEmpty && daemon.paths.names(in: paths.spoolNew).isEmpty)
+            #expect(daemon.rejectedFiles == ["refused.json", "refused.json.2"])
+            #expect(daemon.rejectionReason(of: "refused.json") == "code is missing")
+            let refusals = try await daemon.auditRows().filter { $0.event == "authorization_rejected" }
+            #expect(refusals.map { "\($0.user ?? "-") \($0.detailValue("file") ?? "-")" } == ["u-1 refused.json", "u-2 refused.json"])
+            #expect(try daemon.process.lines.contains { $0.text.contains("its refusal was audited then") && $0.value("file") == "refused.json" })
+        }
+    }
+
     /// Killed while the token request is at WhiteBIT: the code is spent there, so the
     /// retried exchange fails for good; the user's next consent secures the key.
     @Test func aCrashDuringTheTokenExchangeFailsThatCodeAndTheNextConsentRecovers() async throws {

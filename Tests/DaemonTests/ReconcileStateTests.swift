@@ -26,6 +26,32 @@ import WhiteBITSimHarness
         }
     }
 
+    /// The user replaced the key (deleted it, consented again) without a spool file
+    /// reaching wbkeyd: the old key is gone, the new one is secured like a fresh one.
+    @Test func anotherKeyFoundOnReconcileIsSecuredAndTheOldOneIsGone() async throws {
+        try await withDaemon { daemon in
+            let (_, oldKey) = try await daemon.activeGrant("u-n")
+            try await daemon.admin.deleteKey(user: "u-n")
+            let newKey = try #require(try await daemon.admin.authorize(user: "u-n", key: .now).externalID)
+
+            let mark = daemon.logMark
+            let answer = try await daemon.control("reconcile u-n")
+            // The answer says what changed, though the grant ends in the state it began in.
+            #expect(answer.contains("u-n: active, key \(oldKey) replaced by \(newKey)"), "\(answer)")
+            #expect(answer.contains("reconcile_drift") && answer.contains("key_gone") && answer.contains("secret_secured"), "\(answer)")
+            let secured = try await daemon.awaitEvent("secret_secured", user: "u-n", since: mark)
+            #expect(secured.value("external_id") == newKey)
+            #expect(try await daemon.grantState("u-n") == "active")
+            let drift = try #require(try await daemon.auditRows("reconcile_drift", user: "u-n").first)
+            #expect(drift.detailValue("new_external_id") == newKey)
+            #expect(try await daemon.auditRows("key_gone", user: "u-n").first?.externalID == oldKey)
+            let row = try #require(try await daemon.grantRow("u-n"))
+            #expect(row["external_id"] == newKey && row["secret_external_id"] == newKey && row["has_secret"] == "1")
+            #expect(try await daemon.simKey(newKey)?.secretFetches == 1)
+            try await daemon.expectNoKeyWithoutSecretOrDeletion()
+        }
+    }
+
     @Test func aKeyWhiteBITDisabledIsDisabledAfterAReconcile() async throws {
         try await withDaemon { daemon in
             let (_, externalID) = try await daemon.activeGrant("u-x")

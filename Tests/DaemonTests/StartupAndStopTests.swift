@@ -51,6 +51,47 @@ import WhiteBITSimHarness
         }
     }
 
+    /// SIGTERM while the secret is on its way: wbkeyd lets the call finish and commits
+    /// the secret before it records the stop.
+    @Test func sigtermLetsASecretInFlightLandBeforeStopping() async throws {
+        try await withDaemon { daemon in
+            try await daemon.admin.addFault(SimFaultSpec(endpoint: .secret, kind: .latency(milliseconds: 2000), user: "u-t"))
+            try await daemon.consentAndSubmit(user: "u-t", key: .now)
+            let detected = try await daemon.awaitEvent("key_detected", user: "u-t")
+            let externalID = try #require(detected.value("external_id"))
+            #expect(try await eventually { try await daemon.simKey(externalID)?.retrievalInFlight == true })
+
+            #expect(try await daemon.terminate().isCleanExit)
+            let events = try await daemon.auditRows().map { "\($0.event) \($0.user ?? "")" }
+            #expect(events.suffix(2) == ["secret_secured u-t", "daemon_stopped "], "\(events)")
+            #expect(try await daemon.grantState(afterCrash: "u-t") == "active")
+            #expect(try await daemon.grantRow("u-t")?["has_secret"] == "1")
+        }
+    }
+
+    /// SIGTERM while a DELETE is held longer than wbkeyd waits for calls in flight: it
+    /// abandons the call safely (exit 0, audited stop), and the next run finishes the job.
+    @Test func sigtermAbandonsACallThatOutlastsTheGraceAndTheNextRunFinishesIt() async throws {
+        try await withDaemon(DaemonFixture.Options(config: ["whitebit.request_timeout": "60s"])) { daemon in
+            let (_, externalID) = try await daemon.activeGrant("u-slow")
+            try await daemon.admin.addFault(SimFaultSpec(endpoint: .delete, kind: .latency(milliseconds: 30_000), user: "u-slow"))
+            try daemon.submitRevocation(user: "u-slow")
+            try await daemon.awaitEvent("revoke_requested", user: "u-slow")
+            #expect(try await eventually { try await daemon.simKey(externalID)?.deleted == true })
+
+            let termination = try await daemon.terminate()
+            let lastLines = try daemon.process.recentLines.suffix(5)
+            #expect(termination.isCleanExit, "\(termination); \(lastLines)")
+            #expect(try await daemon.auditRows().last?.event == "daemon_stopped")
+            #expect(try await daemon.grantState(afterCrash: "u-slow") == "revoking")
+
+            try await daemon.restart()
+            let revoked = try await daemon.awaitEvent("key_revoked", user: "u-slow")
+            #expect(revoked.value("external_id") == externalID)
+            #expect(try await daemon.grantState("u-slow") == "revoked")
+        }
+    }
+
     @Test(arguments: [
         ("keys.info_poll_interval", TOMLValue.string("soon")),
         ("keys.info_pol_interval", TOMLValue.string("1s")),

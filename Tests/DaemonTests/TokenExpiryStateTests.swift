@@ -42,6 +42,21 @@ import WhiteBITSimHarness
         }
     }
 
+    /// A 401 on a token believed valid ends it early (DESIGN.md §5).
+    @Test func aTokenWhiteBITRejectsEndsEarlyAndTheGrantIsDormant() async throws {
+        try await withDaemon { daemon in
+            try await daemon.activeGrant("u-401")
+            try await daemon.admin.expireTokens(user: "u-401")
+            let mark = daemon.logMark
+            _ = try await daemon.control("reconcile u-401")
+            let expired = try await daemon.awaitEvent("token_expired", user: "u-401", since: mark)
+            #expect(expired.value("reason") == "rejected")
+            #expect(try await daemon.grantState("u-401") == "dormant")
+            #expect(try await daemon.auditRows("token_expired", user: "u-401").first?.detailValue("reason") == "rejected")
+            #expect(try await daemon.grantRow("u-401")?["has_token"] == "0")
+        }
+    }
+
     /// A revoke while dormant waits for the user's next token; with it the old key goes
     /// first, and a key made by a later consent is secured as usual.
     @Test func aRevokeWhileDormantRunsWithTheNextTokenBeforeTheNewKeyIsSecured() async throws {
