@@ -20,6 +20,7 @@ let package = Package(
     products: [
         .executable(name: "wbkeyd", targets: ["wbkeyd"]),
         .executable(name: "whitebit-sim", targets: ["whitebit-sim"]),
+        .executable(name: "wbkeyctl", targets: ["wbkeyctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -94,6 +95,10 @@ let package = Package(
             "Daemon", "Lifecycle", "Store", "Spool", "WhiteBITSimHarness", "PKCE", "Sensitive", grdb, log,
         ]),
         .executableTarget(name: "wbkeyd", dependencies: ["Daemon", "DaemonConfig", "Store", "Systemd", argumentParser, log]),
+
+        // The admin client: one control-socket line per run, and `submit` for the spool.
+        .executableTarget(name: "wbkeyctl", dependencies: ["ControlProtocol", "Spool", "Sensitive", argumentParser]),
+        .testTarget(name: "wbkeyctlTests", dependencies: ["wbkeyctl", "Spool", "Sensitive", "ControlProtocol"]),
 
         // WhiteBIT played in memory (Model/, no I/O) and served over HTTP (HTTP/).
         .target(name: "WhiteBITSim", dependencies: ["PKCE", "Sensitive", hummingbird, log, nioCore, lifecycle]),
