@@ -58,7 +58,7 @@ struct ControlExchange {
     let json: Bool
 
     func perform(_ words: [String]) throws(WBKeyCtlError) {
-        let line = try Self.line(words, json: json)
+        let (line, json) = try Self.line(words, json: json)
         let answer = try ControlConnection(socketPath: connection.socketPath, timeoutSeconds: connection.timeout).exchange(line)
         let isError = Self.isErrorAnswer(answer, json: json)
         let output = isError && !json ? FileHandle.standardError : FileHandle.standardOutput
@@ -67,18 +67,14 @@ struct ControlExchange {
     }
 
     /// Checks the line as wbkeyd will, so a mistake is a usage error that sends nothing.
-    static func line(_ words: [String], json: Bool) throws(WBKeyCtlError) -> String {
+    /// A last word `json` means what it means on the socket (`wbkeyctl audit 5 json`).
+    static func line(_ words: [String], json: Bool) throws(WBKeyCtlError) -> (line: String, json: Bool) {
         let line = (words + (json ? ["json"] : [])).joined(separator: " ")
-        let request: ControlRequest
         do {
-            request = try ControlParser.parse(line)
+            return (line, try ControlParser.parse(line).json)
         } catch {
             throw .usage(error.message)
         }
-        guard request.json == json else {
-            throw .usage("the last word `json` would ask wbkeyd for JSON; use --json for that, or reword")
-        }
-        return line
     }
 
     static func isErrorAnswer(_ answer: [UInt8], json: Bool) -> Bool {

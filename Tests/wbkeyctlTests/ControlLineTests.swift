@@ -16,6 +16,7 @@ import Testing
         (["audit"], "audit"),
         (["audit", "5", "u-1"], "audit 5 u-1"),
         (["audit", "u-1"], "audit u-1"),
+        (["audit", "3", "json"], "audit 3 json"),
         (["metrics"], "metrics"),
         (["authorize-url", "u-1"], "authorize-url u-1"),
         (["reconcile"], "reconcile"),
@@ -59,6 +60,17 @@ import Testing
         #expect(run.status == 1)
         #expect(run.standardOutput == document)
         #expect(daemon.lines == ["revoke u-1 json"])
+    }
+
+    @Test func aLastWordJSONAsksForJSONAsOnTheSocket() async throws {
+        let scratch = try ScratchDirectory()
+        let document = #"{"error":{"message":"no grant for u-1"}}"# + "\n"
+        let daemon = try ScriptedControlSocket(directory: scratch.path, replies: [.answer(document)])
+        defer { daemon.release() }
+        let run = try await ProgramRun.wbkeyctl(["--socket", daemon.path, "show", "u-1", "json"])
+        #expect(run.status == 1)
+        #expect(run.standardOutput == document)
+        #expect(daemon.lines == ["show u-1 json"])
     }
 
     @Test func aJSONAnswerThatMerelyMentionsErrorsIsASuccess() async throws {
