@@ -67,7 +67,7 @@ struct ControlExchange {
     }
 
     /// Checks the line as wbkeyd will, so a mistake is a usage error that sends nothing.
-    /// A last word `json` means what it means on the socket (`wbkeyctl audit 5 json`).
+    /// A last word `json` (a revoke reason's) asks for JSON there too.
     static func line(_ words: [String], json: Bool) throws(WBKeyCtlError) -> (line: String, json: Bool) {
         let line = (words + (json ? ["json"] : [])).joined(separator: " ")
         do {

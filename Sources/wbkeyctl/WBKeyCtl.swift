@@ -50,7 +50,7 @@ struct WBKeyCtl: ParsableCommand {
     static func main() {
         var command: ParsableCommand
         do {
-            command = try parseAsRoot()
+            command = try parseAsRoot(socketStyle(Array(CommandLine.arguments.dropFirst())))
         } catch {
             if exitCode(for: error) == .success {
                 print(fullMessage(for: error))
@@ -79,6 +79,13 @@ struct WBKeyCtl: ParsableCommand {
                 fail("wbkeyctl: \(message)", status: code.rawValue)
             }
         }
+    }
+
+    /// A last word `json` means what it means on the socket (`wbkeyctl audit 5 json`),
+    /// unless it is the value of an option (`--socket json`).
+    static func socketStyle(_ arguments: [String]) -> [String] {
+        guard arguments.count >= 2, arguments.last == "json", !arguments[arguments.count - 2].hasPrefix("-") else { return arguments }
+        return arguments.dropLast() + ["--json"]
     }
 
     static func fail(_ message: String, status: Int32) -> Never {

@@ -17,6 +17,8 @@ import Testing
         (["audit", "5", "u-1"], "audit 5 u-1"),
         (["audit", "u-1"], "audit u-1"),
         (["audit", "3", "json"], "audit 3 json"),
+        (["status", "json"], "status json"),
+        (["revoke", "u-1", "moved", "json"], "revoke u-1 moved json"),
         (["metrics"], "metrics"),
         (["authorize-url", "u-1"], "authorize-url u-1"),
         (["reconcile"], "reconcile"),
