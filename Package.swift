@@ -92,7 +92,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "DaemonTests", dependencies: [
-            "Daemon", "Lifecycle", "Store", "Spool", "WhiteBITSimHarness", "PKCE", "Sensitive", grdb, log,
+            "Daemon", "Lifecycle", "Store", "Spool", "WhiteBITSimHarness", "WBKeydHarness", "PKCE", "Sensitive", grdb, log,
         ]),
         .executableTarget(name: "wbkeyd", dependencies: ["Daemon", "DaemonConfig", "Store", "Systemd", argumentParser, log]),
 
@@ -108,6 +108,13 @@ let package = Package(
         // Starts the real `whitebit-sim` process and drives its admin API; used by tests,
         // the demo and the benchmark.
         .target(name: "WhiteBITSimHarness", dependencies: ["PKCE", "Sensitive", httpClient, nioCore, nioHTTP1]),
+        // Starts the real `wbkeyd` beside a real `whitebit-sim` in a private directory, and
+        // drives it as systemd, a partner and an admin would: end-to-end tests, the demo, the
+        // benchmark.
+        .target(name: "WBKeydHarness", dependencies: ["WhiteBITSimHarness", "Spool", "PKCE", "Sensitive"]),
+        // PR_SET_PDEATHSIG, then exec: a child that dies with the test process that started it.
+        .executableTarget(name: "die-with-parent"),
+
         .testTarget(name: "WhiteBITSimHarnessTests", dependencies: ["WhiteBITSimHarness", "PKCE", "Sensitive", httpClient, nioCore, nioHTTP1]),
     ],
     swiftLanguageModes: [.v6]
