@@ -20,16 +20,17 @@ struct ProgramRun: Sendable {
         try await run(wbkeyctlPath, arguments, environment: environment, input: input)
     }
 
-    /// Runs on Dispatch threads: waiting for a child must not hold a thread of the
-    /// Swift concurrency pool (two threads on the CI machine).
+    /// Runs on threads of its own: waiting for a child must not hold a thread of the
+    /// Swift concurrency pool (two on the CI machine), nor of Dispatch's global queue,
+    /// which grows only slowly while other tests keep its threads blocked.
     static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:], input: [UInt8] = [],
                     removing removedVariables: Set<String> = ["WBKEYD_SOCKET"]) async throws -> ProgramRun {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread {
                 continuation.resume(with: Result {
                     try runBlocking(path, arguments, environment: environment, input: input, removing: removedVariables)
                 })
-            }
+            }.start()
         }
     }
 
@@ -47,23 +48,21 @@ struct ProgramRun: Sendable {
         process.standardError = stderr
         try process.run()
         // Both pipes are drained at once, so a child that fills one cannot stall.
-        let readers = DispatchGroup()
-        let collected = Mutex((out: Data(), err: Data()))
-        DispatchQueue.global().async(group: readers) {
-            let data = stdout.fileHandleForReading.readDataToEndOfFile()
-            collected.withLock { $0.out = data }
-        }
-        DispatchQueue.global().async(group: readers) {
+        let errorRead = DispatchSemaphore(value: 0)
+        let collected = Mutex(Data())
+        Thread {
             let data = stderr.fileHandleForReading.readDataToEndOfFile()
-            collected.withLock { $0.err = data }
-        }
+            collected.withLock { $0 = data }
+            errorRead.signal()
+        }.start()
         // The child may exit without reading (a usage error); its closed pipe must not kill us.
         signal(SIGPIPE, SIG_IGN)
         if !input.isEmpty { try? stdin.fileHandleForWriting.write(contentsOf: input) }
         try? stdin.fileHandleForWriting.close()
-        readers.wait()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        errorRead.wait()
         process.waitUntilExit()
-        let (out, err) = collected.withLock { ($0.out, $0.err) }
+        let err = collected.withLock { $0 }
         return ProgramRun(
             status: process.terminationStatus, standardOutput: String(decoding: out, as: UTF8.self),
             standardError: String(decoding: err, as: UTF8.self))
