@@ -98,7 +98,7 @@ struct Audit: ControlLine {
 struct Metrics: ControlLine {
     static let configuration = CommandConfiguration(
         abstract: "Prints Prometheus text exposition (aggregates only, never one series per user).",
-        discussion: "The format is Prometheus text whether or not --json is given.")
+        discussion: "--json gives the same samples as {\"metrics\": {FAMILY: [{\"labels\": {…}, \"value\": N}]}}.")
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var format: OutputFormat

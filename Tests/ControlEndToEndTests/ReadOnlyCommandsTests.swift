@@ -149,6 +149,13 @@ import WBKeydHarness
         }
         #expect(metrics.contains("# TYPE wbkeyd_grants gauge"))
 
+        // `json` asks for one JSON document, for metrics too: the same samples by family.
+        let document = try #require(try await session.object("metrics", via: tool)["metrics"] as? [String: [[String: Any]]])
+        let grants = try #require(document["wbkeyd_grants"])
+        #expect(grants.count == 14)
+        #expect(grants.contains { ($0["labels"] as? [String: String]) == ["state": "active"] && $0["value"] as? Int == 1 })
+        #expect(document["wbkeyd_audit_seq"]?.first?["value"] as? Int == head.seq)
+        #expect(Set(document.keys) == Set(samples.map { String($0.prefix { $0 != "{" && $0 != " " }) }))
         #expect(!metrics.contains("u-1"), "metrics must not have one series per user")
     }
 
