@@ -20,6 +20,8 @@ let package = Package(
     products: [
         .executable(name: "wbkeyd", targets: ["wbkeyd"]),
         .executable(name: "whitebit-sim", targets: ["whitebit-sim"]),
+        .executable(name: "wbkeyctl", targets: ["wbkeyctl"]),
+        .executable(name: "wbkeyd-bench", targets: ["wbkeyd-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -102,6 +104,15 @@ let package = Package(
         .target(name: "Demo", dependencies: [
             "WBKeydHarness", "WhiteBITSimHarness", .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
+
+        // The admin client: one control-socket line per run, and `submit` for the spool.
+        .executableTarget(name: "wbkeyctl", dependencies: ["ControlProtocol", "Spool", "Sensitive", argumentParser]),
+        .testTarget(name: "wbkeyctlTests", dependencies: ["wbkeyctl", "Spool", "Sensitive", "ControlProtocol"]),
+        // Benchmarks of the real binaries through the harness; not part of the test suite.
+        .executableTarget(name: "wbkeyd-bench", dependencies: ["WBKeydHarness", "Spool", "PKCE", "Sensitive", argumentParser]),
+        // The control socket end to end: real wbkeyd, whitebit-sim, socat, wbkeyctl and
+        // local accounts; every command, the access tiers, a protocol fuzz.
+        .testTarget(name: "ControlEndToEndTests", dependencies: ["WBKeydHarness", "WhiteBITSimHarness", "PKCE", "Sensitive"]),
 
         // WhiteBIT played in memory (Model/, no I/O) and served over HTTP (HTTP/).
         .target(name: "WhiteBITSim", dependencies: ["PKCE", "Sensitive", hummingbird, log, nioCore, lifecycle]),

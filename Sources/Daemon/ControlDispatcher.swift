@@ -60,7 +60,8 @@ struct ControlDispatcher: Sendable {
         case .audit(let count, let user):
             return renderer.audit(try await engine.auditViews(limit: count, user: user))
         case .metrics:
-            return try await Metrics.render(engine: engine, intake: intake, status: status)
+            let exposition = try await Metrics.exposition(engine: engine, intake: intake, status: status)
+            return renderer.json ? renderer.message("", fields: ["metrics": exposition.families]) : exposition.text
         case .authorizeURL(let user):
             let whitebit = settings.current.configuration.whitebit
             let url = try await engine.authorizeURL(

@@ -7,7 +7,8 @@ import Store
 /// only: one series per state, endpoint and status, never one per user, so the
 /// scrape stays small with a hundred thousand grants.
 enum Metrics {
-    static func render(engine: GrantEngine, intake: SpoolIntake, status: DaemonStatus) async throws -> String {
+    /// The samples, for the text exposition and for `metrics json`.
+    static func exposition(engine: GrantEngine, intake: SpoolIntake, status: DaemonStatus) async throws -> Exposition {
         var out = Exposition()
         let counts = try await engine.countsByState()
         let (nextExpiry, nextAction) = try await engine.store.pool.read { db in
@@ -58,13 +59,16 @@ enum Metrics {
         out.family("wbkeyd_store_bytes", "Size of the SQLite store files.", type: "gauge")
         out.sample("wbkeyd_store_bytes", ["file": "db"], Double(sizes.databaseBytes))
         out.sample("wbkeyd_store_bytes", ["file": "wal"], Double(sizes.walBytes))
-        return out.text
+        return out
     }
 }
 
-/// Text exposition writer: HELP/TYPE lines, escaped label values.
+/// Text exposition writer: HELP/TYPE lines, escaped label values. Keeps the samples by
+/// family as well, so that `metrics json` is one JSON document like every `json` answer:
+/// `{"metrics": {FAMILY: [{"labels": {…}, "value": N}]}}`.
 struct Exposition {
     private(set) var text = ""
+    private(set) var families: [String: [[String: Any]]] = [:]
 
     mutating func family(_ name: String, _ help: String, type: String) {
         text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -74,6 +78,8 @@ struct Exposition {
         let rendered = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }
         let number = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
         text += name + (rendered.isEmpty ? "" : "{\(rendered.joined(separator: ","))}") + " \(number)\n"
+        let jsonValue: Any = value == value.rounded() && abs(value) < 1e15 ? Int64(value) : value
+        families[name, default: []].append(["labels": labels, "value": jsonValue])
     }
 
     static func escape(_ value: String) -> String {

@@ -3,8 +3,8 @@ import Foundation
 /// RFC 3339 date-times (`2026-11-26T10:00:00Z`, `…T10:00:00.123+01:00`), parsed by
 /// hand: Foundation's ISO8601DateFormatter needs a flag per fractional-second variant
 /// and accepts shapes RFC 3339 does not.
-enum RFC3339 {
-    static func parse(_ text: String) -> Date? {
+public enum RFC3339 {
+    public static func parse(_ text: String) -> Date? {
         var reader = DigitReader(Array(text.utf8))
         guard let year = reader.number(4), reader.skip("-"), let month = reader.number(2), reader.skip("-"),
             let day = reader.number(2), reader.skip("T") || reader.skip("t"),

@@ -1,0 +1,88 @@
+import Glibc
+
+/// One exchange with wbkeyd's control socket: connect, send one line, read the answer
+/// until wbkeyd closes. Blocking calls are right here: wbkeyctl does one thing at a
+/// time, and the receive timeout bounds the wait.
+struct ControlConnection {
+    let socketPath: String
+    let timeoutSeconds: Int
+
+    func exchange(_ line: String) throws(WBKeyCtlError) -> [UInt8] {
+        let descriptor = try connected()
+        defer { close(descriptor) }
+        // A reset while sending can still leave wbkeyd's `error: …` line to read, so a
+        // failed send is only reported when nothing at all comes back.
+        let sendError = send(Array((line + "\n").utf8), on: descriptor)
+        shutdown(descriptor, Int32(SHUT_WR))
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = read(descriptor, &buffer, buffer.count)
+            if count > 0 {
+                answer += buffer[0..<count]
+                continue
+            }
+            if count == 0 { break }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK {
+                throw .unreachable(socket: socketPath, reason: "no complete answer within \(timeoutSeconds)s (--timeout)")
+            }
+            guard answer.isEmpty else { break }
+            throw .unreachable(socket: socketPath, errno: code)
+        }
+        if answer.isEmpty {
+            if let sendError { throw .unreachable(socket: socketPath, errno: sendError) }
+            throw .unreachable(socket: socketPath, reason: "wbkeyd closed the connection without an answer")
+        }
+        return answer
+    }
+
+    private func connected() throws(WBKeyCtlError) -> Int32 {
+        var address = sockaddr_un()
+        let pathBytes = Array(socketPath.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard !pathBytes.isEmpty, pathBytes.count < capacity else {
+            throw .unreachable(socket: socketPath, reason: "a Unix socket path must be 1 to \(capacity - 1) bytes long")
+        }
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in pathBytes.enumerated() { raw[index] = byte }
+        }
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw .unreachable(socket: socketPath, errno: errno) }
+        var result: Int32
+        repeat {
+            result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+        } while result != 0 && errno == EINTR
+        guard result == 0 else {
+            let code = errno
+            close(descriptor)
+            throw .unreachable(socket: socketPath, errno: code)
+        }
+        return descriptor
+    }
+
+    /// Sends every byte, or returns the errno that stopped it. MSG_NOSIGNAL: a peer
+    /// that closed early must not kill wbkeyctl with SIGPIPE.
+    private func send(_ bytes: [UInt8], on descriptor: Int32) -> Int32? {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { raw in
+                Glibc.send(descriptor, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL))
+            }
+            if sent < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            offset += sent
+        }
+        return nil
+    }
+}

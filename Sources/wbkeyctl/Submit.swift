@@ -1,0 +1,169 @@
+import ArgumentParser
+import Foundation
+import Sensitive
+import Spool
+
+/// `wbkeyctl submit`: delivers one spool file the Maildir way (tmp/, fsync, rename
+/// into new/), for partners that would rather shell out than write the protocol.
+struct Submit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Writes an authorization (or, with --revoke, a revocation) into wbkeyd's spool.",
+        usage: """
+            wbkeyctl submit [--spool <dir>] --user <user> (--code <code> | --code-file <path>|-) \
+            (--verifier <verifier> | --verifier-file <path>|- | --state <state>) \
+            [--received-at <rfc3339>] [--api-key <key>]
+            wbkeyctl submit [--spool <dir>] --revoke --user <user> [--reason <reason>]
+            """,
+        discussion: """
+            The file is written under tmp/, synced, and renamed into new/: wbkeyd never sees a \
+            partial file, and a submit that returned survives a crash. The fields are checked \
+            by the rules wbkeyd applies (DESIGN.md §4) before anything is written; a bad one \
+            is named and nothing is written (exit 2). The spool's tmp/ and new/ must exist and \
+            be writable by the caller. Prints the file's path in new/; never prints the code, \
+            verifier or state.
+
+            SECURITY: a value given as --code or --verifier on the command line is visible to \
+            every local user while wbkeyctl runs (ps, /proc/PID/cmdline). Prefer --code-file \
+            and --verifier-file; `--code-file -` reads the code from standard input \
+            (e.g. `printf %s "$CODE" | wbkeyctl submit --user u-1 --code-file - --state "$STATE"`). \
+            One trailing newline of a file or of standard input is dropped.
+
+            Examples:
+              wbkeyctl submit --user u-1001 --code-file - --verifier-file v.txt <c.txt
+              wbkeyctl submit --user u-1001 --code-file c.txt --state "$STATE"
+              wbkeyctl submit --revoke --user u-1001 --reason "user disconnected"
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("The spool directory, holding tmp/ and new/.", valueName: "dir"))
+    var spool = "/var/spool/wbkeyd"
+
+    @Option(name: .long, help: ArgumentHelp("The partner's user reference: 1–128 of A-Z a-z 0-9 . _ : @ -", valueName: "user"))
+    var user: String
+
+    @Flag(name: .long, help: "Submit a revocation: wbkeyd deletes the user's key.")
+    var revoke = false
+
+    @Option(name: .long, help: ArgumentHelp("With --revoke: why, for the audit log.", valueName: "reason"))
+    var reason: String?
+
+    @Option(name: .long, help: ArgumentHelp("The authorization code from the callback (visible in ps: prefer --code-file).", valueName: "code"))
+    var code: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read the code from this file; `-` reads standard input.", valueName: "path"))
+    var codeFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("The PKCE code verifier, 43–128 of A-Z a-z 0-9 - . _ ~ (visible in ps: prefer --verifier-file).", valueName: "verifier"))
+    var verifier: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read the verifier from this file; `-` reads standard input.", valueName: "path"))
+    var verifierFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Instead of a verifier: the state of a URL from `wbkeyctl authorize-url` (wbkeyd holds its verifier).", valueName: "state"))
+    var state: String?
+
+    @Option(name: .long, help: ArgumentHelp("When the callback arrived, RFC 3339 (default: now, from the file's mtime).", valueName: "rfc3339"))
+    var receivedAt: String?
+
+    @Option(name: .long, help: ArgumentHelp("The public API key, if WhiteBIT handed it to the callback.", valueName: "key"))
+    var apiKey: String?
+
+    @OptionGroup var format: OutputFormat
+
+    func validate() throws {
+        if revoke {
+            let misplaced = [("--code", code), ("--code-file", codeFile), ("--verifier", verifier), ("--verifier-file", verifierFile),
+                ("--state", state), ("--received-at", receivedAt), ("--api-key", apiKey)].filter { $0.1 != nil }.map(\.0)
+            guard misplaced.isEmpty else {
+                throw ValidationError("--revoke takes only --user and --reason; \(misplaced.joined(separator: ", ")) belong to an authorization")
+            }
+            return
+        }
+        guard reason == nil else { throw ValidationError("--reason belongs to a revocation (--revoke)") }
+        guard (code == nil) != (codeFile == nil) else { throw ValidationError("give the code exactly once: --code or --code-file") }
+        guard [verifier, verifierFile, state].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --verifier, --verifier-file or --state")
+        }
+        guard !(codeFile == "-" && verifierFile == "-") else {
+            throw ValidationError("standard input can carry the code or the verifier, not both")
+        }
+    }
+
+    func run() throws {
+        let json = try revoke ? revocation() : authorization()
+        let name: SpoolEntryName
+        do {
+            name = try SpoolWriter.submit(root: spool, json: json)
+        } catch {
+            throw WBKeyCtlError.failed("cannot deliver into the spool at \(spool): \(error)")
+        }
+        let path = "\(spool)/new/\(name)"
+        let kind = revoke ? "revocation" : "authorization"
+        if format.json {
+            let document = try JSONSerialization.data(
+                withJSONObject: ["file": path, "type": kind, "user": user], options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: document, as: UTF8.self))
+        } else {
+            print("\(kind) for \(user) delivered: \(path)")
+        }
+    }
+
+    private func revocation() throws(WBKeyCtlError) -> [UInt8] {
+        do {
+            return try SpoolSubmission.revocation(user: user, reason: reason)
+        } catch {
+            throw .usage(explain(error))
+        }
+    }
+
+    private func authorization() throws(WBKeyCtlError) -> [UInt8] {
+        var code: Sensitive
+        if let codeFile { code = try SecretInput.read(codeFile, option: "--code-file") } else { code = Sensitive(self.code ?? "") }
+        var verifier = self.verifier.map(Sensitive.init)
+        if let verifierFile { verifier = try SecretInput.read(verifierFile, option: "--verifier-file") }
+        var received: Date?
+        if let receivedAt {
+            guard let date = RFC3339.parse(receivedAt) else {
+                throw .usage("--received-at: not an RFC 3339 date-time such as 2026-11-26T10:00:00Z")
+            }
+            received = date
+        }
+        do {
+            return try SpoolSubmission.authorization(
+                user: user, code: code, codeVerifier: verifier, state: state.map(Sensitive.init), receivedAt: received, apiKey: apiKey)
+        } catch {
+            throw .usage(explain(error))
+        }
+    }
+
+    /// The spool's reason, led by the option that carried the field.
+    func explain(_ rejection: SpoolRejection) -> String {
+        guard let field = rejection.field else { return rejection.reason }
+        return "\(option(for: field)): \(rejection.reason)"
+    }
+
+    func option(for field: SpoolField) -> String {
+        switch field {
+        case .type: "--revoke"
+        case .user: "--user"
+        case .code: codeFile == nil ? "--code" : "--code-file"
+        case .codeVerifier: verifierFile == nil ? "--verifier" : "--verifier-file"
+        case .state: "--state"
+        case .receivedAt: "--received-at"
+        case .apiKey: "--api-key"
+        case .reason: "--reason"
+        }
+    }
+}
+
+extension SpoolRejection {
+    /// The field the problem is about, where there is one.
+    var field: SpoolField? {
+        switch problem {
+        case .duplicateField(let field), .missing(let field), .wrongType(let field, _), .empty(let field),
+            .tooLong(let field, _, _), .tooShort(let field, _, _), .badCharacter(let field, _, _):
+            field
+        case .notRFC3339: .receivedAt
+        default: nil
+        }
+    }
+}

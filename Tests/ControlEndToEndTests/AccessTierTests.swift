@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import WBKeydHarness
+
+/// DESIGN.md §7's tiers with real accounts: who may connect is the socket's mode and
+/// group; what each may do is decided from SO_PEERCRED and the group database.
+@Suite struct AccessTierTests {
+    static let readOnly = ["help", "status", "status json", "grants", "show u-1", "audit 5", "metrics"]
+    static let adminOnly = ["authorize-url u-9", "reconcile u-1 dry-run", "revoke nobody"]
+
+    @Test func eachTierRunsItsCommandsAndEveryRefusalSaysWhy() async throws {
+        try #require(getuid() == 0, "the tier tests create local accounts and switch to them: run as root (CI does)")
+        let accounts = try await TierAccounts.ensure()
+        let shared = try SharedDirectory()
+        let wbkeyctl = try shared.install(BuiltProgram.wbkeyctl)
+        let options = DaemonFixture.Options(config: [
+            "control.socket": .string(shared.path + "/control.sock"),
+            "control.mode": "0666",
+            "control.admin_group": .string(TierAccounts.adminGroup),
+            "control.secret_readers": .strings(["user:\(TierAccounts.readerName)", "group:\(TierAccounts.readerGroup)"]),
+        ])
+        try await DaemonFixture.withDaemon(options) { daemon in
+            let session = Session(daemon, socket: shared.path + "/control.sock", wbkeyctlPath: wbkeyctl)
+            for user in ["u-1", "u-2"] {
+                try await daemon.consentAndSubmit(user: user)
+                try await session.awaitActive(user)
+            }
+            let callers: [(LocalAccount?, admin: Bool, reader: Bool)] = [
+                (nil, true, true), (accounts.plain, false, false), (accounts.admin, true, false),
+                (accounts.reader, false, true), (accounts.groupReader, false, true),
+            ]
+            for (account, isAdmin, isReader) in callers {
+                let uid = account?.uid ?? 0
+                for tool in ControlTool.allCases {
+                    for line in Self.readOnly {
+                        let answer = try await session.ask(line, via: tool, as: account)
+                        #expect(!answer.isError && answer.exitStatus == 0, "`\(line)` as \(account?.description ?? "root") via \(tool): \(answer.text.prefix(200))")
+                    }
+                    for line in Self.adminOnly {
+                        let answer = try await session.ask(line, via: tool, as: account)
+                        let command = String(line.prefix { $0 != " " })
+                        let refusal = "error: permission denied: `\(command)` is for root or a member of control.admin_group (you are uid \(uid))\n"
+                        if isAdmin {
+                            #expect(answer.text != refusal && !answer.text.contains("permission denied"), "`\(line)` refused to \(account?.description ?? "root")")
+                        } else {
+                            #expect(answer.text == refusal, "`\(line)` as \(account?.description ?? "root") via \(tool): \(answer.text.prefix(200))")
+                            if tool == .wbkeyctl { #expect(answer.exitStatus == 1) }
+                        }
+                    }
+                    let secret = try await session.ask("secret u-1", via: tool, as: account)
+                    let refusal = "error: permission denied: `secret` is for root or a member of control.secret_readers (you are uid \(uid))\n"
+                    if isReader {
+                        #expect(secret.fields["api secret"]?.isEmpty == false, "secret refused to \(account?.description ?? "root"): \(secret.text.prefix(200))")
+                    } else {
+                        #expect(secret.text == refusal, "secret as \(account?.description ?? "root") via \(tool): \(secret.text.prefix(200))")
+                        #expect(!secret.text.contains("api secret"))
+                    }
+                }
+            }
+
+            let revoke = try await session.ask("revoke u-2 offboarded", via: .wbkeyctl, as: accounts.admin)
+            #expect(revoke.text == "u-2: revoked (offboarded)\n", "\(revoke.text)")
+            let rows = try await daemon.auditRows()
+            #expect(rows.first { $0.event == "revoke_requested" && $0.user == "u-2" }?.actor == "uid:\(accounts.admin.uid)")
+            let readers = rows.filter { $0.event == "secret_read" }.map(\.actor)
+            for (account, expected) in [(nil, 2), (accounts.reader, 2), (accounts.groupReader, 2), (accounts.plain, 0), (accounts.admin, 0)] as [(LocalAccount?, Int)] {
+                let actor = "uid:\(account?.uid ?? 0)"
+                #expect(readers.filter { $0 == actor }.count == expected, "secret_read rows by \(actor)")
+            }
+            #expect(!rows.contains { $0.actor == "uid:\(accounts.plain.uid)" }, "a refused command left an audit row")
+            let leaks = try await session.expectNoLeaks()
+            #expect(leaks.isEmpty, "\(leaks)")
+        }
+    }
+
+    @Test func theSocketsModeAndGroupDecideWhoMayConnect() async throws {
+        try #require(getuid() == 0, "the tier tests create local accounts and switch to them: run as root (CI does)")
+        let accounts = try await TierAccounts.ensure()
+        let shared = try SharedDirectory()
+        let wbkeyctl = try shared.install(BuiltProgram.wbkeyctl)
+        let socket = shared.path + "/control.sock"
+        let options = DaemonFixture.Options(config: [
+            "control.socket": .string(socket), "control.mode": "0660", "control.admin_group": .string(TierAccounts.adminGroup),
+        ])
+        try await DaemonFixture.withDaemon(options) { daemon in
+            var attributes = stat()
+            #expect(stat(socket, &attributes) == 0)
+            #expect(attributes.st_mode & 0o777 == 0o660)
+            #expect(getgrgid(attributes.st_gid).map { String(cString: $0.pointee.gr_name) } == TierAccounts.adminGroup)
+
+            let session = Session(daemon, socket: socket, wbkeyctlPath: wbkeyctl)
+            let outsider = try await session.ask("status", via: .wbkeyctl, as: accounts.plain)
+            #expect(outsider.exitStatus == 3)
+            #expect(outsider.text.contains("cannot reach wbkeyd at \(socket): Permission denied (errno 13)"), "\(outsider.text)")
+            let outsiderSocat = try await session.ask("status", via: .socat, as: accounts.plain)
+            #expect(outsiderSocat.text.contains("Permission denied"), "\(outsiderSocat.text)")
+            let member = try await session.ask("status", via: .wbkeyctl, as: accounts.admin)
+            #expect(member.exitStatus == 0 && member.fields["phase"] == "ready", "\(member.text)")
+        }
+    }
+}
