@@ -109,7 +109,10 @@ let package = Package(
         .executableTarget(name: "wbkeyctl", dependencies: ["ControlProtocol", "Spool", "Sensitive", argumentParser]),
         .testTarget(name: "wbkeyctlTests", dependencies: ["wbkeyctl", "Spool", "Sensitive", "ControlProtocol"]),
         // Benchmarks of the real binaries through the harness; not part of the test suite.
-        .executableTarget(name: "wbkeyd-bench", dependencies: ["WBKeydHarness", "Spool", "PKCE", "Sensitive", argumentParser]),
+        .executableTarget(name: "wbkeyd-bench", dependencies: [
+            "WBKeydHarness", "WhiteBITSimHarness", "WhiteBITClient", "Store", "Lifecycle", "Spool", "PKCE", "Sensitive",
+            argumentParser, grdb,
+        ]),
         // The control socket end to end: real wbkeyd, whitebit-sim, socat, wbkeyctl and
         // local accounts; every command, the access tiers, a protocol fuzz.
         .testTarget(name: "ControlEndToEndTests", dependencies: ["WBKeydHarness", "WhiteBITSimHarness", "PKCE", "Sensitive"]),

@@ -9,6 +9,8 @@ struct WBKeydBench: AsyncParsableCommand {
     /// One entry per benchmark, each in a file of its own.
     static let benchmarks: [any ParsableCommand.Type] = [
         StatusLatency.self,
+        Throughput.self,
+        StartupScale.self,
     ]
 
     static let configuration = CommandConfiguration(

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Lifecycle
+import Store
+import WBKeydHarness
+
+/// Start-up at scale (issue 3): a store with 100,000 grants and 1,000,000 audit rows;
+/// time from exec to READY=1 and the daemon's resident memory, beside the idle
+/// memory of a daemon with an empty store.
+struct StartupScale: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "startup-scale",
+        abstract: "Time to READY and RSS with a large store, and idle RSS with an empty one.")
+
+    @Option(help: "Grants in the store.")
+    var grants = 100_000
+
+    @Option(help: "Audit rows in the store.")
+    var auditRows = 1_000_000
+
+    func run() async throws {
+        print("machine: \(Machine.current)")
+        let idle = try await DaemonFixture.start(DaemonFixture.Options(simArguments: ["--log-level", "error"]))
+        try await Task.sleep(for: .seconds(3))
+        let idleRSS = Self.residentKilobytes(of: (try idle.process).pid)
+        await idle.stop()
+        print("idle RSS, empty store: \(idleRSS / 1024) MiB (\(idleRSS) KiB)")
+
+        let fixture = try await DaemonFixture.prepare(DaemonFixture.Options(simArguments: ["--log-level", "error"]))
+        let generation = ContinuousClock.now
+        try fill(store: fixture.paths.store)
+        let size = (try? FileManager.default.attributesOfItem(atPath: fixture.paths.store)[.size] as? Int) ?? 0
+        print("store: \(grants) grants, \(auditRows) audit rows, \(size / 1_048_576) MiB, made in \(Int(generation.duration(to: .now).seconds)) s")
+        let start = ContinuousClock.now
+        try await fixture.start()
+        let ready = start.duration(to: .now)
+        let readyRSS = Self.residentKilobytes(of: (try fixture.process).pid)
+        let statusStart = ContinuousClock.now
+        _ = try await fixture.control("status")
+        let status = statusStart.duration(to: .now)
+        try await Task.sleep(for: .seconds(5))
+        let settledRSS = Self.residentKilobytes(of: (try fixture.process).pid)
+        await fixture.stop()
+        print(String(format: "exec to READY=1: %.3f s", ready.seconds))
+        print("RSS at READY: \(readyRSS / 1024) MiB; 5 s later: \(settledRSS / 1024) MiB")
+        print(String(format: "first `status` over the socket: %.1f ms", status.seconds * 1000))
+    }
+
+    /// Grants in a spread of states (a tenth with a deadline an hour away, so start-up
+    /// rebuilds a real heap and nothing fires during the measurement), and a real
+    /// hash-chained audit log.
+    func fill(store path: String) throws {
+        let store = try StoreDatabase.open(path: path)
+        let states: [GrantState] = [.active, .dormant, .revoked, .noKey, .gone, .lost, .failed, .disabled]
+        let now = Date()
+        let batch = 10_000
+        for first in stride(from: 0, to: grants, by: batch) {
+            try store.pool.write { db in
+                for index in first..<min(first + batch, grants) {
+                    var grant = Grant(user: "user-\(index)", state: states[index % states.count], now: now)
+                    grant.externalID = UUID().uuidString.lowercased()
+                    if index % 10 == 0 {
+                        grant.state = .active
+                        grant.tokenExpiresAt = now.addingTimeInterval(3 * 3600)
+                        grant.stepAt = now.addingTimeInterval(3600 + Double(index % 600))
+                    }
+                    try GrantRecords.save(grant, in: db)
+                }
+            }
+        }
+        let audit = AuditLog()
+        for first in stride(from: 0, to: auditRows, by: batch) {
+            try store.pool.write { db in
+                for index in first..<min(first + batch, auditRows) {
+                    _ = try audit.append(
+                        AuditEntry(
+                            index % 2 == 0 ? .keyDetected : .secretSecured, user: "user-\(index % max(grants, 1))",
+                            externalId: UUID().uuidString.lowercased(), detail: ["n": .int(index)]),
+                        in: db)
+                }
+            }
+        }
+        _ = try store.checkpoint()
+        try store.close()
+    }
+
+    /// VmRSS of a process, in KiB, from /proc.
+    static func residentKilobytes(of pid: pid_t) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        return status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+            .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+    }
+}
