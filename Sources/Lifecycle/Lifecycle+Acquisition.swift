@@ -36,6 +36,9 @@ extension Step {
         case .revokePending:
             // DESIGN.md §5: the old key goes first, then the new authorization carries on.
             grant.resumeAfterDeletion = grant.doomedKey != nil
+            // No key known yet (revoked before the exchange): look for the one the user
+            // is creating as often as `awaiting_key` would, not only at each reconcile.
+            if grant.doomedKey == nil { grant.pollUntil = after(policy.infoPollBudget) }
             move(to: .revoking, reason: grant.reason)
             stepNow()
         case .securing, .revoking:

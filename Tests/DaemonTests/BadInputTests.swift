@@ -8,11 +8,10 @@ import WhiteBITSimHarness
 /// audit row and a log line; the valid ones become active grants.
 @Suite struct BadInputTests {
     @Test func everyMalformedFileIsRejectedWithItsReasonWhileValidFilesAreProcessed() async throws {
-        let cases = badSpoolFiles(now: Date())
-        #expect(cases.count >= 50)
-        #expect(Set(cases.map(\.name)).count == cases.count, "case names are distinct")
-
         try await withDaemon { daemon in
+            let cases = badSpoolFiles(now: Date())
+            #expect(cases.count >= 50)
+            #expect(Set(cases.map(\.name)).count == cases.count, "case names are distinct")
             var validUsers: [String] = []
             for (index, bad) in cases.enumerated() {
                 try deliver(bad, into: daemon)

@@ -179,11 +179,11 @@ func badSpoolFiles(now: Date) -> [BadSpoolFile] {
         .init("received-ancient", .text(replacing("received_at", with: q("1970-01-01T00:00:00Z"))),
               prefix: "received_at is ", suffix: "s old, " + expired),
         .init("received-just-expired", .text(replacing("received_at", with: q(rfc3339(now.addingTimeInterval(-660))))),
-              prefix: "received_at is 6", suffix: "s old, " + expired),
+              prefix: "received_at is ", suffix: "s old, " + expired),
         .init("received-future", .text(replacing("received_at", with: q(rfc3339(now.addingTimeInterval(900))))),
               prefix: "received_at is ", suffix: "s in the future, more than the 300s allowed for clock skew"),
         .init("received-missing-old-mtime", .textModified(object(valid), secondsAgo: 3600),
-              prefix: "received_at is missing and the file's mtime is 3", suffix: "s old, " + expired),
+              prefix: "received_at is missing and the file's mtime is ", suffix: "s old, " + expired),
         // Optional fields
         .init("api-key-empty", .text(replacing("api_key", with: q(""))), "api_key is empty"),
         .init("api-key-too-long", .text(replacing("api_key", with: q(String(repeating: "k", count: 257)))),

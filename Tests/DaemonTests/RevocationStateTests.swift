@@ -45,6 +45,49 @@ import WhiteBITSimHarness
         }
     }
 
+    /// The user disconnects while the token exchange is still under way: the revocation
+    /// waits for the token (revoke_pending), then finds the key and deletes it; its secret
+    /// is never fetched.
+    @Test func aRevocationBeforeTheTokenDeletesTheKeyWithoutFetchingItsSecret() async throws {
+        try await withDaemon { daemon in
+            try await daemon.admin.addFault(SimFaultSpec(endpoint: .token, kind: .latency(milliseconds: 3000), user: "u-q"))
+            try await daemon.consentAndSubmit(user: "u-q", key: .now)
+            try await daemon.awaitEvent("authorization_received", user: "u-q")
+            try daemon.submitRevocation(user: "u-q", reason: "changed my mind")
+            try await daemon.awaitEvent("revoke_requested", user: "u-q")
+            #expect(try await daemon.grantState("u-q") == "revoke_pending")
+            #expect(
+                try await daemon.auditRows("revoke_requested", user: "u-q").first?.detailValue("outcome")
+                    == "postponed until the pending authorization yields a token")
+
+            let revoked = try await daemon.awaitEvent("key_revoked", user: "u-q")
+            let externalID = try #require(revoked.value("external_id"))
+            #expect(try await daemon.grantState("u-q") == "revoked")
+            let key = try #require(try await daemon.simKey(externalID))
+            #expect(key.deleted && key.secretFetches == 0, "deleted, its secret never fetched")
+            #expect(try await daemon.auditRows("secret_secured", user: "u-q").isEmpty)
+        }
+    }
+
+    /// The same while the user is still creating the key: wbkeyd keeps looking for it as
+    /// often as it would for a key to secure, and deletes it once it appears.
+    @Test func aRevocationBeforeTheTokenDeletesAKeyThatAppearsLater() async throws {
+        try await withDaemon { daemon in
+            try await daemon.admin.addFault(SimFaultSpec(endpoint: .token, kind: .latency(milliseconds: 2000), user: "u-l"))
+            try await daemon.consentAndSubmit(user: "u-l", key: .after(milliseconds: 4000))
+            try await daemon.awaitEvent("authorization_received", user: "u-l")
+            try daemon.submitRevocation(user: "u-l")
+            try await daemon.awaitEvent("revoke_requested", user: "u-l")
+            try await daemon.awaitEvent("token_exchanged", user: "u-l")
+            #expect(try await daemon.admin.state().keys(of: "u-l").allSatisfy { !$0.visible }, "the key is not there yet")
+
+            let revoked = try await daemon.awaitEvent("key_revoked", user: "u-l", timeout: .seconds(30))
+            #expect(try await daemon.grantState("u-l") == "revoked")
+            let key = try #require(try await daemon.simKey(revoked.value("external_id") ?? ""))
+            #expect(key.deleted && key.secretFetches == 0)
+        }
+    }
+
     @Test func aGrantStaysRevokingWhileWhiteBITFailsAndIsRevokedOnceItRecovers() async throws {
         try await withDaemon { daemon in
             let (_, externalID) = try await daemon.activeGrant("u-3")

@@ -42,6 +42,33 @@ import WhiteBITSimHarness
         }
     }
 
+    /// The token ends while the secret is still locked (423): the secret can no longer be
+    /// had, so the key must go with the user's next token (revoke_pending, secret_lost).
+    @Test func aTokenEndingWhileSecuringLeavesTheKeyToBeDeletedWithTheNextToken() async throws {
+        try await withDaemon(Self.shortTokens) { daemon in
+            try await daemon.admin.addFault(SimFaultSpec(endpoint: .secret, kind: .status(423), count: 0, user: "u-sl"))
+            try await daemon.consentAndSubmit(user: "u-sl", key: .now)
+            let detected = try await daemon.awaitEvent("key_detected", user: "u-sl")
+            let externalID = try #require(detected.value("external_id"))
+            let lost = try await daemon.awaitEvent("secret_lost", user: "u-sl")
+            #expect(lost.value("external_id") == externalID)
+
+            #expect(try await daemon.grantState("u-sl") == "revoke_pending")
+            let row = try #require(try await daemon.grantRow("u-sl"))
+            #expect(row["reason"] == "secret_lost" && row["doomed_key"] == externalID && row["has_token"] == "0")
+            #expect(try await daemon.auditEvents(user: "u-sl").suffix(2) == ["token_expired", "secret_lost"])
+
+            try await daemon.admin.clearFaults()
+            try await daemon.admin.updateSettings(SimAdminSettings(tokenLifetimeMilliseconds: 3_600_000))
+            let mark = daemon.logMark
+            try await daemon.consentAndSubmit(user: "u-sl", key: .now)
+            try await daemon.awaitEvent("key_revoked", user: "u-sl", since: mark)
+            #expect(try await daemon.simKey(externalID)?.deleted == true)
+            #expect(try await daemon.simKey(externalID)?.secretRetrieved == false, "its secret never left WhiteBIT")
+            #expect(try await daemon.grantState("u-sl") == "awaiting_key")
+        }
+    }
+
     /// A 401 on a token believed valid ends it early (DESIGN.md §5).
     @Test func aTokenWhiteBITRejectsEndsEarlyAndTheGrantIsDormant() async throws {
         try await withDaemon { daemon in

@@ -100,6 +100,22 @@ import Testing
         #expect(walk.on(.keyDeleted(alreadyGone: false)).grant.state == .revoked)
     }
 
+    @Test func revokeBeforeTheExchangePollsForTheKeyTheUserIsStillCreating() {
+        var walk = Walk()
+        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        walk.on(.revokeRequested(reason: "fraud"))
+        walk.on(.due)
+        walk.on(.tokenExchanged(expiresIn: nil))
+        #expect(walk.on(.due).call == .keyInfo)
+        walk.on(.keyInfo(KeyInfo(exists: false, isEnabled: false, externalID: nil)))
+        #expect(walk.grant.state == .revoking)
+        #expect(walk.seconds(until: walk.grant.stepAt) == 2, "polled like awaiting_key, not at the next reconcile")
+        walk.advance(2)
+        #expect(walk.on(.due).call == .keyInfo)
+        walk.on(.keyInfo(KeyInfo(exists: true, isEnabled: true, externalID: "key-late")))
+        #expect(walk.on(.due).call == .deleteKey(externalID: "key-late"))
+    }
+
     @Test func revokeWhileNoKeyEverAppearsEndsRevokedAtExpiry() {
         var walk = Walk()
         walk.exchange(expiresIn: .seconds(60))
