@@ -1,5 +1,10 @@
 # The two commands of the README: `make demo` and `make test`.
-.PHONY: demo test deps build
+.PHONY: demo test deps build install
+
+# `make install DESTDIR=/stage PREFIX=/usr`: static release build, then binaries, units,
+# sysusers.d, tmpfiles.d, catalog and the example config (scripts/install says where).
+DESTDIR ?=
+PREFIX ?= /usr
 
 deps:
 	@scripts/install-deps
@@ -7,9 +12,16 @@ deps:
 build: deps
 	swift build
 
+# After the Swift tests: the shipped units' checks, then wbkeyd under a real systemd
+# (systemd-nspawn; it builds the static release binaries and installs them).
 test: deps
 	swift build --build-tests
 	swift test --skip-build
+	tests/systemd/check-units.sh
+	tests/systemd/run.sh
 
 demo: deps
 	scripts/demo
+
+install:
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" scripts/install
