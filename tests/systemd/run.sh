@@ -9,6 +9,8 @@
 # `active` over the socket-activated control socket, reload, the watchdog restarting a
 # frozen daemon, socket activation of a stopped daemon, and a clean stop.
 #
+# WBKEYD_TEST_KEEP=1 leaves a failed run's container running (=always: any run's), for
+# `nsenter -t PID -a bash`.
 # Needs root, systemd-nspawn (systemd-container), debootstrap, nsenter and curl:
 # scripts/install-deps installs them. When anything is missing it fails, never skips.
 set -euo pipefail
@@ -96,6 +98,12 @@ cleanup() {
     local status=$?
     trap - EXIT
     [ $status -eq 0 ] || diagnose
+    local keep="${WBKEYD_TEST_KEEP:-}"
+    if [ -n "$container_pid" ] && { [ "$keep" = always ] || { [ "$keep" = 1 ] && [ $status -ne 0 ]; }; }; then
+        echo "systemd-test: exit $status; the container is kept: nsenter -t $container_pid -a bash" >&2
+        echo "systemd-test: afterwards: kill $nspawn_pid; rm -rf $work" >&2
+        exit $status
+    fi
     if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
         # nspawn turns SIGTERM into an orderly shutdown of the booted container.
         kill -TERM "$nspawn_pid" 2>/dev/null || true
@@ -144,6 +152,8 @@ wait_for() { # DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds
 find_init() { container_pid="$(pgrep -P "$nspawn_pid" -x systemd | head -n1)"; [ -n "$container_pid" ]; }
 wait_for "the container's systemd to appear" 60 find_init
 in_container() { nsenter -t "$container_pid" -a "$@"; }
+manager_listening() { in_container test -S /run/systemd/private; }
+wait_for "the container's systemd to listen on /run/systemd/private" 60 manager_listening
 boot_state="$(timeout 120 nsenter -t "$container_pid" -a systemctl is-system-running --wait || true)"
 case "$boot_state" in
     running) note "booted: $boot_state" ;;
@@ -201,7 +211,7 @@ expect_unit ActiveState active
 expect_unit SubState running
 expect_unit Type notify
 # Start returned, so the daemon said READY=1; READY=1 promises a listening control socket.
-control status | grep -Eq '^phase +ready$' || fail "status right after start does not say phase ready:"$'\n'"$(control status)"
+control status | grep -Eq '^phase: +ready$' || fail "status right after start does not say phase ready:"$'\n'"$(control status)"
 ready_logged() { in_container journalctl -u wbkeyd -o cat --no-pager MESSAGE=ready | grep -qx ready; }
 ready_logged || fail "no 'ready' entry in the journal after start returned"
 
@@ -236,10 +246,18 @@ journal_json() { in_container journalctl -u wbkeyd -o json --no-pager "$@"; }
 started="$(journal_json WBKEYD_EVENT=daemon_started | tail -n1)"
 [ -n "$started" ] || fail "no journal entry with WBKEYD_EVENT=daemon_started"
 for field in '"MESSAGE_ID":"5fafccc5199c5039a9d6c3cb020b0364"' '"_TRANSPORT":"journal"' '"SYSLOG_IDENTIFIER":"wbkeyd"' \
-    '"PRIORITY":"6"' '"WBKEYD_VERSION":' '"WBKEYD_PID":'; do
+    '"PRIORITY":"6"' '"CODE_FILE":"' '"MESSAGE":"wbkeyd '; do
     grep -qF "$field" <<<"$started" || fail "the daemon_started entry lacks $field: $started"
 done
-stray="$(in_container journalctl _SYSTEMD_UNIT=wbkeyd.service _TRANSPORT=stdout -o cat --no-pager)"
+head_entry="$(journal_json WBKEYD_EVENT=audit_head | tail -n1)"
+for field in '"MESSAGE_ID":"908825909a6150d9bfbbd2f01d871b22"' '"WBKEYD_SEQ":"' '"WBKEYD_HASH":"'; do
+    grep -qF "$field" <<<"$head_entry" || fail "the audit_head entry lacks $field: $head_entry"
+done
+# Swift's libdispatch tries to renice its worker threads for a QoS class; the unit's
+# seccomp filter (~@resources) refuses, which libdispatch reports on stderr and shrugs
+# off. That is the one line allowed; everything wbkeyd says must use the native protocol.
+stray="$(in_container journalctl _SYSTEMD_UNIT=wbkeyd.service _TRANSPORT=stdout -o cat --no-pager |
+    grep -Ev '^Failed to set thread priority for worker thread: pqc=0x[0-9a-f]+ errno=[0-9]+$' || true)"
 [ -z "$stray" ] || fail "wbkeyd wrote to stderr instead of the journal:"$'\n'"$stray"
 journal_json WBKEYD_NAME=control | grep -qF '"MESSAGE":"control socket passed by systemd"' ||
     fail "wbkeyd did not log that it took the socket named 'control' from systemd"
@@ -278,11 +296,13 @@ state="$(sed -n 's/.*[?&]state=\([^&]*\).*/\1/p' <<<"$location")"
 as partner 'umask 027 && printf "%s" "$1" > tmp/consent.json && mv tmp/consent.json new/consent.json' \
     "{\"type\":\"authorization\",\"user\":\"u-1001\",\"code\":\"$code\",\"state\":\"$state\"}" ||
     fail "the partner could not deliver into the spool"
-grant_active() { control 'show u-1001' | grep -Eq '^state +active$'; }
+grant_active() { control 'show u-1001' | grep -Eq '^state: +active$'; }
 wait_for "grant u-1001 to become active" 90 grant_active
-journal_json WBKEYD_EVENT=secret_secured | grep -F '"WBKEYD_USER":"u-1001"' | grep -qF '"MESSAGE_ID":"e0da182c7e0459dc965887defacb1161"' ||
-    fail "no secret_secured journal entry for u-1001 with its MESSAGE_ID"
-note "u-1001 active; $(control 'show u-1001' | grep -E '^external id')"
+secured="$(journal_json WBKEYD_EVENT=secret_secured WBKEYD_USER=u-1001 | tail -n1)"
+for field in '"MESSAGE_ID":"e0da182c7e0459dc965887defacb1161"' '"WBKEYD_EXTERNAL_ID":"' '"_TRANSPORT":"journal"'; do
+    grep -qF "$field" <<<"$secured" || fail "the secret_secured entry for u-1001 lacks $field: $secured"
+done
+note "u-1001 active; $(control 'show u-1001' | grep -E '^external id:')"
 
 step "systemctl reload wbkeyd applies a new config and audits config_reloaded"
 reloads_before="$(journal_json WBKEYD_EVENT=config_reloaded | grep -c . || true)"
@@ -294,7 +314,7 @@ reloads_logged() { [ "$(journal_json WBKEYD_EVENT=config_reloaded | grep -c .)" 
 wait_for "a config_reloaded journal entry" 30 reloads_logged
 journal_json WBKEYD_EVENT=config_reloaded | grep -qF '"MESSAGE_ID":"bce595bff1335e169232341ad9777292"' ||
     fail "the config_reloaded journal entry lacks its MESSAGE_ID"
-back_to_ready() { control status | grep -Eq '^phase +ready$'; }
+back_to_ready() { control status | grep -Eq '^phase: +ready$'; }
 wait_for "phase ready after the reload" 30 back_to_ready
 expect_unit ActiveState active
 [ "$(unit MainPID)" = "$main_pid" ] || fail "reload replaced the process"
@@ -336,7 +356,7 @@ journal_json WBKEYD_EVENT=daemon_stopped | grep -qF '"MESSAGE_ID":"bb644ba4d4e55
     fail "no daemon_stopped journal entry"
 
 step "a connection to the socket starts the stopped daemon (socket activation)"
-control status | grep -Eq '^phase +ready$' || fail "the socket-activated daemon did not answer status with phase ready"
+control status | grep -Eq '^phase: +ready$' || fail "the socket-activated daemon did not answer status with phase ready"
 expect_unit ActiveState active
 grant_active || fail "grant u-1001 is not active after socket activation"
 
