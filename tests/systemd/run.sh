@@ -185,6 +185,9 @@ sed -i -e "s|^base_url = .*|base_url = \"http://localhost:$sim_port\"|" \
     -e 's|^client_id = .*|client_id = "wbkeyd-demo"|' \
     -e 's|^redirect_uri = .*|redirect_uri = "https://partner.example/oauth/callback"|' \
     -e 's|^info_poll_interval = .*|info_poll_interval = "500ms"|' "$config"
+# A second install (an upgrade) keeps the admin's config.
+DESTDIR="$work/root" PREFIX=/usr scripts/install --no-build 2>/dev/null
+grep -q "^base_url = \"http://localhost:$sim_port\"" "$config" || fail "a second scripts/install overwrote /etc/wbkeyd/wbkeyd.toml"
 in_container env CREDENTIALS_DIRECTORY=/etc/wbkeyd wbkeyd check-config --config /etc/wbkeyd/wbkeyd.toml >/dev/null ||
     fail "wbkeyd check-config refused the test's configuration"
 
@@ -280,6 +283,20 @@ if as other-writer 'rm -f tmp/probe.json' 2>/dev/null; then fail "a writer can r
 if as other-writer 'mv tmp/probe.json new/stolen.json' 2>/dev/null; then fail "a writer can rename another writer's file"; fi
 if as outsider 'true' 2>/dev/null; then fail "a user outside wbkeyd-spool can enter /var/spool/wbkeyd"; fi
 as partner 'rm tmp/probe.json'
+for expected in '/var/spool/wbkeyd 710 wbkeyd wbkeyd-spool' '/var/spool/wbkeyd/tmp 3733 wbkeyd wbkeyd' \
+    '/var/spool/wbkeyd/new 3733 wbkeyd wbkeyd' '/var/spool/wbkeyd/claimed 700 wbkeyd wbkeyd' \
+    '/var/spool/wbkeyd/rejected 700 wbkeyd wbkeyd'; do
+    directory="${expected%% *}"
+    actual="$directory $(in_container stat -c '%a %U %G' "$directory")"
+    [ "$actual" = "$expected" ] || fail "spool directory is '$actual', expected '$expected'"
+done
+# A delivery its writer kept to itself (0600) cannot be read by wbkeyd: rejected, with
+# the reason beside it, never silently dropped.
+as partner 'umask 077 && echo "{}" > tmp/private.json && mv tmp/private.json new/private.json'
+private_rejected() { in_container test -e /var/spool/wbkeyd/rejected/private.json.reason; }
+wait_for "new/private.json (mode 0600) to be rejected" 60 private_rejected
+in_container grep -q 'cannot be read' /var/spool/wbkeyd/rejected/private.json.reason ||
+    fail "the reason for rejecting private.json is: $(in_container cat /var/spool/wbkeyd/rejected/private.json.reason)"
 
 step "a consent through whitebit-sim reaches active over the control socket"
 url="$(control 'authorize-url u-1001')"
@@ -304,6 +321,8 @@ for field in '"MESSAGE_ID":"e0da182c7e0459dc965887defacb1161"' '"WBKEYD_EXTERNAL
 done
 note "u-1001 active; $(control 'show u-1001' | grep -E '^external id:')"
 
+# With systemd 252's ExecReload=kill -HUP, `systemctl reload` returns once the signal is
+# sent; the outcome shows in the audit log, the journal and the status phase.
 step "systemctl reload wbkeyd applies a new config and audits config_reloaded"
 reloads_before="$(journal_json WBKEYD_EVENT=config_reloaded | grep -c . || true)"
 sed -i 's|^info_poll_interval = .*|info_poll_interval = "1s"|' "$config"
@@ -348,10 +367,14 @@ grant_active || fail "grant u-1001 is not active after the restart"
 in_container rm /etc/systemd/system/wbkeyd.service.d/test-watchdog.conf
 in_container systemctl daemon-reload
 
-step "systemctl stop wbkeyd: inactive, Result=success"
+step "systemctl stop wbkeyd: inactive, Result=success, exit status 0"
 in_container systemctl stop wbkeyd.service 2>/dev/null
 expect_unit ActiveState inactive
 expect_unit Result success
+# SIGTERM ends in exit(0) after the graceful shutdown (DESIGN.md §8), not in death by
+# the signal (which systemd would also call success). CLD_EXITED is 1.
+expect_unit ExecMainCode 1
+expect_unit ExecMainStatus 0
 journal_json WBKEYD_EVENT=daemon_stopped | grep -qF '"MESSAGE_ID":"bb644ba4d4e55afda3bedc9a1c81a29c"' ||
     fail "no daemon_stopped journal entry"
 
@@ -364,5 +387,7 @@ step "final stop, and the audit chain verifies"
 in_container systemctl stop wbkeyd.socket wbkeyd.service 2>/dev/null
 expect_unit ActiveState inactive
 expect_unit Result success
+expect_unit ExecMainCode 1
+expect_unit ExecMainStatus 0
 in_container runuser -u wbkeyd -- wbkeyd audit-verify --store /var/lib/wbkeyd/wbkeyd.sqlite3 | grep -q '^audit chain sound' ||
     fail "wbkeyd audit-verify did not find the chain sound"
