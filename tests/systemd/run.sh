@@ -354,6 +354,11 @@ printf '[Service]\nWatchdogSec=4s\nRestartSec=1s\n' >"$work/root/etc/systemd/sys
 in_container systemctl daemon-reload
 in_container systemctl restart wbkeyd.service
 expect_unit WatchdogUSec 4s
+# First the daemon must be seen pinging (WATCHDOG=1 moves systemd's watchdog timestamp),
+# so the restart below is the freeze's doing and not a daemon that never pinged.
+first_ping="$(unit WatchdogTimestampMonotonic)"
+pinged() { [ "$(unit WatchdogTimestampMonotonic)" != "$first_ping" ]; }
+wait_for "a WATCHDOG=1 ping" 30 pinged
 frozen_pid="$(unit MainPID)"
 restarts="$(unit NRestarts)"
 in_container kill -STOP "$frozen_pid"
