@@ -1,5 +1,10 @@
 # The two commands of the README: `make demo` and `make test`.
-.PHONY: demo test deps build
+.PHONY: demo test deps build install
+
+# `make install DESTDIR=/stage PREFIX=/usr`: static release build, then binaries, units,
+# sysusers.d, tmpfiles.d, catalog and the example config (scripts/install says where).
+DESTDIR ?=
+PREFIX ?= /usr
 
 deps:
 	@scripts/install-deps
@@ -7,11 +12,18 @@ deps:
 build: deps
 	swift build
 
+# After the Swift tests: the shipped units' checks, then wbkeyd under a real systemd
+# (systemd-nspawn; it builds the static release binaries and installs them).
 test: deps
 	swift build --build-tests
 	swift test --skip-build
+	tests/systemd/check-units.sh
+	tests/systemd/run.sh
 
 # `make demo DEMO_ARGS="--duration 90s"` ends by itself; without it, Ctrl-C ends it.
 demo: deps
 	swift build
 	.build/debug/wbkeyd demo $(DEMO_ARGS)
+
+install:
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" scripts/install
