@@ -13,16 +13,27 @@ public enum ControlParser {
         guard line.unicodeScalars.allSatisfy({ $0.isASCII && ($0.value >= 0x20 && $0.value < 0x7F || $0 == "\t") }) else {
             throw ControlError("the line must be printable ASCII")
         }
-        var words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        var words = Self.words(line)
         guard !words.isEmpty else { throw ControlError("empty command; try `help`") }
-        var json = false
-        if words.count > 1, words.last == "json" {
-            json = true
-            words.removeLast()
-        }
+        let json = asksForJSON(words)
+        if json { words.removeLast() }
         let name = words.removeFirst()
         let command = try command(named: name, arguments: words)
         return ControlRequest(command: command, json: json)
+    }
+
+    /// Whether the client wants its answer as JSON: a last word `json` after a command.
+    /// Errors about a line that does not parse are answered in the form it asked for.
+    public static func asksForJSON(_ line: String) -> Bool {
+        asksForJSON(words(line))
+    }
+
+    static func asksForJSON(_ words: [String]) -> Bool {
+        words.count > 1 && words.last == "json"
+    }
+
+    static func words(_ line: String) -> [String] {
+        line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
     }
 
     static func command(named name: String, arguments: [String]) throws(ControlError) -> ControlCommand {

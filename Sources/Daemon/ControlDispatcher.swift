@@ -22,7 +22,7 @@ struct ControlDispatcher: Sendable {
         do {
             request = try ControlParser.parse(line)
         } catch {
-            return ReplyRenderer(json: line.hasSuffix(" json"), now: Date()).error(error.message)
+            return ReplyRenderer(json: ControlParser.asksForJSON(line), now: Date()).error(error.message)
         }
         let renderer = ReplyRenderer(json: request.json, now: Date())
         let access = settings.current.access.access(peerUID: peer.uid, peerGID: peer.gid, accounts: accounts)

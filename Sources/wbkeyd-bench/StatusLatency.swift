@@ -87,8 +87,11 @@ struct StatusLatency: AsyncParsableCommand {
         print("intake:   \(progress.intakeTime.map(LatencySummary.milliseconds) ?? "not finished") (spool empty, \(files) grants recorded)")
         print("settled:  \(settled.map { LatencySummary.milliseconds(dropped.duration(to: $0)) } ?? "not within \(timeout) s") (no grant pending, awaiting_key or securing)")
         if let last = readings.last(where: { $0.status != nil })?.status {
-            print("grants:   \(last["grants"].map { "\($0)" } ?? "?")".replacingOccurrences(of: "\n", with: " "))
-            print("whitebit: \(last["whitebit"].map { "\($0)" } ?? "?")".replacingOccurrences(of: "\n", with: " "))
+            let grants = (last["grants"] as? [String: Int] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            print("grants:   \(grants.joined(separator: " "))")
+            if let whitebit = last["whitebit"] as? [String: Any] {
+                print("whitebit: requests=\(whitebit["requests"] ?? "?") errors=\(whitebit["errors"] ?? "?") last_error=\(whitebit["last_error"] as? String ?? "-")")
+            }
         }
         let failures = readings.filter { $0.status == nil }.count
         if failures > 0 { print("failed:   \(failures) status round trips got no JSON answer") }

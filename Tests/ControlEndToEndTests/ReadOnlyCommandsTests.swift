@@ -175,6 +175,12 @@ import WBKeydHarness
         #expect(missingJSON.text == #"{"error":{"message":"no grant for nobody"}}"# + "\n")
         if tool == .wbkeyctl {
             #expect(missing.exitStatus == 1 && missingJSON.exitStatus == 1)
+        } else {
+            // Asked for JSON with a tab or trailing blanks: the parse error comes as JSON too.
+            for line in ["grants bogus\tjson", "grants bogus json  "] {
+                let answer = try await session.ask(line, via: .socat)
+                #expect(answer.text.hasPrefix(#"{"error":{"message":"unknown state `bogus`"#), "`\(line.debugDescription)`: \(answer.text)")
+            }
         }
     }
 }

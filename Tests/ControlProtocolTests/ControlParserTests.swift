@@ -61,6 +61,16 @@ import Testing
         }
     }
 
+    /// A line that does not parse still gets its error in the form it asked for, decided
+    /// by the same word split as the parser's (tabs, trailing blanks).
+    @Test(arguments: [
+        ("grants bogus json", true), ("grants bogus\tjson", true), ("grants bogus json  ", true), ("bogus json\t", true),
+        ("json", false), ("grants bogus", false), ("grants bogus jsonx", false), ("", false),
+    ])
+    func asksForJSONLikeTheParser(line: String, json: Bool) {
+        #expect(ControlParser.asksForJSON(line) == json)
+    }
+
     @Test func errorsDoNotReflectLongInput() throws {
         let long = String(repeating: "A", count: 500)
         do {
