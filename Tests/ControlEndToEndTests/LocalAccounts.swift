@@ -96,10 +96,18 @@ final class SharedDirectory: Sendable {
         chmod(path, 0o711)
     }
 
-    /// A copy of `program` here, mode 0755.
+    /// A copy of `program` here, mode 0755. The copy is written by `cp`, a process of
+    /// its own: a descriptor open for writing in this (multi-threaded) test process
+    /// would leak into children forked meanwhile by other tests, and exec of the copy
+    /// would then fail with ETXTBSY ("Text file busy").
     func install(_ program: String) throws -> String {
         let target = path + "/" + URL(fileURLWithPath: program).lastPathComponent
-        try FileManager.default.copyItem(atPath: program, toPath: target)
+        let copy = Process()
+        copy.executableURL = URL(fileURLWithPath: "/bin/cp")
+        copy.arguments = [program, target]
+        try copy.run()
+        copy.waitUntilExit()
+        guard copy.terminationStatus == 0 else { throw AnswerProblem(description: "cp \(program) \(target) failed") }
         chmod(target, 0o755)
         return target
     }
