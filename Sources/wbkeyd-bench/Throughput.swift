@@ -86,7 +86,7 @@ struct Throughput: AsyncParsableCommand {
             DaemonFixture.Options(
                 sim: sim,
                 config: [
-                    "whitebit.max_concurrency": .integer(concurrency), "whitebit.rate_limit": .string(String(rateLimit)),
+                    "whitebit.max_concurrency": .integer(concurrency), "whitebit.rate_limit": .raw(String(rateLimit)),
                     "keys.info_poll_interval": "100ms",
                 ]))
         defer { Task { await fixture.stop() } }
