@@ -128,7 +128,7 @@ let package = Package(
         // Starts the real `wbkeyd` beside a real `whitebit-sim` in a private directory, and
         // drives it as systemd, a partner and an admin would: end-to-end tests, the demo, the
         // benchmark.
-        .target(name: "WBKeydHarness", dependencies: ["WhiteBITSimHarness", "Spool", "PKCE", "Sensitive"]),
+        .target(name: "WBKeydHarness", dependencies: ["WhiteBITSimHarness", "Spool", "PKCE", "Sensitive", "JSONString"]),
         // PR_SET_PDEATHSIG, then exec: a child that dies with the test process that started it.
         .executableTarget(name: "die-with-parent"),
 

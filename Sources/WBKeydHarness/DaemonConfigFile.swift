@@ -1,3 +1,4 @@
+import JSONString
 import Foundation
 
 /// A value in wbkeyd.toml. `.raw` is written as given (a test of a wrong type or a syntax
@@ -28,20 +29,9 @@ public enum TOMLValue: Sendable, Equatable, ExpressibleByStringLiteral, Expressi
         }
     }
 
+    /// A TOML basic string: its escapes (\" \\ \n \t \r \b \f \uXXXX) are JSON's.
     private static func quoted(_ text: String) -> String {
-        var output = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                output += String(format: "\\u%04x", scalar.value)
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        return output + "\""
+        JSONString.quoted(text)
     }
 }
 
