@@ -34,37 +34,39 @@ struct Submit: ParsableCommand {
               wbkeyctl submit --revoke --user u-1001 --reason "user disconnected"
             """)
 
+    // Codes, verifiers and states are base64url and may begin with `-`: each option takes
+    // the next argument as its value, whatever it looks like (`--state -Xy…` works).
     @Option(name: .long, help: ArgumentHelp("The spool directory, holding tmp/ and new/.", valueName: "dir"))
     var spool = "/var/spool/wbkeyd"
 
-    @Option(name: .long, help: ArgumentHelp("The partner's user reference: 1–128 of A-Z a-z 0-9 . _ : @ -", valueName: "user"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("The partner's user reference: 1–128 of A-Z a-z 0-9 . _ : @ -", valueName: "user"))
     var user: String
 
     @Flag(name: .long, help: "Submit a revocation: wbkeyd deletes the user's key.")
     var revoke = false
 
-    @Option(name: .long, help: ArgumentHelp("With --revoke: why, for the audit log.", valueName: "reason"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --revoke: why, for the audit log.", valueName: "reason"))
     var reason: String?
 
-    @Option(name: .long, help: ArgumentHelp("The authorization code from the callback (visible in ps: prefer --code-file).", valueName: "code"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("The authorization code from the callback (visible in ps: prefer --code-file).", valueName: "code"))
     var code: String?
 
-    @Option(name: .long, help: ArgumentHelp("Read the code from this file; `-` reads standard input.", valueName: "path"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Read the code from this file; `-` reads standard input.", valueName: "path"))
     var codeFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("The PKCE code verifier, 43–128 of A-Z a-z 0-9 - . _ ~ (visible in ps: prefer --verifier-file).", valueName: "verifier"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("The PKCE code verifier, 43–128 of A-Z a-z 0-9 - . _ ~ (visible in ps: prefer --verifier-file).", valueName: "verifier"))
     var verifier: String?
 
-    @Option(name: .long, help: ArgumentHelp("Read the verifier from this file; `-` reads standard input.", valueName: "path"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Read the verifier from this file; `-` reads standard input.", valueName: "path"))
     var verifierFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("Instead of a verifier: the state of a URL from `wbkeyctl authorize-url` (wbkeyd holds its verifier).", valueName: "state"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Instead of a verifier: the state of a URL from `wbkeyctl authorize-url` (wbkeyd holds its verifier).", valueName: "state"))
     var state: String?
 
     @Option(name: .long, help: ArgumentHelp("When the callback arrived, RFC 3339 (default: now, from the file's mtime).", valueName: "rfc3339"))
     var receivedAt: String?
 
-    @Option(name: .long, help: ArgumentHelp("The public API key, if WhiteBIT handed it to the callback.", valueName: "key"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("The public API key, if WhiteBIT handed it to the callback.", valueName: "key"))
     var apiKey: String?
 
     @OptionGroup var format: OutputFormat

@@ -131,6 +131,11 @@ import WhiteBITSimHarness
 
             let none = try await session.ask("secret nobody", via: .socat)
             #expect(none.text == "error: no grant for nobody\n")
+
+            // The closing search can fail: a secret in any other answer is found.
+            let planted = Transcript()
+            planted.record(ToolAnswer(line: "status", tool: .socat, text: "phase: \(key.apiSecret)\n", exitStatus: 0))
+            #expect(planted.leaks(of: try await Transcript.secretsOnRecord(daemon)) == ["`status` via socat printed the API secret of u-1"])
             let leaks = try await session.expectNoLeaks()
             #expect(leaks.isEmpty, "\(leaks)")
         }

@@ -96,19 +96,23 @@ final class SharedDirectory: Sendable {
         chmod(path, 0o711)
     }
 
-    /// A copy of `program` here, mode 0755. The copy is written by `cp`, a process of
-    /// its own: a descriptor open for writing in this (multi-threaded) test process
-    /// would leak into children forked meanwhile by other tests, and exec of the copy
-    /// would then fail with ETXTBSY ("Text file busy").
+    /// A copy of `program` here, mode 0755. Written through a close-on-exec descriptor:
+    /// a child that another test forks meanwhile must not inherit it open for writing,
+    /// or running the copy fails with ETXTBSY ("Text file busy").
     func install(_ program: String) throws -> String {
         let target = path + "/" + URL(fileURLWithPath: program).lastPathComponent
-        let copy = Process()
-        copy.executableURL = URL(fileURLWithPath: "/bin/cp")
-        copy.arguments = [program, target]
-        try copy.run()
-        copy.waitUntilExit()
-        guard copy.terminationStatus == 0 else { throw AnswerProblem(description: "cp \(program) \(target) failed") }
-        chmod(target, 0o755)
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: program)))
+        let descriptor = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        guard descriptor >= 0 else { throw AnswerProblem(description: "create \(target): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { throw AnswerProblem(description: "write \(target): \(String(cString: strerror(errno)))") }
+            written += count
+        }
+        fchmod(descriptor, 0o755)
         return target
     }
 

@@ -14,9 +14,17 @@ import WhiteBITSimHarness
     /// taken up as new).
     @Test func filesLeftInClaimedAreTakenUpOnceAfterACrash() async throws {
         try await withDaemon { daemon in
+            // Until the crash WhiteBIT answers u-c1's exchange with a 503 (the code stays
+            // unspent): otherwise the kill races the first run's exchange, and a code spent
+            // before it fails the retry for good (the case of the next test, not this one).
+            try await daemon.admin.addFault(SimFaultSpec(endpoint: .token, kind: .status(503), count: 0, user: "u-c1"))
             let committed = try await daemon.consentAndSubmit(user: "u-c1", key: .now)
             try await daemon.awaitEvent("authorization_received", user: "u-c1")
+            // The first run removes the committed file from claimed/ right after the commit;
+            // the crash is staged below with a copy of it.
+            #expect(try await eventually { daemon.paths.names(in: daemon.paths.spoolClaimed).isEmpty })
             try await daemon.kill9()
+            try await daemon.admin.clearFaults()
 
             // What the crashed run left behind: u-c1's file (committed, not yet removed) and
             // u-c2's (claimed, never committed).

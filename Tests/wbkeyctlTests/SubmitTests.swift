@@ -91,6 +91,21 @@ import Testing
         expectNoSecret(in: run)
     }
 
+    /// base64url values may begin with `-`; they must not be taken for options.
+    @Test func valuesThatBeginWithADash() async throws {
+        let spool = try Spool()
+        let state = "-" + Self.state, verifier = "-" + Self.verifier, code = "-" + Self.code
+        let run = try await ProgramRun.wbkeyctl(["submit", "--spool", spool.root, "--user", "u-1005", "--code", code, "--state", state])
+        #expect(run.status == 0, "\(run.standardError)")
+        guard case .authorization(let request) = try spool.delivered().item else { Issue.record("not an authorization"); return }
+        #expect(request.code.constantTimeEquals(Sensitive(code)) && request.state?.constantTimeEquals(Sensitive(state)) == true)
+        let other = try Spool()
+        let withVerifier = try await ProgramRun.wbkeyctl(["submit", "--spool", other.root, "--user", "u-1005", "--code", code, "--verifier", verifier])
+        #expect(withVerifier.status == 0, "\(withVerifier.standardError)")
+        guard case .authorization(let second) = try other.delivered().item else { Issue.record("not an authorization"); return }
+        #expect(second.codeVerifier?.constantTimeEquals(Sensitive(verifier)) == true)
+    }
+
     @Test func aRevocation() async throws {
         let spool = try Spool()
         let run = try await ProgramRun.wbkeyctl(["submit", "--spool", spool.root, "--revoke", "--user", "u-1004", "--reason", "user disconnected"])
