@@ -47,6 +47,19 @@ public struct ServiceNotifier: Sendable {
         return send(fields)
     }
 
+    /// A multi-line message as one `STATUS=` line: lines joined by "; ", but a line that
+    /// ends in ":" heads what follows and is joined by a space, so
+    /// "configuration refused:\nFILE: KEY: reason" reads "configuration refused: FILE: KEY: reason".
+    public static func statusLine(_ message: String) -> String {
+        let lines = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var line = ""
+        for part in lines {
+            if !line.isEmpty { line += line.hasSuffix(":") ? " " : "; " }
+            line += part
+        }
+        return line
+    }
+
     /// The watchdog interval systemd asks for (`WATCHDOG_USEC` for this PID), if any.
     public func watchdogInterval() -> Duration? {
         var usec: UInt64 = 0

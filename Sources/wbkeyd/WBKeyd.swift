@@ -36,16 +36,23 @@ struct WBKeyd: AsyncParsableCommand {
             let daemon = try Daemon(loaded: loaded, loader: loader, accounts: SystemAccountDirectory(), logger: logger)
             try await daemon.run()
         } catch let error as ConfigurationError {
-            Self.fail("configuration refused:\n\(error.description)", notifier: notifier, logger: logger)
+            Self.fail("configuration refused:\n\(error.description)", exitCode: Self.configurationExitCode, notifier: notifier, logger: logger)
+        } catch let error as CredentialError {
+            Self.fail("credential refused: \(error)", exitCode: Self.configurationExitCode, notifier: notifier, logger: logger)
         } catch {
-            Self.fail("\(error)", notifier: notifier, logger: logger)
+            Self.fail("\(error)", exitCode: 1, notifier: notifier, logger: logger)
         }
     }
 
-    static func fail(_ message: String, notifier: ServiceNotifier, logger: Logger) -> Never {
+    /// EX_CONFIG of sysexits.h: a configuration that a restart cannot mend. wbkeyd.service
+    /// names it in RestartPreventExitStatus=, so systemd fails the unit at once instead of
+    /// restarting it into the same error until the start limit.
+    static let configurationExitCode: Int32 = 78
+
+    static func fail(_ message: String, exitCode: Int32, notifier: ServiceNotifier, logger: Logger) -> Never {
         logger.critical("wbkeyd cannot run: \(message)", metadata: ["event": "daemon_degraded"])
-        notifier.failing(status: "failed: \(message.split(separator: "\n").joined(separator: "; "))")
-        Foundation.exit(1)
+        notifier.failing(status: "failed: \(ServiceNotifier.statusLine(message))")
+        Foundation.exit(exitCode)
     }
 
     /// `WBKEYD_LOG_LEVEL=debug` for troubleshooting; the default is info.

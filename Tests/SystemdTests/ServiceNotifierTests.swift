@@ -34,6 +34,13 @@ import Testing
         }
     }
 
+    @Test func aMultiLineFailureIsOneReadableStatusLine() {
+        #expect(ServiceNotifier.statusLine("configuration refused:\n/etc/wbkeyd/wbkeyd.toml: control.bogus: unknown key\n/etc/wbkeyd/wbkeyd.toml: keys.x: unknown key\n")
+            == "configuration refused: /etc/wbkeyd/wbkeyd.toml: control.bogus: unknown key; /etc/wbkeyd/wbkeyd.toml: keys.x: unknown key")
+        #expect(ServiceNotifier.statusLine("store cannot be opened") == "store cannot be opened")
+        #expect(ServiceNotifier.statusLine("a\n\n  b  \r\nc") == "a; b; c")
+    }
+
     @Test func withoutNotifySocketNothingIsSent() {
         unsetenv("NOTIFY_SOCKET")
         let notifier = ServiceNotifier()

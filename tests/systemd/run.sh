@@ -388,11 +388,26 @@ control status | grep -Eq '^phase: +ready$' || fail "the socket-activated daemon
 expect_unit ActiveState active
 grant_active || fail "grant u-1001 is not active after socket activation"
 
-step "final stop, and the audit chain verifies"
+step "final stop"
 in_container systemctl stop wbkeyd.socket wbkeyd.service 2>/dev/null
 expect_unit ActiveState inactive
 expect_unit Result success
 expect_unit ExecMainCode 1
 expect_unit ExecMainStatus 0
+
+step "a bad config at start: systemctl start fails at once with 78/CONFIG, no restart loop"
+cp "$config" "$work/good.toml"
+printf '\n[nonsense]\nkey = 1\n' >>"$config"
+if in_container systemctl start wbkeyd.service 2>/dev/null; then fail "wbkeyd started with a bad config"; fi
+# failed, not activating (auto-restart): RestartPreventExitStatus=78 stopped the loop.
+expect_unit ActiveState failed
+expect_unit Result exit-code
+expect_unit ExecMainStatus 78
+expect_unit StatusText "failed: configuration refused: /etc/wbkeyd/wbkeyd.toml: nonsense: unknown section"
+cp "$work/good.toml" "$config"
+in_container systemctl reset-failed wbkeyd.service
+in_container systemctl stop wbkeyd.socket
+
+step "the audit chain verifies"
 in_container runuser -u wbkeyd -- wbkeyd audit-verify --store /var/lib/wbkeyd/wbkeyd.sqlite3 | grep -q '^audit chain sound' ||
     fail "wbkeyd audit-verify did not find the chain sound"
