@@ -102,7 +102,8 @@ import WhiteBITSimHarness
         try await withPreparedDaemon(DaemonFixture.Options(config: [key: value])) { daemon in
             let process = try await daemon.start(awaitReady: false)
             let termination = await process.termination
-            #expect(termination == ProcessTermination(code: 1, bySignal: false), "\(termination)")
+            // 78 = EX_CONFIG: the unit's RestartPreventExitStatus= stops a restart loop on it.
+            #expect(termination == ProcessTermination(code: 78, bySignal: false), "\(termination)")
             let output = String(decoding: process.outputBytes, as: UTF8.self)
             #expect(output.contains(key), "\(output)")
             #expect(!process.notifications.contains { $0.split(separator: "\n").contains("READY=1") })
@@ -120,7 +121,8 @@ import WhiteBITSimHarness
         try await withPreparedDaemon(options) { daemon in
             let process = try await daemon.start(awaitReady: false)
             let termination = await process.termination
-            #expect(termination == ProcessTermination(code: 1, bySignal: false), "\(termination)")
+            // 78 = EX_CONFIG: the unit's RestartPreventExitStatus= stops a restart loop on it.
+            #expect(termination == ProcessTermination(code: 78, bySignal: false), "\(termination)")
             let output = String(decoding: process.outputBytes, as: UTF8.self)
             let path = isMasterKey ? daemon.paths.masterKeyFile : daemon.paths.clientSecretFile
             #expect(output.contains(key) && output.contains(path) && output.contains("readable"), "\(output)")
