@@ -6,7 +6,7 @@ import Logging
 /// entry carries structured fields that `journalctl -o json` and `-x` can use.
 /// Metadata `event`, `user` and `external_id` become MESSAGE_ID, WBKEYD_EVENT,
 /// WBKEYD_USER and WBKEYD_EXTERNAL_ID; any other key becomes WBKEYD_<KEY>.
-public struct JournalLogHandler: LogHandler {
+public struct JournalLogHandler: LogHandler, MetadataMerging {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
@@ -17,15 +17,8 @@ public struct JournalLogHandler: LogHandler {
         self.logLevel = logLevel
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
-        if let own = event.metadata { merged.merge(own) { $1 } }
+        let merged = mergedMetadata(of: event)
         let fields = Self.fields(
             identifier: identifier, level: event.level, message: event.message.description, metadata: merged,
             file: event.file, function: event.function, line: event.line)

@@ -3,7 +3,7 @@ import Logging
 
 /// Readable lines on stderr, for a terminal or a supervisor without journald:
 /// `2026-11-26T10:00:00.123Z info key_revoked: key deleted user=u-1 external_id=…`.
-public struct StderrLogHandler: LogHandler {
+public struct StderrLogHandler: LogHandler, MetadataMerging {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
@@ -14,15 +14,8 @@ public struct StderrLogHandler: LogHandler {
         self.logLevel = logLevel
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
-        if let own = event.metadata { merged.merge(own) { $1 } }
+        let merged = mergedMetadata(of: event)
         let line = Self.line(at: Date(), level: event.level, label: label, message: event.message.description, metadata: merged)
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
