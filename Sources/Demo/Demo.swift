@@ -21,7 +21,8 @@ public struct Demo: Sendable {
         if keep { setenv("WBKEYD_HARNESS_KEEP", "1", 1) }
         display.say("starting whitebit-sim and wbkeyd on loopback …")
         let fixture = try await DaemonFixture.start(
-            DaemonFixture.Options(simArguments: DemoScenario.simArguments, config: DemoScenario.config))
+            DaemonFixture.Options(
+                simArguments: DemoScenario.simArguments, config: DemoScenario.config, directoryPrefix: "wbkeyd-demo"))
         do {
             display.introduce(fixture: fixture)
             try await DemoScenario.play(on: fixture)

@@ -51,19 +51,35 @@ final class DemoDisplay: Sendable {
 
     func whatToTry(fixture: DaemonFixture, duration: Duration?) {
         let socket = fixture.paths.controlSocket
+        let store = fixture.paths.store
+        let wbkeyctl = Self.sibling("wbkeyctl")
         let lines = [
             "", "every user has settled. Try, while the demo runs:",
             "  echo status | socat - UNIX-CONNECT:\(socket)",
             "  echo 'show dave' | socat - UNIX-CONNECT:\(socket)",
             "  echo 'audit 30' | socat - UNIX-CONNECT:\(socket)",
-            "  echo 'grants json' | socat - UNIX-CONNECT:\(socket)",
             "  echo metrics | socat - UNIX-CONNECT:\(socket)",
-            "  sqlite3 \(fixture.paths.store) 'SELECT seq, at, event, user FROM audit'",
-            "  .build/debug/wbkeyd audit-verify --store \(fixture.paths.store)",
+            "  \(wbkeyctl) --socket \(socket) grants",
+            "  \(wbkeyctl) --socket \(socket) --json show alice",
+            "  \(wbkeyctl) --socket \(socket) secret bob      # you run the demo, so you may read secrets",
+            "the audit log is the table audit in \(store):",
+            "  sqlite3 \(store) 'SELECT seq, at, event, user, actor FROM audit'",
+            "  \(Self.sibling("wbkeyd")) audit-verify --store \(store)",
             duration == nil ? "Ctrl-C stops everything and removes \(fixture.paths.directory)." : "the demo ends by itself after its duration.",
         ]
         notes.withLock { $0 += lines }
         if !interactive { for line in lines { say(line) } }
+    }
+
+    /// A program built beside the running one, relative to the working directory when
+    /// beneath it (`.build/debug/wbkeyctl`), so the printed commands can be pasted as-is.
+    static func sibling(_ program: String) -> String {
+        let invoked = CommandLine.arguments[0]
+        // Found through $PATH: only the kernel knows where the binary lives.
+        let executable = invoked.contains("/") ? invoked : (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? invoked
+        let path = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent(program).path
+        let here = FileManager.default.currentDirectoryPath + "/"
+        return path.hasPrefix(here) ? String(path.dropFirst(here.count)) : path
     }
 
     /// HH:MM:SS in UTC, like the daemon's own timestamps.

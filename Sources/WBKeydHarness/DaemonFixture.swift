@@ -27,11 +27,14 @@ public final class DaemonFixture: Sendable {
         /// Extra environment for wbkeyd (`WBKEYD_LOG_LEVEL=debug`).
         public var environment: [String: String]
         public var readyTimeout: Duration
+        /// The private directory's name before its random suffix (`wbkeyd-demo` for the demo).
+        public var directoryPrefix: String
 
         public init(
             simArguments: [String] = [], sim: SimProcess? = nil, config: [String: TOMLValue] = [:],
             clientSecret: Sensitive = SimDefaults.clientSecret, clientSecretMode: mode_t = 0o600, masterKeyMode: mode_t = 0o600,
-            environment: [String: String] = [:], readyTimeout: Duration = .seconds(60)
+            environment: [String: String] = [:], readyTimeout: Duration = .seconds(60),
+            directoryPrefix: String = "wbkeyd-e2e"
         ) {
             self.simArguments = simArguments
             self.sim = sim
@@ -41,6 +44,7 @@ public final class DaemonFixture: Sendable {
             self.masterKeyMode = masterKeyMode
             self.environment = environment
             self.readyTimeout = readyTimeout
+            self.directoryPrefix = directoryPrefix
         }
     }
 
@@ -68,7 +72,7 @@ public final class DaemonFixture: Sendable {
     /// Makes the directory, credentials, spool and config, and starts (or takes) the
     /// simulator; the daemon is not started (`start()` does that).
     public static func prepare(_ options: Options = Options()) async throws -> DaemonFixture {
-        let paths = DaemonPaths(directory: try DaemonPaths.makePrivateDirectory())
+        let paths = DaemonPaths(directory: try DaemonPaths.makePrivateDirectory(prefix: options.directoryPrefix))
         do {
             try paths.makeTree()
             let masterKey = randomMasterKey()

@@ -39,10 +39,10 @@ public struct DaemonPaths: Sendable {
 
     /// A fresh private directory under `$TMPDIR` (or /tmp when that path would be too long
     /// for the Unix sockets inside it).
-    static func makePrivateDirectory() throws(HarnessError) -> String {
+    static func makePrivateDirectory(prefix: String) throws(HarnessError) -> String {
         var base = FileManager.default.temporaryDirectory.path
         if base.utf8.count > 60 { base = "/tmp" }
-        var template = Array((base + "/wbkeyd-e2e.XXXXXX").utf8CString)
+        var template = Array((base + "/\(prefix).XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw .setupFailed(what: "mkdtemp", path: base, errno: errno)
         }
