@@ -12,11 +12,13 @@ deps:
 build: deps
 	swift build
 
-# After the Swift tests: the shipped units' checks, then wbkeyd under a real systemd
-# (systemd-nspawn; it builds the static release binaries and installs them).
+# After the Swift tests: the demo as a new user runs it (a fresh clone, its own build),
+# the shipped units' checks, then wbkeyd under a real systemd (systemd-nspawn; it builds
+# the static release binaries, installs them, and runs the README's Operate commands).
 test: deps
 	swift build --build-tests
 	swift test --skip-build
+	tests/newcomer/demo.sh
 	tests/systemd/check-units.sh
 	tests/systemd/run.sh
 
