@@ -13,9 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo="$PWD"
 
-step() { echo "newcomer-test: == $*" >&2; }
-note() { echo "newcomer-test:    $*" >&2; }
-fail() { echo "newcomer-test: FAIL: $*" >&2; exit 1; }
+tier=newcomer-test
+# shellcheck source=tests/lib/tier.bash
+source "$repo/tests/lib/tier.bash"
 
 for tool in git make socat sqlite3 setsid; do
     command -v "$tool" >/dev/null || fail "$tool is missing; run scripts/install-deps"
@@ -24,7 +24,7 @@ done
 duration=150
 work="$(mktemp -d /var/tmp/wbkeyd-newcomer.XXXXXX)"
 demo_pid=""
-total_started=$SECONDS
+still_alive() { kill -0 "$demo_pid" 2>/dev/null || { echo "the demo exited"; return 1; }; }
 
 cleanup() {
     local status=$?
@@ -43,25 +43,10 @@ cleanup() {
     else
         rm -rf "$work"
     fi
-    if [ $status -eq 0 ]; then
-        echo "newcomer-test: PASS (in $((SECONDS - total_started)) s)" >&2
-    else
-        echo "newcomer-test: FAILED (exit $status)" >&2
-    fi
+    tier_verdict $status
     exit $status
 }
 trap cleanup EXIT
-
-wait_for() { # DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds
-    local what="$1" limit="$2"
-    shift 2
-    local deadline=$((SECONDS + limit))
-    until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || fail "waited ${limit} s for $what"
-        kill -0 "$demo_pid" 2>/dev/null || fail "the demo exited while waiting for $what"
-        sleep 1
-    done
-}
 
 # --- what the README promises ----------------------------------------------------------
 step "reading the README's first command and its demo table"
@@ -92,7 +77,7 @@ step "make demo DEMO_ARGS=\"--duration ${duration}s\" in a fresh clone ($clone);
 demo_pid=$!
 built() { grep -q '^wbkeyd is running in ' "$work/demo.log"; }
 wait_for "the build and the start of the demo" 1800 built
-note "built and started after $((SECONDS - total_started)) s"
+note "built and started after $((SECONDS - tier_started)) s"
 settled() { grep -q '^every user has settled' "$work/demo.log"; }
 wait_for "every user to settle (the demo says so)" 240 settled
 settled_at=$SECONDS

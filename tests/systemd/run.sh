@@ -20,6 +20,8 @@ repo="$PWD"
 step() { echo "systemd-test: == $*" >&2; }
 note() { echo "systemd-test:    $*" >&2; }
 fail() { echo "systemd-test: FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/systemd/readme-operate.bash
+source "$repo/tests/systemd/readme-operate.bash"
 
 [ "$(id -u)" -eq 0 ] || fail "needs root (systemd-nspawn and debootstrap do); CI runs make test as root"
 for tool in systemd-nspawn debootstrap nsenter curl swift; do
@@ -387,6 +389,16 @@ step "a connection to the socket starts the stopped daemon (socket activation)"
 control status | grep -Eq '^phase: +ready$' || fail "the socket-activated daemon did not answer status with phase ready"
 expect_unit ActiveState active
 grant_active || fail "grant u-1001 is not active after socket activation"
+
+step "every command of the README's Operate section, run as shown, prints what the README shows"
+# u-1002 has consented (the partner frontend got CODE and STATE back on its callback),
+# so the README's `wbkeyctl submit` delivers a real authorization.
+url="$(control 'authorize-url u-1002')"
+location="$(nsenter -t "$container_pid" -n curl -sS -o /dev/null -w '%{redirect_url}' "$url&sim_user=u-1002")"
+code="$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' <<<"$location")"
+state="$(sed -n 's/.*[?&]state=\([^&]*\).*/\1/p' <<<"$location")"
+[ -n "$code" ] && [ -n "$state" ] || fail "the simulated consent of u-1002 gave no code and state"
+check_readme_operate "$repo/README.md" "CODE=$code" "STATE=$state"
 
 step "final stop"
 in_container systemctl stop wbkeyd.socket wbkeyd.service 2>/dev/null
