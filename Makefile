@@ -2,7 +2,8 @@
 .PHONY: demo test deps build install
 
 # `make install DESTDIR=/stage PREFIX=/usr`: static release build, then binaries, units,
-# sysusers.d, tmpfiles.d, catalog and the example config (scripts/install says where).
+# sysusers.d, tmpfiles.d, catalog, manual pages and the example config (scripts/install
+# says where).
 DESTDIR ?=
 PREFIX ?= /usr
 

@@ -132,6 +132,12 @@ let package = Package(
         // PR_SET_PDEATHSIG, then exec: a child that dies with the test process that started it.
         .executableTarget(name: "die-with-parent"),
 
+        // The README's command reference and the manual pages, rendered from the programs'
+        // --experimental-dump-help; `command-reference` (not installed) writes them.
+        .target(name: "CommandReference"),
+        .testTarget(name: "CommandReferenceTests", dependencies: ["CommandReference"]),
+        .executableTarget(name: "command-reference", dependencies: ["CommandReference", argumentParser]),
+
         .testTarget(name: "WhiteBITSimHarnessTests", dependencies: ["WhiteBITSimHarness", "PKCE", "Sensitive", httpClient, nioCore, nioHTTP1]),
     ],
     swiftLanguageModes: [.v6]

@@ -67,7 +67,7 @@ struct Revoke: ControlLine {
 
 struct Secret: ControlLine {
     static let configuration = CommandConfiguration(
-        abstract: "Prints a user's external id, API key and API secret.",
+        abstract: "Secret readers: prints a user's external id, API key and API secret.",
         discussion: """
             Only for root and the users and groups in control.secret_readers; every read is \
             audited as secret_read with the reader's uid. The secret goes to stdout: pipe it \

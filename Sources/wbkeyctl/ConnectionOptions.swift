@@ -14,7 +14,7 @@ struct ConnectionOptions: ParsableArguments {
             valueName: "path"))
     var socket: String?
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the answer.", valueName: "seconds"))
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the answer (1–86400).", valueName: "seconds"))
     var timeout: Int = 120
 
     func validate() throws {

@@ -7,7 +7,7 @@ struct WBKeyCtl: ParsableCommand {
         commandName: "wbkeyctl",
         abstract: "Talks to wbkeyd: sends one control-socket command and prints the answer; writes spool files.",
         usage: """
-            wbkeyctl [--socket <path>] [--json] <command> [<argument> ...]
+            wbkeyctl [--socket <path>] [--timeout <seconds>] [--json] <command> [<argument> ...]
             wbkeyctl submit [--spool <dir>] --user <user> … (see `wbkeyctl help submit`)
             """,
         discussion: """

@@ -12,11 +12,38 @@ struct WBKeyd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wbkeyd",
         abstract: "Runs the WhiteBIT Fast API Key flow for a partner platform, as a systemd service.",
+        // ArgumentParser's own usage line would make the subcommand look required.
+        usage: """
+            wbkeyd [--config <path>]
+            wbkeyd <subcommand> [<options>]
+            """,
         discussion: """
             Without a subcommand, runs the daemon in the foreground (as systemd does): it turns \
             authorizations delivered to the spool into sealed API keys, watches them while their \
             token lives, deletes the ones that must go, and records every step in a hash-chained \
-            audit log. Admins talk to it through the control socket (`wbkeyctl` or socat).
+            audit log. Admins talk to it through the control socket (`wbkeyctl` or socat). \
+            SIGHUP reloads the configuration (intervals, limits, access lists; a bad file is \
+            refused and the old one kept); SIGTERM or SIGINT stops it gracefully.
+
+            EXIT STATUS
+              0   stopped by SIGTERM or SIGINT
+              1   a fatal error, e.g. a failed store or audit write
+                  (it stops calling WhiteBIT first)
+              64  a usage error: an unknown option or subcommand
+              78  the configuration or a credential file was refused
+                  (EX_CONFIG: RestartPreventExitStatus=78 in the unit
+                  keeps systemd from restarting into the same error)
+
+            ENVIRONMENT
+              CREDENTIALS_DIRECTORY  the client secret and master key, when
+                                     their *_file settings are empty
+                                     (systemd's LoadCredential=)
+              WBKEYD_LOG_LEVEL       trace, debug, info (the default),
+                                     notice, warning, error or critical
+              NOTIFY_SOCKET, WATCHDOG_USEC, LISTEN_FDS, JOURNAL_STREAM
+                                     set by systemd: readiness and the
+                                     watchdog, wbkeyd.socket's control
+                                     socket, logging to the journal
             """,
         version: Daemon.version,
         subcommands: [CheckConfig.self, AuditVerify.self, DemoCommand.self])
@@ -63,14 +90,21 @@ struct WBKeyd: AsyncParsableCommand {
 
 /// `--config`, accepted before or after a subcommand name.
 struct ConfigOption: ParsableArguments {
-    @Option(name: .long, help: "The configuration file.")
+    @Option(name: .long, help: ArgumentHelp("The configuration file (TOML; etc/wbkeyd.toml has every key).", valueName: "path"))
     var config: String = "/etc/wbkeyd/wbkeyd.toml"
 }
 
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Checks a configuration file and its credential files; exits non-zero naming each problem.")
+        abstract: "Checks a configuration file and its credential files: exit 0 if usable, else 1 with one line per problem.",
+        discussion: """
+            Loads the file as the daemon would, without starting anything: every key and \
+            value, and each credential file (its mode and length). Credentials whose *_file setting is \
+            empty are read from $CREDENTIALS_DIRECTORY, as under systemd; to check those, run \
+            `CREDENTIALS_DIRECTORY=/etc/wbkeyd wbkeyd check-config --config /etc/wbkeyd/wbkeyd.toml`. \
+            Run it before `systemctl reload wbkeyd`.
+            """)
 
     @OptionGroup var options: ConfigOption
 
@@ -89,9 +123,15 @@ struct CheckConfig: ParsableCommand {
 struct AuditVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit-verify",
-        abstract: "Re-walks the audit hash chain; exits 0 when sound, 1 naming the first bad row, 2 when the store cannot be read.")
+        abstract: "Re-walks the audit log's hash chain: exit 0 if sound, 1 naming the first bad row, 2 if the store cannot be read.",
+        discussion: """
+            Needs only read access to the store (no master key), so it works on a copy too. \
+            Compare its head with the latest audit_head entry in the journal \
+            (`journalctl -u wbkeyd WBKEYD_EVENT=audit_head -n 1`), the witness that the chain \
+            was not rewritten from the start.
+            """)
 
-    @Option(name: .long, help: "The SQLite store.")
+    @Option(name: .long, help: ArgumentHelp("The SQLite store (store.path of the configuration).", valueName: "path"))
     var store: String = "/var/lib/wbkeyd/wbkeyd.sqlite3"
 
     func run() throws {
@@ -118,12 +158,12 @@ struct DemoCommand: AsyncParsableCommand {
             alice (ordinary), bob (key appears late), carol (never creates a key), dave (the \
             secret's answer is lost: lost, key deleted), erin (revoked by the partner). Tokens \
             live 45 s, so active grants turn dormant. A live table of the grants refreshes \
-            every second; once all have settled it prints socat and sqlite3 commands to try \
-            against the still-running daemon. Ctrl-C (or --duration) stops everything and \
+            every second; once all have settled it prints socat, sqlite3 and audit-verify \
+            commands to try against the still-running daemon. Ctrl-C (or --duration) stops everything and \
             removes the directory.
             """)
 
-    @Option(help: "Stop after this long (e.g. 90s, 5m); without it the demo runs until Ctrl-C.")
+    @Option(help: ArgumentHelp("Stop after this long (e.g. 90s, 5m); without it the demo runs until Ctrl-C.", valueName: "duration"))
     var duration: String?
 
     @Flag(help: "Keep the demo's directory (store, spool, config) after it stops.")

@@ -11,25 +11,36 @@ struct WhiteBITSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "whitebit-sim",
         abstract: "A WhiteBIT OAuth (Fast API Key) simulator on loopback, for tests, demos and benchmarks.",
-        discussion: "Prints `whitebit-sim listening on http://HOST:PORT` on stdout once bound; logs go to stderr.")
+        discussion: """
+            Prints `whitebit-sim listening on http://HOST:PORT` on stdout once bound; logs go to \
+            stderr. Besides WhiteBIT's /auth/login and /oauth2/* endpoints it serves its own \
+            admin API under /sim/ (faults, switches for the API's unclear points, user actions, \
+            state); docs/whitebit-sim.md is its contract. SIGTERM or SIGINT stops it.
+            """)
 
-    @Option(help: "Loopback address to bind.") var host = "127.0.0.1"
-    @Option(help: "Port to bind; 0 picks a free one.") var port = 0
-    @Option(name: .customLong("client-id"), help: "The OAuth client registered at start.")
+    @Option(help: ArgumentHelp("Loopback address to bind (127.x.y.z, ::1 or localhost).", valueName: "address"))
+    var host = "127.0.0.1"
+    @Option(help: ArgumentHelp("Port to bind; 0 picks a free one.", valueName: "port"))
+    var port = 0
+    @Option(name: .customLong("client-id"), help: ArgumentHelp("The OAuth client registered at start.", valueName: "id"))
     var clientID = SimConfiguration.demoClientID
-    @Option(name: .customLong("client-secret-file"), help: "File holding that client's secret (default: demo-client-secret).")
+    @Option(
+        name: .customLong("client-secret-file"),
+        help: ArgumentHelp("File holding that client's secret (default: the secret is demo-client-secret).", valueName: "path"))
     var clientSecretFile: String?
-    @Option(name: .customLong("redirect-uri"), help: "A redirect URI of that client (repeatable).")
+    @Option(
+        name: .customLong("redirect-uri"),
+        help: ArgumentHelp("A redirect URI of that client; repeatable (default: \(SimConfiguration.demoRedirectURI)).", valueName: "uri"))
     var redirectURIs: [String] = []
-    @Option(name: .customLong("token-lifetime"), help: "Access-token lifetime, e.g. 4h, 30s, 1500ms.")
+    @Option(name: .customLong("token-lifetime"), help: ArgumentHelp("Access-token lifetime, e.g. 4h, 30s, 1500ms.", valueName: "duration"))
     var tokenLifetime = "4h"
-    @Option(name: .customLong("code-lifetime"), help: "Authorization-code lifetime.")
+    @Option(name: .customLong("code-lifetime"), help: ArgumentHelp("Authorization-code lifetime.", valueName: "duration"))
     var codeLifetime = "10m"
-    @Option(name: .customLong("key-delay"), help: "How long after consent a key appears.")
+    @Option(name: .customLong("key-delay"), help: ArgumentHelp("How long after consent a key appears.", valueName: "duration"))
     var keyDelay = "0s"
-    @Option(help: "Seed for codes, tokens, key ids and secrets, so that runs repeat.")
+    @Option(help: ArgumentHelp("Seed for codes, tokens, key ids and secrets, so that runs repeat (default: random).", valueName: "number"))
     var seed: UInt64?
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel = "info"
     @Flag(name: .customLong("exit-on-stdin-eof"), help: "Stop when stdin closes (a parent that dies takes the simulator with it).")
     var exitOnStdinEOF = false

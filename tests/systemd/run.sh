@@ -132,6 +132,9 @@ cp -a "$base" "$work/root"
 
 step "scripts/install: swift build -c release --static-swift-stdlib, then install into the container's root"
 DESTDIR="$work/root" PREFIX=/usr scripts/install
+for page in wbkeyd wbkeyctl whitebit-sim; do
+    [ -s "$work/root/usr/share/man/man1/$page.1" ] || fail "scripts/install did not install the manual page $page.1"
+done
 # whitebit-sim answers on localhost inside the container; wbkeyd resolves that name, so
 # name resolution runs under the unit's hardening too.
 printf '127.0.0.1 localhost\n' >"$work/root/etc/hosts"
