@@ -10,7 +10,8 @@ import WhiteBITSimHarness
     @Test func restartOnlyKeysWaitForTheRestartAndTheOldValuesKeepWorking() async throws {
         try await withDaemon { daemon in
             // Every new value would break the daemon if it were taken: a dead WhiteBIT, an
-            // unknown client with a wrong secret, another spool, store, key and socket.
+            // unknown client with a wrong secret, another spool, store, key and socket. One
+            // live key beside them makes the reload rebuild the WhiteBIT client.
             let other = daemon.paths.directory + "/other"
             for directory in ["", "/spool", "/spool/tmp", "/spool/new", "/spool/claimed", "/spool/rejected"] {
                 try FileManager.default.createDirectory(atPath: other + directory, withIntermediateDirectories: true)
@@ -26,23 +27,27 @@ import WhiteBITSimHarness
                 "store.master_key_file": .string(other + "/master-key"),
                 "control.socket": .string(other + "/control.sock"),
                 "control.mode": "0600",
+                "whitebit.request_timeout": "30s",
             ]
             let mark = daemon.logMark
             try await daemon.reload(changes)
 
             let lines = try daemon.process.lines[mark.line...]
-            for key in changes.keys.sorted() {
+            let restartKeys = changes.keys.filter { $0 != "whitebit.request_timeout" }
+            for key in restartKeys.sorted() {
                 #expect(
                     lines.contains { $0.level == "warning" && $0.text.contains("\(key) changed; it takes effect at the next restart") },
                     "no restart warning for \(key)")
             }
             let row = try #require(try await daemon.lastReloadRow())
             #expect(row.detailValue("outcome") == "applied")
-            #expect(row.detailValue("changed") == "")
+            #expect(row.detailValue("changed") == "whitebit.request_timeout")
             let pending = row.detailValue("needs_restart")?.components(separatedBy: ", ") ?? []
-            #expect(Set(pending) == Set(changes.keys), "needs_restart: \(row.detail)")
+            #expect(Set(pending) == Set(restartKeys), "needs_restart: \(row.detail)")
 
             // The old WhiteBIT, client, secret, spool, store, key and socket carry on.
+            let url = try await daemon.control("authorize-url u-9")
+            #expect(url.hasPrefix(daemon.sim.baseURL + "/auth/login?clientId=\(SimDefaults.clientID)&"), "\(url)")
             let (_, externalID) = try await daemon.activeGrant("u-1")
             let answer = try await daemon.control("secret u-1 json")
             let object = try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any]

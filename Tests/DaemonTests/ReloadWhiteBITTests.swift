@@ -59,6 +59,9 @@ import WhiteBITSimHarness
             #expect(elapsed >= .seconds(9), "u-2 was secured \(elapsed) after its consent")
             let requests = try await daemon.admin.state().requests
             #expect(requests["token"] == 2 && requests["info"] == 2 && requests["secret"] == 2, "\(requests)")
+            // The rebuilt client counts on from the old one's six requests.
+            let status = try JSONSerialization.jsonObject(with: Data(try await daemon.control("status json").utf8)) as? [String: Any]
+            #expect((status?["whitebit"] as? [String: Any])?["requests"] as? Int == 6, "\(status ?? [:])")
         }
     }
 
