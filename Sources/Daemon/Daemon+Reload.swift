@@ -48,6 +48,12 @@ extension Daemon {
         if changes.changedKeys.contains(where: { $0.hasPrefix("whitebit.") && !ConfigurationChanges.restartKeys.contains($0) }) {
             await replaceClient(applied)
         }
+        if changes.changedKeys.contains("spool.rescan_interval") {
+            await rescheduleSpoolRescan(applied.spool.rescanInterval)
+        }
+        if changes.changedKeys.contains("control.admin_group") {
+            regroupControlSocket(new.access.adminGroup?.gid)
+        }
         for key in changes.keysNeedingRestart {
             logger.warning("\(key) changed; it takes effect at the next restart", metadata: ["event": "config_reloaded"])
         }
@@ -60,12 +66,34 @@ extension Daemon {
             message: "configuration reloaded (\(changes.keysAppliedLive.count) live change(s), \(changes.keysNeedingRestart.count) for the next restart)")
     }
 
+    /// A shorter interval must not wait out the rescan the old one scheduled (up to an
+    /// hour away): the next rescan comes one new interval from now, or sooner if it was due.
+    private func rescheduleSpoolRescan(_ interval: Duration) async {
+        let next = Date().addingTimeInterval(interval.seconds)
+        if let due = await scheduler.deadline(of: .spoolRescan), due <= next { return }
+        await scheduler.schedule(.spoolRescan, at: next)
+    }
+
+    /// A socket wbkeyd bound has the admin group as its group, and with mode 0660 no one
+    /// else may connect: the new admins must be able to now, the old ones no longer. A
+    /// socket passed by systemd keeps the unit's SocketGroup=.
+    private func regroupControlSocket(_ gid: gid_t?) {
+        guard let path = boundSocketPath.value else { return }
+        // Root only: the group a freshly bound socket gets.
+        if chown(path, uid_t.max, gid ?? getegid()) != 0 {
+            let reason = String(cString: strerror(errno))
+            logger.error(
+                "the control socket keeps its group until the next restart: \(reason)",
+                metadata: ["event": "config_reloaded", "socket": "\(path)"])
+        }
+    }
+
     /// Limits and timeouts of the WhiteBIT client change by replacing it; calls in
     /// flight finish on the old one.
     private func replaceClient(_ configuration: DaemonConfiguration) async {
         do {
             let secret = try CredentialFile.readClientSecret(at: settings.current.credentials.clientSecret)
-            let client = try WhiteBITClient(configuration: Self.clientConfiguration(configuration, secret: secret), logger: logger)
+            let client = try await engine.client.reconfigured(Self.clientConfiguration(configuration, secret: secret))
             let old = await engine.replaceClient(client)
             Task {
                 try? await Task.sleep(for: configuration.whitebit.requestTimeout * 2)

@@ -28,6 +28,8 @@ public final class Daemon: Sendable {
     let logger: Logger
     let accounts: any AccountDirectory
     let loader: ConfigurationLoader
+    /// The control socket's path when wbkeyd bound it itself (not passed by systemd).
+    let boundSocketPath = Locked<String?>(nil)
     private let failure = Locked<String?>(nil)
     private let shutdown = Locked<(@Sendable () -> Void)?>(nil)
 
@@ -121,6 +123,7 @@ public final class Daemon: Sendable {
             return ControlServer(listener: .inherited(descriptor: passed.descriptor), logger: logger)
         }
         let gid = control.adminGroup.isEmpty ? nil : (try? accounts.group(named: control.adminGroup))??.gid
+        boundSocketPath.value = control.socket
         return ControlServer(listener: .path(control.socket, mode: mode_t(control.mode.bits), gid: gid), logger: logger)
     }
 

@@ -12,8 +12,10 @@
 ///   tokens of two clients in one process.
 ///
 /// Everything else is applied live: intervals and budgets (they take effect at the next
-/// deadline computed), request timeout, concurrency and rate limits, the code age limit,
-/// audit retention, the redirect URI used for new authorize-urls, and the access lists.
+/// deadline computed; a spool rescan due later than the new interval is brought forward),
+/// request timeout, concurrency and rate limits, the code age limit, audit retention (at
+/// the next hourly housekeeping), the redirect URI used for new authorize-urls and token
+/// exchanges, and the access lists (with the group of a control socket wbkeyd bound).
 public struct ConfigurationChanges: Sendable, Equatable {
     public enum Effect: String, Sendable, Equatable {
         case appliedLive = "applied live"

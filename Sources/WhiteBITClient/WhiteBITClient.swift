@@ -31,13 +31,25 @@ public final class WhiteBITClient: Sendable {
     let logger: Logger
     let rateLimiter: RateLimiter<ContinuousClock>
     let concurrencyLimiter: ConcurrencyLimiter
-    let liveCounters = RequestCounters()
+    let liveCounters: RequestCounters
 
     /// - Parameter logger: gets one debug line per request (method, path, status or error
     ///   kind, duration); never a secret.
-    public init(configuration: Configuration, logger: Logger = Logger(label: "wbkeyd.whitebit"))
+    public convenience init(configuration: Configuration, logger: Logger = Logger(label: "wbkeyd.whitebit"))
         throws(ConfigurationError)
     {
+        try self.init(configuration: configuration, logger: logger, counters: RequestCounters())
+    }
+
+    /// A client with other settings that counts on from this one's counters, so that
+    /// `status` and `metrics` do not start again from zero when a reload rebuilds the
+    /// client. Calls still in flight on this one are counted too.
+    public func reconfigured(_ configuration: Configuration) throws(ConfigurationError) -> WhiteBITClient {
+        try WhiteBITClient(configuration: configuration, logger: logger, counters: liveCounters)
+    }
+
+    private init(configuration: Configuration, logger: Logger, counters: RequestCounters) throws(ConfigurationError) {
+        self.liveCounters = counters
         self.baseURL = try configuration.validatedBaseURL()
         self.configuration = configuration
         self.logger = logger
