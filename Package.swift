@@ -135,7 +135,7 @@ let package = Package(
         // The README's command reference and the manual pages, rendered from the programs'
         // --experimental-dump-help; `command-reference` (not installed) writes them.
         .target(name: "CommandReference"),
-        .testTarget(name: "CommandReferenceTests", dependencies: ["CommandReference"]),
+        .testTarget(name: "CommandReferenceTests", dependencies: ["CommandReference", "WBKeydHarness"]),
         .executableTarget(name: "command-reference", dependencies: ["CommandReference", argumentParser]),
 
         .testTarget(name: "WhiteBITSimHarnessTests", dependencies: ["WhiteBITSimHarness", "PKCE", "Sensitive", httpClient, nioCore, nioHTTP1]),

@@ -158,9 +158,10 @@ struct DemoCommand: AsyncParsableCommand {
             alice (ordinary), bob (key appears late), carol (never creates a key), dave (the \
             secret's answer is lost: lost, key deleted), erin (revoked by the partner). Tokens \
             live 45 s, so active grants turn dormant. A live table of the grants refreshes \
-            every second; once all have settled it prints socat, sqlite3 and audit-verify \
-            commands to try against the still-running daemon. Ctrl-C (or --duration) stops everything and \
-            removes the directory.
+            every second; once all have settled it prints socat and wbkeyctl commands to try \
+            against the still-running daemon, and the audit database with a sqlite3 query and \
+            audit-verify. Ctrl-C (or --duration) stops everything and removes the directory \
+            (--keep keeps it).
             """)
 
     @Option(help: ArgumentHelp("Stop after this long (e.g. 90s, 5m); without it the demo runs until Ctrl-C.", valueName: "duration"))

@@ -1,6 +1,7 @@
 import CommandReference
 import Foundation
 import Testing
+import WBKeydHarness
 
 /// README.md against the programs built beside this test bundle (`.build/debug/`):
 /// its command reference must be what they say of themselves, and every command line
@@ -60,10 +61,10 @@ import Testing
             let path = "\(directory)/\(program.name).1"
             try ManualPage.render(program, date: "November 26, 2026", seeAlso: programs.map(\.name))
                 .write(toFile: path, atomically: true, encoding: .utf8)
-            let lint = try await ChildRun.run("/usr/bin/groff", ["-mdoc", "-Tutf8", "-ww", "-z", path])
-            #expect(lint.status == 0 && lint.standardError.isEmpty, "groff on \(program.name).1: \(lint.standardError)")
-            let page = try await ChildRun.run("/usr/bin/man", ["-l", path], environment: ["MANPAGER": "cat", "MANWIDTH": "80", "LANG": "C.UTF-8"])
-            #expect(page.status == 0, "man -l \(program.name).1: \(page.standardError)")
+            let lint = try await CommandRunner.run(try CommandRunner.onPath("groff"), ["-mdoc", "-Tutf8", "-ww", "-z", path])
+            #expect(lint.exitStatus == 0 && lint.standardError.isEmpty, "groff on \(program.name).1: \(lint.standardError)")
+            let page = try await CommandRunner.run(try CommandRunner.onPath("man"), ["-l", path], environment: ["MANPAGER": "cat", "MANWIDTH": "80", "LANG": "C.UTF-8"])
+            #expect(page.exitStatus == 0, "man -l \(program.name).1: \(page.standardError)")
             // Every option as typed (ASCII hyphens, so a copied option works), no roff escape left over.
             let commands = [program.command] + program.command.documentedSubcommands
             let options = commands.flatMap(\.documentedArguments).flatMap(\.spellings)

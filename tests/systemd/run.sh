@@ -17,9 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo="$PWD"
 
-step() { echo "systemd-test: == $*" >&2; }
-note() { echo "systemd-test:    $*" >&2; }
-fail() { echo "systemd-test: FAIL: $*" >&2; exit 1; }
+tier=systemd-test
+# shellcheck source=tests/lib/tier.bash
+source "$repo/tests/lib/tier.bash"
 # shellcheck source=tests/systemd/readme-operate.bash
 source "$repo/tests/systemd/readme-operate.bash"
 
@@ -31,7 +31,6 @@ done
 includes=systemd,systemd-sysv,dbus,procps,socat,sqlite3
 sim_port=18080
 cache="${WBKEYD_TEST_CACHE:-/var/cache/wbkeyd-test}"
-total_started=$SECONDS
 
 # --- the Debian mirror and suite apt already uses ------------------------------------
 codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
@@ -118,11 +117,7 @@ cleanup() {
         wait "$nspawn_pid" 2>/dev/null || true
     fi
     rm -rf "$work"
-    if [ $status -eq 0 ]; then
-        echo "systemd-test: PASS (in $((SECONDS - total_started)) s)" >&2
-    else
-        echo "systemd-test: FAILED (exit $status)" >&2
-    fi
+    tier_verdict $status
     exit $status
 }
 trap cleanup EXIT
@@ -144,15 +139,11 @@ systemd-nspawn --quiet --keep-unit --register=no --private-network --machine="$m
     --directory="$work/root" --boot </dev/null >"$work/console.log" 2>&1 &
 nspawn_pid=$!
 
-wait_for() { # DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds
-    local what="$1" limit="$2"
-    shift 2
-    local deadline=$((SECONDS + limit))
-    until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || fail "waited ${limit} s for $what"
-        kill -0 "$nspawn_pid" 2>/dev/null || { tail -n 20 "$work/console.log" >&2; fail "the container died while waiting for $what"; }
-        sleep 0.2
-    done
+still_alive() {
+    kill -0 "$nspawn_pid" 2>/dev/null && return 0
+    tail -n 20 "$work/console.log" >&2
+    echo "the container died"
+    return 1
 }
 find_init() { container_pid="$(pgrep -P "$nspawn_pid" -x systemd | head -n1)"; [ -n "$container_pid" ]; }
 wait_for "the container's systemd to appear" 60 find_init
@@ -375,6 +366,26 @@ in_container journalctl -u wbkeyd -o cat --no-pager | grep -q 'Watchdog timeout'
     fail "wbkeyd was restarted, but not by the watchdog"
 grant_active || fail "grant u-1001 is not active after the restart"
 in_container rm /etc/systemd/system/wbkeyd.service.d/test-watchdog.conf
+in_container systemctl daemon-reload
+
+step "credentials encrypted at rest with systemd-creds (LoadCredentialEncrypted=, as the unit's comment says)"
+for name in client-secret master-key; do
+    in_container systemd-creds encrypt --name="$name" "/etc/wbkeyd/$name" "/etc/wbkeyd/$name.cred"
+done
+printf '[Service]\nLoadCredential=\nLoadCredentialEncrypted=client-secret:/etc/wbkeyd/client-secret.cred\nLoadCredentialEncrypted=master-key:/etc/wbkeyd/master-key.cred\n' \
+    >"$work/root/etc/systemd/system/wbkeyd.service.d/encrypted-credentials.conf"
+# The plain files go: only the sealed ones remain to start from.
+in_container mv /etc/wbkeyd/client-secret /etc/wbkeyd/client-secret.plain
+in_container mv /etc/wbkeyd/master-key /etc/wbkeyd/master-key.plain
+in_container systemctl daemon-reload
+timeout 180 nsenter -t "$container_pid" -a systemctl restart wbkeyd.service || fail "wbkeyd did not start with encrypted credentials"
+expect_unit ActiveState active
+[ "$(in_container cmp /run/credentials/wbkeyd.service/master-key /etc/wbkeyd/master-key.plain && echo same)" = same ] ||
+    fail "the decrypted master-key credential differs from the original"
+grant_active || fail "grant u-1001 is not active after the restart with encrypted credentials (its secret no longer opens?)"
+in_container rm /etc/systemd/system/wbkeyd.service.d/encrypted-credentials.conf
+in_container mv /etc/wbkeyd/client-secret.plain /etc/wbkeyd/client-secret
+in_container mv /etc/wbkeyd/master-key.plain /etc/wbkeyd/master-key
 in_container systemctl daemon-reload
 
 step "systemctl stop wbkeyd: inactive, Result=success, exit status 0"
