@@ -67,6 +67,12 @@ public enum GrantRecords {
         }
     }
 
+    /// The earliest deadline of any grant, from the deadline index (one lookup).
+    public static func nextDeadline(in db: Database) throws -> Date? {
+        try Double.fetchOne(db, sql: "SELECT MIN(next_deadline) FROM grants WHERE next_deadline IS NOT NULL")
+            .map(Date.init(timeIntervalSince1970:))
+    }
+
     public static func countsByState(in db: Database) throws -> [GrantState: Int] {
         var counts: [GrantState: Int] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM grants GROUP BY state") {
