@@ -63,6 +63,9 @@ actor SpoolIntake {
                 census.listedNew(waiting)
                 var claimed: [ClaimedFile] = []
                 for (index, entry) in waiting.enumerated() {
+                    // Ten thousand renames take a few hundred milliseconds; a pause now
+                    // and then lets a control command have the thread meanwhile.
+                    if index % 64 == 63 { await Task.yield() }
                     let file = try spool.claim(entry.name)
                     if let file { claimed.append(file) }
                     census.leftNew(claimed: file != nil, nextOldest: index + 1 < waiting.count ? waiting[index + 1].modified : nil)
