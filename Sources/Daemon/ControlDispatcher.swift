@@ -11,7 +11,11 @@ import Store
 /// one `error: …` line.
 struct ControlDispatcher: Sendable {
     let engine: GrantEngine
-    let intake: SpoolIntake
+    /// `status` and `metrics` answer from these two and from the client's counters: no
+    /// table read, no directory listing, no wait for the engine or the intake (both may
+    /// be busy with a burst). How fresh each is: see `StoreSummary` and `SpoolCensus`.
+    let summary: StoreSummary
+    let census: SpoolCensus
     let status: DaemonStatus
     let settings: LiveSettings
     let accounts: any AccountDirectory
@@ -51,7 +55,7 @@ struct ControlDispatcher: Sendable {
         case .help:
             return renderer.message(Self.help)
         case .status:
-            return renderer.status(try await statusView())
+            return renderer.status(statusView())
         case .grants(let state):
             return renderer.grants(try await engine.grantViews(state: state))
         case .show(let user):
@@ -60,7 +64,7 @@ struct ControlDispatcher: Sendable {
         case .audit(let count, let user):
             return renderer.audit(try await engine.auditViews(limit: count, user: user))
         case .metrics:
-            let exposition = try await Metrics.exposition(engine: engine, intake: intake, status: status)
+            let exposition = try await Metrics.exposition(engine: engine, summary: summary, census: census, status: status)
             return renderer.json ? renderer.message("", fields: ["metrics": exposition.families]) : exposition.text
         case .authorizeURL(let user):
             let whitebit = settings.current.configuration.whitebit
@@ -83,18 +87,18 @@ struct ControlDispatcher: Sendable {
         }
     }
 
-    func statusView() async throws -> StatusView {
-        let counts = try await engine.countsByState()
-        let backlog = await intake.backlog()
-        let counters = await engine.client.counters
-        let head = try await engine.auditHead()
+    func statusView() -> StatusView {
+        let stored = summary.snapshot
+        let backlog = census.backlog()
+        let counters = engine.client.counters
+        let head = stored.auditHead
         return StatusView(
             version: status.version, uptimeSeconds: Int(Date().timeIntervalSince(status.startedAt)), phase: status.phase.rawValue,
-            grants: counts,
+            grants: stored.grants,
             spool: SpoolView(
                 new: backlog?.new ?? 0, claimed: backlog?.claimed ?? 0, rejected: backlog?.rejected ?? 0,
                 oldestAgeSeconds: backlog?.oldestNewAge.map { Int($0.components.seconds) }),
-            nextDeadline: try await engine.nextGrantDeadline(),
+            nextDeadline: stored.nextDeadline,
             whitebit: WhiteBITView(
                 requests: counters.totalRequests, errors: counters.errors,
                 lastError: counters.lastError.map { "\(AuditTimestamp.format($0.at)) \($0.description)" }),

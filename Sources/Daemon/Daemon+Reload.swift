@@ -13,7 +13,7 @@ extension Daemon {
         notifier.reloading(status: "reloading \(path)")
         defer {
             status.enter(.ready)
-            Task { notifier.ready(status: await statusLine()) }
+            notifier.ready(status: statusLine())
         }
         let old = settings.current
         let new: LoadedConfiguration

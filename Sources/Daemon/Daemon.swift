@@ -21,6 +21,8 @@ public final class Daemon: Sendable {
     let engine: GrantEngine
     let intake: SpoolIntake
     let spool: SpoolDirectory
+    let summary: StoreSummary
+    let census = SpoolCensus()
     let scheduler: Scheduler<DaemonTimer>
     let status: DaemonStatus
     let dispatcher: ControlDispatcher
@@ -43,6 +45,7 @@ public final class Daemon: Sendable {
         self.logger = logger
         self.status = DaemonStatus(version: Self.version)
         self.store = try StoreDatabase.open(path: configuration.store.path)
+        self.summary = try StoreSummary(loadingFrom: store.pool)
         let sealer = try Sealer(masterKey: Data(masterKey.bytes))
         let client = try WhiteBITClient(configuration: Self.clientConfiguration(configuration, secret: clientSecret), logger: logger)
         self.scheduler = Scheduler<DaemonTimer>()
@@ -51,16 +54,18 @@ public final class Daemon: Sendable {
         let shutdown = self.shutdown
         let status = self.status
         self.engine = GrantEngine(
-            store: store, sealer: sealer, client: client, scheduler: scheduler, policy: Self.policy(configuration), logger: logger,
+            store: store, summary: summary, sealer: sealer, client: client, scheduler: scheduler, policy: Self.policy(configuration), logger: logger,
             onHalt: { reason in
                 status.phase = .degraded
                 failure.withLock { $0 = $0 ?? reason }
                 ServiceNotifier().failing(status: "degraded: \(reason)", errno: EIO)
                 shutdown.value?()
             })
-        self.intake = SpoolIntake(spool: spool, engine: engine, maxCodeAge: configuration.spool.maxCodeAge, logger: logger)
+        self.intake = SpoolIntake(
+            spool: spool, engine: engine, census: census, maxCodeAge: configuration.spool.maxCodeAge, logger: logger)
         self.dispatcher = ControlDispatcher(
-            engine: engine, intake: intake, status: status, settings: settings, accounts: accounts, logger: logger)
+            engine: engine, summary: summary, census: census, status: status, settings: settings, accounts: accounts,
+            logger: logger)
     }
 
     static func clientConfiguration(_ c: DaemonConfiguration, secret: Sensitive) -> WhiteBITClient.Configuration {
@@ -80,13 +85,13 @@ public final class Daemon: Sendable {
     /// (thrown, so the process exits non-zero with the reason).
     public func run() async throws {
         try await prepare()
-        var services: [any Service] = [SchedulerService(daemon: self), SpoolWatchService(daemon: self)]
+        var services: [any Service] = [SchedulerService(daemon: self), SpoolWatchService(daemon: self), SpoolCensusService(daemon: self)]
         services.append(ControlService(daemon: self, server: try controlServer()))
         if let interval = notifier.watchdogInterval() { services.append(WatchdogService(daemon: self, interval: interval)) }
         services.append(ReloadService(daemon: self))
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         shutdown.withLock { $0 = { Task { await group.triggerGracefulShutdown() } } }
-        notifier.status("starting: \(await statusLine())")
+        notifier.status("starting: \(statusLine())")
         do {
             try await group.run()
         } catch {
@@ -106,6 +111,7 @@ public final class Daemon: Sendable {
             message: "wbkeyd \(Self.version) starting")
         let timers = try await engine.rebuildTimers()
         logger.info("timers rebuilt", metadata: ["grants_with_deadlines": "\(timers)"])
+        await intake.recount()
         await intake.recover()
         await intake.scan()
         let now = Date()
@@ -129,7 +135,7 @@ public final class Daemon: Sendable {
 
     func ready() async {
         status.enter(.ready)
-        notifier.ready(status: await statusLine())
+        notifier.ready(status: statusLine())
         logger.notice("ready", metadata: ["socket": "\(settings.current.configuration.control.socket)"])
     }
 
@@ -151,7 +157,7 @@ public final class Daemon: Sendable {
             }
             await scheduler.schedule(.auditWitness, at: Date().addingTimeInterval(600))
         case .statusLine:
-            if status.phase == .ready { notifier.status(await statusLine()) }
+            if status.phase == .ready { notifier.status(statusLine()) }
             await scheduler.schedule(.statusLine, at: Date().addingTimeInterval(10))
         }
     }
@@ -160,7 +166,9 @@ public final class Daemon: Sendable {
         let now = Date()
         let audit = AuditLog()
         do {
-            try await store.pool.write { db in
+            // Through the committer, like every write, so that the summary sees the
+            // `audit_pruned` row become the head.
+            try await engine.committer.write { db in
                 _ = try audit.prune(olderThan: now.addingTimeInterval(-retention.seconds), in: db)
                 try GrantRecords.pruneIngestions(before: now.addingTimeInterval(-max(2 * maxCodeAge.seconds, 86_400)), in: db)
                 try GrantRecords.prunePendingStates(now: now, in: db)
@@ -171,13 +179,13 @@ public final class Daemon: Sendable {
         }
     }
 
-    func statusLine() async -> String {
-        let counts = (try? await engine.countsByState()) ?? [:]
-        let byState = GrantState.allCases.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
-        let backlog = await intake.backlog()
+    func statusLine() -> String {
+        let stored = summary.snapshot
+        let byState = GrantState.allCases.compactMap { state in stored.grants[state].map { "\($0) \(state.rawValue)" } }
+        let backlog = census.backlog()
         var parts = [byState.isEmpty ? "no grants" : byState.joined(separator: ", ")]
         parts.append("spool \(backlog?.new ?? 0) waiting")
-        if let next = try? await engine.nextGrantDeadline() {
+        if let next = stored.nextDeadline {
             parts.append("next deadline in \(max(0, Int(next.timeIntervalSinceNow)))s")
         }
         return parts.joined(separator: "; ")

@@ -14,31 +14,23 @@ extension GrantEngine {
         init(_ description: String) { self.description = description }
     }
 
-    func grantViews(state: GrantState?, limit: Int = 100_000) async throws -> [GrantView] {
+    // The views read the store on a reader connection and need nothing of the actor's
+    // state: nonisolated, so a command does not queue behind a burst of grant work.
+
+    nonisolated func grantViews(state: GrantState?, limit: Int = 100_000) async throws -> [GrantView] {
         try await store.pool.read { db in try GrantRecords.list(state: state, limit: limit, in: db) }.map(Self.view)
     }
 
-    func grantView(_ user: String) async throws -> GrantView? {
+    nonisolated func grantView(_ user: String) async throws -> GrantView? {
         try await store.pool.read { db in try GrantRecords.load(user: user, in: db) }.map { Self.view($0.grant) }
     }
 
-    func auditViews(limit: Int, user: String?) async throws -> [AuditRowView] {
+    nonisolated func auditViews(limit: Int, user: String?) async throws -> [AuditRowView] {
         let audit = self.audit
         return try await store.pool.read { db in try audit.recent(limit: limit, user: user, in: db) }.map(Self.view)
     }
 
-    func countsByState() async throws -> [GrantState: Int] {
-        try await store.pool.read { db in try GrantRecords.countsByState(in: db) }
-    }
-
-    /// The earliest deadline of any grant (the daemon's own timers left out).
-    func nextGrantDeadline() async throws -> Date? {
-        try await store.pool.read { db in
-            try Double.fetchOne(db, sql: "SELECT MIN(next_deadline) FROM grants").map(Date.init(timeIntervalSince1970:))
-        }
-    }
-
-    func auditHead() async throws -> AuditHead? {
+    nonisolated func auditHead() async throws -> AuditHead? {
         let audit = self.audit
         return try await store.pool.read { db in try audit.head(in: db) }
     }

@@ -5,6 +5,7 @@ import Logging
 import Scheduler
 import Sensitive
 import Store
+import Synchronization
 import WhiteBITClient
 
 /// The shell around the pure `Lifecycle`: it loads a grant, asks the engine what
@@ -19,7 +20,7 @@ actor GrantEngine {
     let committer: GroupCommitter
     let sealer: Sealer
     let audit: AuditLog
-    private(set) var client: WhiteBITClient
+    private let clientBox: Mutex<WhiteBITClient>
     let scheduler: Scheduler<DaemonTimer>
     let logger: Logger
     var lifecycle: Lifecycle
@@ -33,25 +34,31 @@ actor GrantEngine {
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(
-        store: StoreDatabase, sealer: Sealer, client: WhiteBITClient, scheduler: Scheduler<DaemonTimer>,
+        store: StoreDatabase, summary: StoreSummary, sealer: Sealer, client: WhiteBITClient, scheduler: Scheduler<DaemonTimer>,
         policy: LifecyclePolicy, logger: Logger, onHalt: @escaping @Sendable (String) -> Void
     ) {
         self.store = store
-        self.committer = GroupCommitter(pool: store.pool)
+        self.committer = GroupCommitter(pool: store.pool, summary: summary)
         self.sealer = sealer
         self.audit = AuditLog()
-        self.client = client
+        self.clientBox = Mutex(client)
         self.scheduler = scheduler
         self.lifecycle = Lifecycle(policy: policy)
         self.logger = logger
         self.onHalt = onHalt
     }
 
+    /// The WhiteBIT client in use; readable without waiting for the engine (`status`
+    /// takes its counters).
+    nonisolated var client: WhiteBITClient { clientBox.withLock { $0 } }
+
     /// Swaps the WhiteBIT client (a reload changed its limits); returns the old one.
     func replaceClient(_ new: WhiteBITClient) -> WhiteBITClient {
-        let old = client
-        client = new
-        return old
+        clientBox.withLock { current in
+            let old = current
+            current = new
+            return old
+        }
     }
 
     func setPolicy(_ policy: LifecyclePolicy) {
@@ -113,11 +120,13 @@ actor GrantEngine {
 
     /// Runs `work` in one transaction (group-committed), then reschedules the grant,
     /// logs its audit notes and wakes observers. A failed write halts the engine.
-    func commit(user: String, _ work: @escaping @Sendable (Database) throws -> Transition?) async throws -> Transition? {
+    func commit(
+        user: String, _ work: @escaping @Sendable (Database) throws -> TransactionStep.Outcome?
+    ) async throws -> Transition? {
         if let haltReason { throw EngineHalted(reason: haltReason) }
         let transition: Transition?
         do {
-            transition = try await committer.write(work)
+            transition = try await committer.write(work, move: { $0?.move })?.transition
         } catch {
             halt("store write failed: \(error)")
             throw error

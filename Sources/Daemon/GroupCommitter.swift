@@ -7,9 +7,12 @@ import Synchronization
 /// its own savepoint, so one failing write does not take the others with it and a
 /// burst costs one fsync instead of hundreds. A caller resumes only after its
 /// write is durable: "intent recorded before the call" still holds.
+///
+/// Every commit also brings the `StoreSummary` up to date before its callers resume.
 final class GroupCommitter: Sendable {
     private struct Job: Sendable {
-        let run: @Sendable (Database) -> Void
+        /// Runs the write in its savepoint; answers the grant move it made, if it succeeded.
+        let run: @Sendable (Database) -> GrantMove?
         let finish: @Sendable ((any Error)?) -> Void
     }
 
@@ -19,13 +22,23 @@ final class GroupCommitter: Sendable {
     }
 
     private let pool: DatabasePool
+    let summary: StoreSummary
     private let queue = Mutex(Queue())
 
-    init(pool: DatabasePool) {
+    init(pool: DatabasePool, summary: StoreSummary) {
         self.pool = pool
+        self.summary = summary
     }
 
+    /// A write that moves no grant between states.
     func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await write(work, move: { _ in nil })
+    }
+
+    /// A write whose result tells, through `move`, which grant it moved (for the summary).
+    func write<T: Sendable>(
+        _ work: @escaping @Sendable (Database) throws -> T, move: @escaping @Sendable (T) -> GrantMove?
+    ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let outcome = Mutex<Result<T, any Error>?>(nil)
             let job = Job(
@@ -37,8 +50,10 @@ final class GroupCommitter: Sendable {
                             return .commit
                         }
                         outcome.withLock { $0 = .success(value!) }
+                        return move(value!)
                     } catch {
                         outcome.withLock { $0 = .failure(error) }
+                        return nil
                     }
                 },
                 finish: { commitError in
@@ -68,9 +83,11 @@ final class GroupCommitter: Sendable {
             }
             guard !batch.isEmpty else { return }
             do {
-                try await pool.write { db in
-                    for job in batch { job.run(db) }
+                let (moves, tail) = try await pool.write { db in
+                    let moves = batch.compactMap { $0.run(db) }
+                    return (moves, try StoreSummary.Tail.read(in: db))
                 }
+                summary.committed(moves, tail: tail)
                 for job in batch { job.finish(nil) }
             } catch {
                 for job in batch { job.finish(error) }

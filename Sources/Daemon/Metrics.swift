@@ -7,16 +7,20 @@ import Store
 /// only: one series per state, endpoint and status, never one per user, so the
 /// scrape stays small with a hundred thousand grants.
 enum Metrics {
-    /// The samples, for the text exposition and for `metrics json`.
-    static func exposition(engine: GrantEngine, intake: SpoolIntake, status: DaemonStatus) async throws -> Exposition {
+    /// The samples, for the text exposition and for `metrics json`. The aggregates come
+    /// from the same summary and census as `status`; the earliest token expiry is the one
+    /// figure read from the store (no index: one pass over the grants, on a reader
+    /// connection, without waiting for the engine).
+    static func exposition(engine: GrantEngine, summary: StoreSummary, census: SpoolCensus, status: DaemonStatus) async throws
+        -> Exposition
+    {
         var out = Exposition()
-        let counts = try await engine.countsByState()
-        let (nextExpiry, nextAction) = try await engine.store.pool.read { db in
-            (
-                try Double.fetchOne(db, sql: "SELECT MIN(token_expires_at) FROM grants"),
-                try Double.fetchOne(db, sql: "SELECT MIN(next_deadline) FROM grants")
-            )
+        let stored = summary.snapshot
+        let counts = stored.grants
+        let nextExpiry = try await engine.store.pool.read { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(token_expires_at) FROM grants")
         }
+        let nextAction = stored.nextDeadline?.timeIntervalSince1970
         out.family("wbkeyd_up", "1 while the daemon answers; phase is a label.", type: "gauge")
         out.sample("wbkeyd_up", ["phase": status.phase.rawValue], 1)
         out.family("wbkeyd_uptime_seconds", "Seconds since start.", type: "gauge")
@@ -31,7 +35,7 @@ enum Metrics {
         out.sample("wbkeyd_next_token_expiry_timestamp_seconds", [:], nextExpiry ?? 0)
         out.family("wbkeyd_next_action_timestamp_seconds", "Earliest deadline of any grant (0: none).", type: "gauge")
         out.sample("wbkeyd_next_action_timestamp_seconds", [:], nextAction ?? 0)
-        if let backlog = await intake.backlog() {
+        if let backlog = census.backlog() {
             out.family("wbkeyd_spool_files", "Files in the spool by directory.", type: "gauge")
             out.sample("wbkeyd_spool_files", ["dir": "new"], Double(backlog.new))
             out.sample("wbkeyd_spool_files", ["dir": "claimed"], Double(backlog.claimed))
@@ -39,7 +43,7 @@ enum Metrics {
             out.family("wbkeyd_spool_oldest_age_seconds", "Age of the oldest file waiting in new/.", type: "gauge")
             out.sample("wbkeyd_spool_oldest_age_seconds", [:], backlog.oldestNewAge.map { Double($0.components.seconds) } ?? 0)
         }
-        let counters = await engine.client.counters
+        let counters = engine.client.counters
         out.family("wbkeyd_whitebit_requests_total", "Requests sent to WhiteBIT by endpoint.", type: "counter")
         for (endpoint, n) in counters.requests.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             out.sample("wbkeyd_whitebit_requests_total", ["endpoint": endpoint.rawValue], Double(n))
@@ -52,7 +56,7 @@ enum Metrics {
         }
         out.family("wbkeyd_whitebit_errors_total", "Failed WhiteBIT requests.", type: "counter")
         out.sample("wbkeyd_whitebit_errors_total", [:], Double(counters.errors))
-        let head = try await engine.auditHead()
+        let head = stored.auditHead
         out.family("wbkeyd_audit_seq", "Sequence number of the audit chain head.", type: "gauge")
         out.sample("wbkeyd_audit_seq", [:], Double(head?.seq ?? 0))
         let sizes = engine.store.sizes()

@@ -43,6 +43,22 @@ struct SpoolWatchService: Service {
     }
 }
 
+/// The spool census's background recount, once a second: what writers and operators
+/// change in the spool shows in `status` within that second, and no request lists a
+/// directory (see `SpoolCensus`).
+struct SpoolCensusService: Service {
+    let daemon: Daemon
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                await daemon.intake.recount()
+            }
+        }
+    }
+}
+
 /// The control socket; systemd hears READY=1 once it listens.
 struct ControlService: Service {
     let daemon: Daemon

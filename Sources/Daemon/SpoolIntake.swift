@@ -11,16 +11,22 @@ import Store
 actor SpoolIntake {
     let spool: SpoolDirectory
     let engine: GrantEngine
+    /// Kept up to date here, read by `status` without waiting for this actor.
+    let census: SpoolCensus
     let logger: Logger
     var maxCodeAge: Duration
     /// Files examined at once; the group committer turns them into few transactions.
     let parallelism: Int
     private var scanning = false
     private var rescanWanted = false
+    private var recountFailing = false
 
-    init(spool: SpoolDirectory, engine: GrantEngine, maxCodeAge: Duration, logger: Logger, parallelism: Int = 32) {
+    init(
+        spool: SpoolDirectory, engine: GrantEngine, census: SpoolCensus, maxCodeAge: Duration, logger: Logger, parallelism: Int = 32
+    ) {
         self.spool = spool
         self.engine = engine
+        self.census = census
         self.maxCodeAge = maxCodeAge
         self.logger = logger
         self.parallelism = parallelism
@@ -53,10 +59,16 @@ actor SpoolIntake {
         repeat {
             rescanWanted = false
             do {
-                let names = try spool.listNew()
+                let waiting = try spool.listWaiting()
+                census.listedNew(waiting)
                 var claimed: [ClaimedFile] = []
-                for name in names {
-                    if let file = try spool.claim(name) { claimed.append(file) }
+                for (index, entry) in waiting.enumerated() {
+                    // Ten thousand renames take a few hundred milliseconds; a pause now
+                    // and then lets a control command have the thread meanwhile.
+                    if index % 64 == 63 { await Task.yield() }
+                    let file = try spool.claim(entry.name)
+                    if let file { claimed.append(file) }
+                    census.leftNew(claimed: file != nil, nextOldest: index + 1 < waiting.count ? waiting[index + 1].modified : nil)
                 }
                 await process(claimed)
             } catch {
@@ -89,6 +101,7 @@ actor SpoolIntake {
                     return await reject(file, reason: "revocation for a user wbkeyd does not know", user: request.user)
                 }
                 try spool.complete(file)
+                census.leftClaimed(rejected: false)
             } catch {
                 logger.error("revocation not recorded; the file stays claimed", metadata: ["file": "\(name)", "error": "\(error)"])
             }
@@ -111,6 +124,7 @@ actor SpoolIntake {
             }
             _ = try await engine.ingest(request, verifier: verifier, file: name)
             try spool.complete(file)
+            census.leftClaimed(rejected: false)
         } catch {
             logger.error("authorization not recorded; the file stays claimed", metadata: ["file": "\(name)", "error": "\(error)"])
         }
@@ -128,6 +142,7 @@ actor SpoolIntake {
                 logger.notice("spool file refused before a restart; its refusal was audited then", metadata: ["file": "\(name)"])
             }
             _ = try spool.reject(file, reason: reason)
+            census.leftClaimed(rejected: true)
         } catch {
             logger.error("could not reject a spool file; it stays claimed", metadata: ["file": "\(name)", "error": "\(error)"])
         }
@@ -141,7 +156,17 @@ actor SpoolIntake {
         return "\(file.description)|\(status.st_dev)|\(status.st_ino)|\(status.st_size)|\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
     }
 
-    func backlog() -> SpoolBacklog? {
-        try? spool.backlog()
+    /// Lists the three directories and puts the counts in the census: at start, and
+    /// then once a second in the background (see `SpoolCensus` for why that is enough).
+    func recount() {
+        let now = Date()
+        do {
+            census.recounted(try spool.backlog(now: now), at: now)
+            recountFailing = false
+        } catch {
+            // Once per failing stretch, not once a second.
+            if !recountFailing { logger.error("cannot count the spool's files", metadata: ["error": "\(error)"]) }
+            recountFailing = true
+        }
     }
 }

@@ -6,6 +6,14 @@ import Store
 /// One lifecycle transition inside a store transaction: load the grant, decide, save
 /// it with its sealed-data changes and audit rows. Everything here commits together.
 struct TransactionStep: Sendable {
+    /// A transition and the state the grant left (nil: the step created it).
+    struct Outcome: Sendable {
+        let left: GrantState?
+        let transition: Transition
+
+        var move: GrantMove { GrantMove(from: left, to: transition.grant.state) }
+    }
+
     let lifecycle: Lifecycle
     let audit: AuditLog
     let now: Date
@@ -13,7 +21,7 @@ struct TransactionStep: Sendable {
 
     func run(
         _ event: GrantEvent, user: String, actor: AuditActor, create: Bool, extras: GrantEngine.Extras?, in db: Database
-    ) throws -> Transition? {
+    ) throws -> Outcome? {
         let stored = try GrantRecords.load(user: user, in: db)
         guard let grant = stored?.grant ?? (create ? Grant(user: user, now: now) : nil) else { return nil }
         let t = lifecycle.transition(grant, on: event, at: now, roll: roll)
@@ -24,7 +32,7 @@ struct TransactionStep: Sendable {
         for note in t.audit {
             _ = try audit.append(Self.entry(note, user: user, actor: actor), in: db)
         }
-        return t
+        return Outcome(left: stored?.grant.state, transition: t)
     }
 
     static func entry(_ note: AuditNote, user: String, actor: AuditActor) -> AuditEntry {

@@ -124,7 +124,7 @@ public struct AuditLog: Sendable {
     static let columns = "seq, at, event, user, external_id, actor, detail, prev_hash, hash"
 
     private func fetchHead(_ db: Database) throws -> AuditHead? {
-        try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").map {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")).map {
             AuditHead(seq: $0["seq"], hash: $0["hash"])
         }
     }

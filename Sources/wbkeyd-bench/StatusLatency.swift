@@ -84,6 +84,13 @@ struct StatusLatency: AsyncParsableCommand {
         let underLoad = readings.filter { reading in reading.at >= dropped && reading.at <= end }
         print("renames:  \(LatencySummary.milliseconds(progress.renameTime ?? .zero)) to move \(files) files into new/")
         print("loaded:   \(LatencySummary(underLoad.map(\.roundTrip)).map(String.init(describing:)) ?? "no samples")")
+        // The same round trips split where the spool was drained: while the intake claims and
+        // ingests (CPU-bound), and after it (the rate limit paces the WhiteBIT calls).
+        if let drained = progress.intakeDoneAt {
+            let (during, after) = (underLoad.filter { $0.at < drained }, underLoad.filter { $0.at >= drained })
+            print("  intake: \(LatencySummary(during.map(\.roundTrip)).map(String.init(describing:)) ?? "no samples")")
+            print("  after:  \(LatencySummary(after.map(\.roundTrip)).map(String.init(describing:)) ?? "no samples")")
+        }
         print("intake:   \(progress.intakeTime.map(LatencySummary.milliseconds) ?? "not finished") (spool empty, \(files) grants recorded)")
         print("settled:  \(settled.map { LatencySummary.milliseconds(dropped.duration(to: $0)) } ?? "not within \(timeout) s") (no grant pending, awaiting_key or securing)")
         if let last = readings.last(where: { $0.status != nil })?.status {
@@ -128,6 +135,9 @@ final class BurstProgress: Sendable {
     }
 
     var renameTime: Duration? { state.withLock { $0.renameTime } }
+
+    /// When a status answer first showed the spool drained and every file a grant.
+    var intakeDoneAt: ContinuousClock.Instant? { state.withLock { $0.intakeDone } }
 
     var intakeTime: Duration? {
         state.withLock { state in state.dropped.flatMap { start in state.intakeDone.map { start.duration(to: $0) } } }

@@ -26,6 +26,12 @@ public struct SpoolBacklog: Sendable, Equatable {
     }
 }
 
+/// A delivery in `new/` and its modification time.
+public struct WaitingFile: Sendable, Equatable {
+    public let name: SpoolEntryName
+    public let modified: Date
+}
+
 /// The spool tree of DESIGN.md §4. Writers deliver into `new/`; this type is the only
 /// one that moves files out of it, and it never replaces a file that is already
 /// where it moves one to.
@@ -70,7 +76,13 @@ public struct SpoolDirectory: Sendable {
     /// Deliveries waiting in `new/`, oldest first (ties by name), without dotfiles:
     /// by Maildir custom a dotfile is not a delivery.
     public func listNew() throws(SpoolIOError) -> [SpoolEntryName] {
-        try Self.oldestFirst(FileSystem.entries(of: newPath)).map(\.name)
+        try listWaiting().map(\.name)
+    }
+
+    /// The same, with each delivery's modification time (the intake keeps the backlog's
+    /// age from it).
+    public func listWaiting() throws(SpoolIOError) -> [WaitingFile] {
+        try Self.oldestFirst(FileSystem.entries(of: newPath)).map { WaitingFile(name: $0.name, modified: $0.status.modified) }
     }
 
     /// Files left in `claimed/` by an earlier run, oldest first: at start they are

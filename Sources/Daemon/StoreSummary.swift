@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+import Lifecycle
+import Store
+import Synchronization
+
+/// One grant's change of state in a commit; `from` is nil for a grant it created.
+struct GrantMove: Sendable, Equatable {
+    let from: GrantState?
+    let to: GrantState
+}
+
+/// The store's aggregates that `status`, `metrics` and systemd's STATUS= report, kept in
+/// memory so that answering them reads no table and waits for no actor: grants by state,
+/// the audit chain head and the earliest grant deadline.
+///
+/// How fresh: loaded from the store at start, then brought up to date by the group
+/// committer after each commit and before any caller of that commit resumes. A reader
+/// sees the store as of the last commit; it can lag a commit only by the instant
+/// between SQLite's COMMIT returning and `committed(_:tail:)` taking the lock. Every
+/// write to the grants or the audit chain goes through the committer, or this lies.
+final class StoreSummary: Sendable {
+    struct Snapshot: Sendable, Equatable {
+        /// Only states that have grants.
+        var grants: [GrantState: Int]
+        var auditHead: AuditHead?
+        var nextDeadline: Date?
+    }
+
+    /// What a commit reads at its end, inside its transaction: two index lookups.
+    struct Tail: Sendable {
+        let auditHead: AuditHead?
+        let nextDeadline: Date?
+
+        static func read(in db: Database) throws -> Tail {
+            Tail(auditHead: try AuditLog().head(in: db), nextDeadline: try GrantRecords.nextDeadline(in: db))
+        }
+    }
+
+    private let state: Mutex<Snapshot>
+
+    /// Counts the grants by state (one pass over the state index) and reads the tail.
+    init(loadingFrom pool: DatabasePool) throws {
+        let snapshot = try pool.read { db in
+            let tail = try Tail.read(in: db)
+            return Snapshot(grants: try GrantRecords.countsByState(in: db), auditHead: tail.auditHead, nextDeadline: tail.nextDeadline)
+        }
+        state = Mutex(snapshot)
+    }
+
+    var snapshot: Snapshot { state.withLock { $0 } }
+
+    /// A commit made `moves` and left the store with `tail`.
+    func committed(_ moves: [GrantMove], tail: Tail) {
+        state.withLock { snapshot in
+            for move in moves where move.from != move.to {
+                if let from = move.from {
+                    let left = (snapshot.grants[from] ?? 0) - 1
+                    snapshot.grants[from] = left > 0 ? left : nil
+                }
+                snapshot.grants[move.to, default: 0] += 1
+            }
+            snapshot.auditHead = tail.auditHead
+            snapshot.nextDeadline = tail.nextDeadline
+        }
+    }
+}
