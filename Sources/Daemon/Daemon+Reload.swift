@@ -93,7 +93,7 @@ extension Daemon {
     private func replaceClient(_ configuration: DaemonConfiguration) async {
         do {
             let secret = try CredentialFile.readClientSecret(at: settings.current.credentials.clientSecret)
-            let client = try await engine.client.reconfigured(Self.clientConfiguration(configuration, secret: secret))
+            let client = try engine.client.reconfigured(Self.clientConfiguration(configuration, secret: secret))
             let old = await engine.replaceClient(client)
             Task {
                 try? await Task.sleep(for: configuration.whitebit.requestTimeout * 2)
