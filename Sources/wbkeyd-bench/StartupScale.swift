@@ -23,9 +23,12 @@ struct StartupScale: AsyncParsableCommand {
         print("machine: \(Machine.current)")
         let idle = try await DaemonFixture.start(DaemonFixture.Options(simArguments: ["--log-level", "error"]))
         try await Task.sleep(for: .seconds(3))
-        let idleRSS = Self.residentKilobytes(of: (try idle.process).pid)
+        let idlePid = (try idle.process).pid
+        let idleRSS = Self.residentKilobytes(of: idlePid)
+        let idleAnonymous = Self.residentKilobytes(of: idlePid, field: "RssAnon:")
+        let idleFile = Self.residentKilobytes(of: idlePid, field: "RssFile:")
         await idle.stop()
-        print("idle RSS, empty store: \(idleRSS / 1024) MiB (\(idleRSS) KiB)")
+        print("idle RSS, empty store: \(idleRSS / 1024) MiB (\(idleRSS) KiB): anonymous \(idleAnonymous) KiB, file-backed \(idleFile) KiB")
 
         let fixture = try await DaemonFixture.prepare(DaemonFixture.Options(simArguments: ["--log-level", "error"]))
         let generation = ContinuousClock.now
@@ -85,10 +88,11 @@ struct StartupScale: AsyncParsableCommand {
         try store.close()
     }
 
-    /// VmRSS of a process, in KiB, from /proc.
-    static func residentKilobytes(of pid: pid_t) -> Int {
+    /// A resident-memory field of a process (VmRSS; RssAnon: its own memory; RssFile:
+    /// clean pages of the mapped binary, shared and reclaimable), in KiB, from /proc.
+    static func residentKilobytes(of pid: pid_t, field: String = "VmRSS:") -> Int {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        return status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+        return status.split(separator: "\n").first { $0.hasPrefix(field) }
             .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
     }
 }
