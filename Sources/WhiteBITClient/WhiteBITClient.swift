@@ -18,7 +18,7 @@ import Sensitive
 /// The client never retries on its own. Whether and when to call again is the daemon's
 /// scheduler's decision, which persists attempt counts across restarts and knows what a
 /// repeated call means (a second `GET …/secret` after a lost answer yields 409); it
-/// uses `WhiteBITError.isTransient` and `RetryPolicy` for that.
+/// uses `WhiteBITError.isTransient` and `Lifecycle`'s `Backoff` for that.
 ///
 /// Call `shutdown()` before dropping the client.
 public final class WhiteBITClient: Sendable {

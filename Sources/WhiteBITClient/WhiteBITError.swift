@@ -73,7 +73,7 @@ public struct WhiteBITError: Error, Sendable, Equatable, CustomStringConvertible
     /// Worth trying again later with the same inputs: the network, a timeout, a 5xx, a 429,
     /// a 423, or a cancellation (the request's fate is unknown). Everything else is an
     /// answer that will not change by waiting. The client itself never retries: the
-    /// daemon's scheduler decides, with `RetryPolicy`, and persists its attempt counts.
+    /// daemon's scheduler decides, with `Lifecycle`'s `Backoff`, and persists its attempt counts.
     public var isTransient: Bool {
         switch kind {
         case .transport, .timeout, .server, .rateLimited, .locked, .cancelled: true
