@@ -6,11 +6,13 @@ import WBKeydHarness
 /// it is printed again only when a state changes, so a log stays readable.
 final class DemoDisplay: Sendable {
     let interactive: Bool
+    private let output: @Sendable (String) -> Void
     private let last = Mutex<String>("")
     private let notes = Mutex<[String]>([])
 
-    init(interactive: Bool) {
+    init(interactive: Bool, output: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
         self.interactive = interactive
+        self.output = output
     }
 
     func say(_ line: String) {
@@ -18,11 +20,15 @@ final class DemoDisplay: Sendable {
     }
 
     private func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        output(text)
     }
 
     func introduce(fixture: DaemonFixture) {
-        var lines = ["wbkeyd is running in \(fixture.paths.directory)", "the users:"]
+        introduce(directory: fixture.paths.directory)
+    }
+
+    func introduce(directory: String) {
+        var lines = ["wbkeyd is running in \(directory)", "the users:"]
         for user in DemoScenario.users {
             lines.append("  \(user.name.padding(toLength: 6, withPad: " ", startingAt: 0)) \(user.story) → expect \(user.expected)")
         }
@@ -50,8 +56,12 @@ final class DemoDisplay: Sendable {
     }
 
     func whatToTry(fixture: DaemonFixture, duration: Duration?) {
-        let socket = fixture.paths.controlSocket
-        let store = fixture.paths.store
+        whatToTry(paths: fixture.paths, duration: duration)
+    }
+
+    func whatToTry(paths: DaemonPaths, duration: Duration?) {
+        let socket = paths.controlSocket
+        let store = paths.store
         let wbkeyctl = Self.sibling("wbkeyctl")
         let lines = [
             "", "every user has settled. Try, while the demo runs:",
@@ -65,7 +75,7 @@ final class DemoDisplay: Sendable {
             "the audit log is the table audit in \(store):",
             "  sqlite3 \(store) 'SELECT seq, at, event, user, actor FROM audit'",
             "  \(Self.sibling("wbkeyd")) audit-verify --store \(store)",
-            duration == nil ? "Ctrl-C stops everything and removes \(fixture.paths.directory)." : "the demo ends by itself after its duration.",
+            duration == nil ? "Ctrl-C stops everything and removes \(paths.directory)." : "the demo ends by itself after its duration.",
         ]
         notes.withLock { $0 += lines }
         if !interactive { for line in lines { say(line) } }

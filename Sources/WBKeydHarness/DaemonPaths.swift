@@ -19,7 +19,7 @@ public struct DaemonPaths: Sendable {
     public let controlSocket: String
     public let notifySocket: String
 
-    init(directory: String) {
+    public init(directory: String) {
         self.directory = directory
         configFile = directory + "/wbkeyd.toml"
         credentialsDirectory = directory + "/credentials"
