@@ -83,7 +83,7 @@ let package = Package(
 
         // The control socket itself: Unix stream socket, SO_PEERCRED, limits.
         .target(name: "ControlSocket", dependencies: [nioCore, nioPosix, log]),
-        .testTarget(name: "ControlSocketTests", dependencies: ["ControlSocket", log]),
+        .testTarget(name: "ControlSocketTests", dependencies: ["ControlSocket", "WBKeydHarness", log]),
 
         // libsystemd: sd_notify, the watchdog, socket activation, the journal.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),

@@ -1,4 +1,5 @@
 import Foundation
+import WhiteBITSimHarness
 
 /// What a command that ran to its end printed, and how it ended.
 public struct CommandResult: Sendable {
@@ -16,7 +17,7 @@ public enum CommandRunner {
     public static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
         let child = try await ChildLauncher.launch(path: path, arguments: arguments, environment: ChildLauncher.environment(with: environment))
         let exit = OneShot<ProcessTermination>()
-        ChildLauncher.reap(child.pid, into: exit)
+        ChildSpawn.reap(child.pid, into: exit)
         let standardOutput = OutputLog(streams: [child.stdoutReadEnd])
         let standardError = OutputLog(streams: [child.stderrReadEnd])
         let termination = await exit.value

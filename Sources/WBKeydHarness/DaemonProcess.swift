@@ -1,4 +1,5 @@
 import Foundation
+import WhiteBITSimHarness
 
 /// One run of the real `wbkeyd` binary as a child process, supervised the way systemd
 /// supervises it: `NOTIFY_SOCKET` names a datagram socket this process reads, and the run
@@ -41,7 +42,7 @@ public final class DaemonProcess: Sendable {
         if let notifySocketPath { notify = try NotifyListener(path: notifySocketPath) }
         var overrides = environment
         if let notify { overrides["NOTIFY_SOCKET"] = notify.path }
-        let child: ChildLauncher.Child
+        let child: ChildSpawn.Child
         do {
             child = try await ChildLauncher.launch(
                 path: path, arguments: arguments, environment: ChildLauncher.environment(with: overrides))
@@ -50,7 +51,7 @@ public final class DaemonProcess: Sendable {
             throw error
         }
         let exit = OneShot<ProcessTermination>()
-        ChildLauncher.reap(child.pid, into: exit)
+        ChildSpawn.reap(child.pid, into: exit)
         let output = OutputLog(streams: [child.stdoutReadEnd, child.stderrReadEnd])
         return DaemonProcess(pid: child.pid, arguments: arguments, output: output, notify: notify, exit: exit)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import WhiteBITSimHarness
 
 /// What went wrong while setting up, starting or driving a daemon. Carries what a failing
 /// test needs to see (paths, statuses, the last lines of output), never a secret: the

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import WhiteBITSimHarness
 
 /// The service manager's end of sd_notify: an AF_UNIX datagram socket bound at a path,
 /// handed to the daemon as `NOTIFY_SOCKET`, read by a thread of its own. Each datagram is

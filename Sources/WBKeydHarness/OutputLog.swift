@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import WhiteBITSimHarness
 
 /// Everything one child printed (stdout and stderr, in arrival order), its lines, and
 /// tasks waiting for a line that matches. Each stream is read by a thread of its own.

@@ -1,50 +1,6 @@
 import Foundation
 import Synchronization
 
-/// A value that arrives once, from a thread or a timer, and is awaited from async code.
-final class OneShot<Value: Sendable>: Sendable {
-    private enum State {
-        case waiting([CheckedContinuation<Value, Never>])
-        case done(Value)
-    }
-
-    private let state = Mutex(State.waiting([]))
-
-    /// The first call wins; later ones are ignored.
-    func fulfil(_ value: Value) {
-        let waiters: [CheckedContinuation<Value, Never>] = state.withLock { state in
-            guard case .waiting(let waiters) = state else { return [] }
-            state = .done(value)
-            return waiters
-        }
-        for waiter in waiters { waiter.resume(returning: value) }
-    }
-
-    var value: Value {
-        get async {
-            await withCheckedContinuation { continuation in
-                let ready: Value? = state.withLock { state in
-                    switch state {
-                    case .done(let value): return value
-                    case .waiting(var waiters):
-                        waiters.append(continuation)
-                        state = .waiting(waiters)
-                        return nil
-                    }
-                }
-                if let ready { continuation.resume(returning: ready) }
-            }
-        }
-    }
-
-    var peek: Value? {
-        state.withLock { state in
-            if case .done(let value) = state { return value }
-            return nil
-        }
-    }
-}
-
 /// Reads a child's output pipe on a thread of its own (a blocking read needs no polling),
 /// hands each complete line to `onLine`, and keeps the last lines for error reports.
 final class ChildOutput: Sendable {

@@ -8,15 +8,7 @@ import Synchronization
 /// exits by itself, so no orphan outlives its parent.
 public final class SimProcess: Sendable {
     /// How the child ended.
-    public struct Termination: Sendable, Equatable, CustomStringConvertible {
-        /// The exit status, or the signal number when `bySignal`; -1 when the child was
-        /// reaped elsewhere and its end is unknown.
-        public let code: Int32
-        public let bySignal: Bool
-
-        public var isCleanExit: Bool { !bySignal && code == 0 }
-        public var description: String { bySignal ? "killed by signal \(code)" : "exit status \(code)" }
-    }
+    public typealias Termination = ProcessTermination
 
     public let pid: pid_t
     public let port: Int
@@ -36,7 +28,7 @@ public final class SimProcess: Sendable {
     static let listeningPrefix = "whitebit-sim listening on "
 
     private init(
-        pid: pid_t, baseURL: String, port: Int, exit: OneShot<Termination>, stdinWriteEnd: Int32,
+        pid: pid_t, baseURL: String, port: Int, exit: OneShot<Termination>, stdinWriteEnd: Int32?,
         standardError: ChildOutput
     ) {
         self.pid = pid
@@ -81,7 +73,14 @@ public final class SimProcess: Sendable {
         fullArguments.append("--exit-on-stdin-eof")
 
         let listening = OneShot<String?>()
-        let child = try ChildSpawn.spawn(path: path, arguments: fullArguments)
+        let child: ChildSpawn.Child
+        do {
+            child = try ChildSpawn.spawn(
+                executable: path, argv: [path] + fullArguments, environment: ProcessInfo.processInfo.environment,
+                standardInput: .pipe)
+        } catch {
+            throw .spawnFailed(path: path, errno: error.errno)
+        }
         let standardOutput = ChildOutput(fileDescriptor: child.stdoutReadEnd) { line in
             if line.hasPrefix(listeningPrefix) { listening.fulfil(String(line.dropFirst(listeningPrefix.count))) }
         }
@@ -103,7 +102,7 @@ public final class SimProcess: Sendable {
         guard let url = announced, let port = url.split(separator: ":").last.flatMap({ Int($0) }) else {
             kill(child.pid, SIGKILL)
             let termination = await exit.value
-            close(child.stdinWriteEnd)
+            if let stdinWriteEnd = child.stdinWriteEnd { close(stdinWriteEnd) }
             let reason = termination.bySignal && termination.code == SIGKILL
                 ? "no listening line within \(startTimeout)" : "it ended (\(termination)) without listening"
             throw .didNotStart(path: path, reason: reason, standardError: standardError.recentLines)

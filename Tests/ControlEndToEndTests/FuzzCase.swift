@@ -1,4 +1,5 @@
 import Foundation
+import WBKeydHarness
 
 /// One hostile (or merely odd) client of the control socket, and what the daemon owes it.
 struct FuzzCase: Sendable, CustomStringConvertible {
@@ -115,5 +116,28 @@ struct FuzzCase: Sendable, CustomStringConvertible {
         case .answer(let prefix):
             return text.hasPrefix(prefix) ? nil : "\(self): wanted \(prefix.debugDescription)…, got \(text.prefix(80).debugDescription)"
         }
+    }
+}
+
+/// One `status` over a fresh connection, blocking; nil when no answer came.
+func blockingStatus(_ socket: String) -> String? {
+    guard let connection = try? RawConnection(path: socket) else { return nil }
+    connection.send(Array("status\n".utf8))
+    return connection.readAll(timeoutSeconds: 30).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// SplitMix64: a small seeded generator, so a failing fuzz run can be repeated
+/// (`WBKEYD_FUZZ_SEED`).
+struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

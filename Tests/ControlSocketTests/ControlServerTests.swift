@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Logging
 import Testing
+import WBKeydHarness
 
 @Suite struct ControlServerTests {
     /// Starts a server on a fresh path with an echoing handler; stops it after `body`.
@@ -65,28 +66,28 @@ import Testing
 
     @Test func overlongLinesAreRefused() async throws {
         try await withServer { path in
-            let client = try UnixClient(path: path)
+            let client = try RawConnection(path: path)
             client.send(String(repeating: "x", count: 5000))
-            #expect(try await offPool { client.readAll() } == "error: line longer than 4096 bytes\n")
+            #expect(try await offPool { client.readText() } == "error: line longer than 4096 bytes\n")
         }
     }
 
     @Test func idleClientsTimeOut() async throws {
         try await withServer(idleTimeout: .milliseconds(200)) { path in
-            let client = try UnixClient(path: path)
+            let client = try RawConnection(path: path)
             client.send("sta")
-            #expect(try await offPool { client.readAll() }.hasPrefix("error: idle timeout"))
+            #expect(try await offPool { client.readText() }.hasPrefix("error: idle timeout"))
         }
     }
 
     @Test func aCrowdOfIdleClientsCannotLockOutStatus() async throws {
         try await withServer(maxConnections: 4, idleTimeout: .seconds(60)) { path in
-            let idle = try (0..<4).map { _ in try UnixClient(path: path) }
+            let idle = try (0..<4).map { _ in try RawConnection(path: path) }
             for client in idle { client.send("st") }
             #expect(try await socat("status\n", path).hasPrefix("got status"))
             // Children are set up on several event loops, so "longest idle" is by
             // admission, not strictly by connect order: exactly one must have gone.
-            let replies = try await offPool { idle.map { $0.readAll(timeoutSeconds: 2) } }
+            let replies = try await offPool { idle.map { $0.readText(timeoutSeconds: 2) } }
             #expect(replies.filter { $0.hasPrefix("error: too many connections") }.count == 1, "got \(replies)")
         }
     }
@@ -97,11 +98,11 @@ import Testing
             if line == "slow" { for await _ in gate.stream { break } }
             return "done \(line)\n"
         }) { path in
-            let slow = try UnixClient(path: path)
+            let slow = try RawConnection(path: path)
             slow.send("slow\n")
             #expect(try await socat("fast\n", path) == "done fast\n")
             gate.continuation.yield()
-            #expect(try await offPool { slow.readAll() } == "done slow\n")
+            #expect(try await offPool { slow.readText() } == "done slow\n")
         }
     }
 
@@ -109,11 +110,11 @@ import Testing
         try await withServer(idleTimeout: .milliseconds(300)) { path in
             var rng = SystemRandomNumberGenerator()
             for round in 0..<200 {
-                let client = try UnixClient(path: path)
+                let client = try RawConnection(path: path)
                 let bytes = (0..<Int.random(in: 0...6000, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-                client.send(bytes: bytes)
+                client.send(bytes)
                 if round % 2 == 0 { client.shutdownWrite() }
-                let reply = try await offPool { client.readAll() }
+                let reply = try await offPool { client.readText() }
                 // Bytes, not characters: a combining mark after "got " would fuse with the space.
                 #expect(reply.utf8.starts(with: "got ".utf8) || reply.utf8.starts(with: "error: ".utf8), "round \(round): \(bytes.count) bytes, newline at \(bytes.firstIndex(of: 10).map(String.init) ?? "none"), reply \(reply.prefix(60).debugDescription)")
             }

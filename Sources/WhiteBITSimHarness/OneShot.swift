@@ -1,7 +1,8 @@
 import Synchronization
 
 /// A value that arrives once, from a thread or a timer, and is awaited from async code.
-final class OneShot<Value: Sendable>: Sendable {
+/// Shared by both harnesses (`package`): child exits, output ends, readiness.
+package final class OneShot<Value: Sendable>: Sendable {
     private enum State {
         case waiting([CheckedContinuation<Value, Never>])
         case done(Value)
@@ -9,9 +10,11 @@ final class OneShot<Value: Sendable>: Sendable {
 
     private let state = Mutex(State.waiting([]))
 
+    package init() {}
+
     /// The first call wins; later ones are ignored. True when this call set the value.
     @discardableResult
-    func fulfil(_ value: Value) -> Bool {
+    package func fulfil(_ value: Value) -> Bool {
         let waiters: [CheckedContinuation<Value, Never>]? = state.withLock { state in
             guard case .waiting(let waiters) = state else { return nil }
             state = .done(value)
@@ -21,7 +24,7 @@ final class OneShot<Value: Sendable>: Sendable {
         return waiters != nil
     }
 
-    var value: Value {
+    package var value: Value {
         get async {
             await withCheckedContinuation { continuation in
                 let ready: Value? = state.withLock { state in
@@ -38,7 +41,7 @@ final class OneShot<Value: Sendable>: Sendable {
         }
     }
 
-    var peek: Value? {
+    package var peek: Value? {
         state.withLock { state in
             if case .done(let value) = state { return value }
             return nil
