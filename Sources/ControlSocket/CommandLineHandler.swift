@@ -18,10 +18,12 @@ final class CommandLineHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var timeout: Scheduled<Void>?
     private var delivered = false
     private var refused = false
+    private let lineReceived: () -> Void
 
-    init(maxBytes: Int, idleTimeout: TimeAmount) {
+    init(maxBytes: Int, idleTimeout: TimeAmount, lineReceived: @escaping () -> Void = {}) {
         self.maxBytes = maxBytes
         self.idleTimeout = idleTimeout
+        self.lineReceived = lineReceived
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -75,6 +77,7 @@ final class CommandLineHandler: ChannelInboundHandler, RemovableChannelHandler {
         delivered = true
         timeout?.cancel()
         buffer.clear()
+        lineReceived()
         context.fireChannelRead(wrapInboundOut(line))
         // Reads reach the async side on read-complete; a line delivered on half-close
         // comes after the last one, so announce it ourselves.

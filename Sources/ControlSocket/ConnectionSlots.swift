@@ -1,44 +1,55 @@
 import NIOCore
+import Synchronization
 
 /// Bounds the connections in progress. When every slot is taken, the connection
 /// that has waited longest without sending its line is closed to make room, so
 /// a crowd of idle or slow clients can delay an admin's `status` by one eviction,
-/// never lock it out.
-actor ConnectionSlots {
+/// never lock it out. Synchronous (a lock, not an actor) so that the pipeline can
+/// admit, mark and release on the event loop, before and after any answer.
+final class ConnectionSlots: Sendable {
     private struct Slot {
         let channel: Channel
         var waitingForLine: Bool
     }
 
+    private struct State {
+        var slots: [Int: Slot] = [:]
+        var nextID = 0
+        var evictions = 0
+    }
+
     private let capacity: Int
-    private var slots: [Int: Slot] = [:]
-    private var nextID = 0
-    private(set) var evictions = 0
+    private let state = Mutex(State())
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
     func admit(_ channel: Channel) -> Int {
-        if slots.count >= capacity {
-            let oldestWaiting = slots.filter(\.value.waitingForLine).keys.min()
-            if let victim = oldestWaiting.flatMap({ slots.removeValue(forKey: $0) }) {
-                evictions += 1
-                victim.channel.pipeline.fireUserInboundEventTriggered(Eviction())
+        let (id, victim): (Int, Channel?) = state.withLock { state in
+            var victim: Channel?
+            if state.slots.count >= capacity {
+                let oldestWaiting = state.slots.filter(\.value.waitingForLine).keys.min()
+                victim = oldestWaiting.flatMap { state.slots.removeValue(forKey: $0) }?.channel
+                if victim != nil { state.evictions += 1 }
             }
+            state.nextID += 1
+            state.slots[state.nextID] = Slot(channel: channel, waitingForLine: true)
+            return (state.nextID, victim)
         }
-        nextID += 1
-        slots[nextID] = Slot(channel: channel, waitingForLine: true)
-        return nextID
+        // Outside the lock: on the victim's own event loop this runs inline.
+        victim?.pipeline.fireUserInboundEventTriggered(Eviction())
+        return id
     }
 
     func lineReceived(_ id: Int) {
-        slots[id]?.waitingForLine = false
+        state.withLock { _ = $0.slots[id]?.waitingForLine = false }
     }
 
     func release(_ id: Int) {
-        slots[id] = nil
+        state.withLock { $0.slots[id] = nil }
     }
 
-    var open: Int { slots.count }
+    var open: Int { state.withLock { $0.slots.count } }
+    var evictions: Int { state.withLock { $0.evictions } }
 }

@@ -16,6 +16,10 @@ public struct ControlServer: Sendable {
     }
 
     public typealias Handler = @Sendable (_ line: String, _ peer: PeerCredentials) async -> String
+    /// Called on the event loop with the framed line: an answer, or nil to hand the
+    /// line to the async `Handler`. It must not block (no I/O, no waiting on locks
+    /// held across I/O): every connection on that loop waits while it runs.
+    public typealias ImmediateHandler = @Sendable (_ line: String, _ peer: PeerCredentials) -> String?
 
     public var listener: Listener
     public var maxConnections: Int
@@ -32,16 +36,28 @@ public struct ControlServer: Sendable {
     }
 
     /// Binds, calls `listening` once the socket accepts connections, then serves
-    /// until the calling task is cancelled.
-    public func run(listening: @Sendable () async -> Void = {}, handler: @escaping Handler) async throws {
+    /// until the calling task is cancelled. Each line goes to `immediate` first when
+    /// given, and to `handler` when `immediate` declines it.
+    public func run(
+        listening: @Sendable () async -> Void = {}, immediate: ImmediateHandler? = nil, handler: @escaping Handler
+    ) async throws {
         let timeout = TimeAmount.nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000)
         let maxLineBytes = maxLineBytes
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+        // Admitted, marked and released in the pipeline, so that connections answered
+        // on the event loop count against the limit like the others.
+        let slots = ConnectionSlots(capacity: maxConnections)
         let initializer: @Sendable (Channel) -> EventLoopFuture<NIOAsyncChannel<String, ByteBuffer>> = { channel in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(CommandLineHandler(maxBytes: maxLineBytes, idleTimeout: timeout))
+                let slot = slots.admit(channel)
+                channel.closeFuture.whenComplete { _ in slots.release(slot) }
+                try channel.pipeline.syncOperations.addHandler(
+                    CommandLineHandler(maxBytes: maxLineBytes, idleTimeout: timeout, lineReceived: { slots.lineReceived(slot) }))
+                if let immediate {
+                    try channel.pipeline.syncOperations.addHandler(ImmediateAnswerHandler(answer: immediate))
+                }
                 return try NIOAsyncChannel<String, ByteBuffer>(wrappingChannelSynchronously: channel)
             }
         }
@@ -53,15 +69,13 @@ public struct ControlServer: Sendable {
         case .inherited(let descriptor):
             server = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
         }
-        let slots = ConnectionSlots(capacity: maxConnections)
         await listening()
         try await withTaskCancellationHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        let id = await slots.admit(connection.channel)
                         group.addTask {
-                            await serve(connection, slot: id, slots: slots, handler: handler)
+                            await serve(connection, handler: handler)
                         }
                     }
                 }
@@ -71,14 +85,13 @@ public struct ControlServer: Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<String, ByteBuffer>, slot: Int, slots: ConnectionSlots, handler: Handler) async {
-        defer { Task { await slots.release(slot) } }
+    private func serve(_ connection: NIOAsyncChannel<String, ByteBuffer>, handler: Handler) async {
         do {
-            let peer = try await PeerCredentials.of(connection.channel)
             try await connection.executeThenClose { inbound, outbound in
                 var lines = inbound.makeAsyncIterator()
+                // None when the line was answered on the event loop or refused there.
                 guard let line = try await lines.next() else { return }
-                await slots.lineReceived(slot)
+                let peer = try await PeerCredentials.of(connection.channel)
                 let reply = await handler(line, peer)
                 try await outbound.write(ByteBuffer(string: reply))
             }

@@ -15,11 +15,17 @@ public struct PeerCredentials: Sendable, Equatable {
     }
 
     static func of(_ channel: Channel) async throws -> PeerCredentials {
-        guard let provider = channel as? SocketOptionProvider else { throw ControlSocketError.noPeerCredentials }
-        let credentials: KernelCredentials = try await provider.unsafeGetSocketOption(
-            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED)
-        ).get()
-        return PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid)
+        try await future(of: channel).get()
+    }
+
+    /// Already complete when called on the channel's event loop.
+    static func future(of channel: Channel) -> EventLoopFuture<PeerCredentials> {
+        guard let provider = channel as? SocketOptionProvider else {
+            return channel.eventLoop.makeFailedFuture(ControlSocketError.noPeerCredentials)
+        }
+        let credentials: EventLoopFuture<KernelCredentials> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+        return credentials.map { PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid) }
     }
 }
 

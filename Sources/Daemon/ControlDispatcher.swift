@@ -50,6 +50,19 @@ struct ControlDispatcher: Sendable {
         }
     }
 
+    /// The answer to `help` and `status` (either in JSON), given on the control
+    /// socket's event loop: both are open to anyone, log nothing, and read only
+    /// in-memory aggregates. Nil for every other line, which goes to `answer`.
+    func immediateAnswer(_ line: String) -> String? {
+        guard let request = try? ControlParser.parse(line) else { return nil }
+        let renderer = ReplyRenderer(json: request.json, now: Date())
+        switch request.command {
+        case .help: return renderer.message(Self.help)
+        case .status: return renderer.status(statusView())
+        default: return nil
+        }
+    }
+
     private func run(_ command: ControlCommand, renderer: ReplyRenderer, actor: AuditActor) async throws -> String {
         switch command {
         case .help:

@@ -68,7 +68,9 @@ struct ControlService: Service {
         let dispatcher = daemon.dispatcher
         do {
             try await cancelWhenGracefulShutdown {
-                try await server.run(listening: { await daemon.ready() }) { line, peer in
+                try await server.run(
+                    listening: { await daemon.ready() }, immediate: { line, _ in dispatcher.immediateAnswer(line) }
+                ) { line, peer in
                     await dispatcher.answer(line, peer: peer)
                 }
             }

@@ -2,6 +2,7 @@ import ControlSocket
 import Foundation
 import Glibc
 import Logging
+import Synchronization
 import Testing
 import WBKeydHarness
 
@@ -9,6 +10,7 @@ import WBKeydHarness
     /// Starts a server on a fresh path with an echoing handler; stops it after `body`.
     func withServer(
         maxConnections: Int = 64, idleTimeout: Duration = .seconds(5), mode: mode_t = 0o660,
+        immediate: ControlServer.ImmediateHandler? = nil,
         handler: @escaping ControlServer.Handler = { line, peer in "got \(line) from uid \(peer.uid) gid \(peer.gid)\n" },
         _ body: (String) async throws -> Void
     ) async throws {
@@ -18,7 +20,7 @@ import WBKeydHarness
         let path = directory.appendingPathComponent("control.sock").path
         let server = ControlServer(listener: .path(path, mode: mode, gid: nil), maxConnections: maxConnections, idleTimeout: idleTimeout, logger: Logger(label: "test"))
         let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
-        let task = Task { try await server.run(listening: { readyContinuation.yield() }, handler: handler) }
+        let task = Task { try await server.run(listening: { readyContinuation.yield() }, immediate: immediate, handler: handler) }
         for await _ in ready { break }
         defer { task.cancel() }
         try await body(path)
@@ -119,6 +121,44 @@ import WBKeydHarness
                 #expect(reply.utf8.starts(with: "got ".utf8) || reply.utf8.starts(with: "error: ".utf8), "round \(round): \(bytes.count) bytes, newline at \(bytes.firstIndex(of: 10).map(String.init) ?? "none"), reply \(reply.prefix(60).debugDescription)")
             }
             #expect(try await socat("status\n", path).hasPrefix("got status"))
+        }
+    }
+
+    /// Answers lines that start with "st" on the event loop; declines the rest.
+    static let answerStLines: ControlServer.ImmediateHandler = { line, peer in
+        line.hasPrefix("st") ? "now \(line) from uid \(peer.uid) gid \(peer.gid)\n" : nil
+    }
+
+    @Test func theImmediatePathAnswersWithoutTheAsyncHandlerAndFallsThroughOnNil() async throws {
+        let asyncLines = Mutex<[String]>([])
+        try await withServer(immediate: Self.answerStLines, handler: { line, _ in
+            asyncLines.withLock { $0.append(line) }
+            return "async \(line)\n"
+        }) { path throws in
+            let me = "uid \(getuid()) gid \(getgid())"
+            #expect(try await socat("status\n", path) == "now status from \(me)\n")
+            #expect(try await socat("status json", path) == "now status json from \(me)\n")
+            #expect(try await socat("grants\n", path) == "async grants\n")
+            #expect(try await socat("stop\r\n", path) == "now stop from \(me)\n")
+            #expect(asyncLines.withLock { $0 } == ["grants"])
+        }
+    }
+
+    @Test func connectionsAnsweredImmediatelyCountAgainstTheLimit() async throws {
+        let asyncCalls = Mutex(0)
+        try await withServer(maxConnections: 4, idleTimeout: .seconds(60), immediate: Self.answerStLines, handler: { line, _ in
+            asyncCalls.withLock { $0 += 1 }
+            return "async \(line)\n"
+        }) { path in
+            let idle = try (0..<4).map { _ in try RawConnection(path: path) }
+            for client in idle { client.send("st") }
+            // The fifth connection is admitted (making room) before it is answered.
+            #expect(try await socat("status\n", path).hasPrefix("now status"))
+            for client in idle { client.send("atus\n") }
+            let replies = try await offPool { idle.map { $0.readText() } }
+            #expect(replies.filter { $0.hasPrefix("error: too many connections") }.count == 1, "got \(replies)")
+            #expect(replies.filter { $0.hasPrefix("now status from") }.count == 3, "got \(replies)")
+            #expect(asyncCalls.withLock { $0 } == 0)
         }
     }
 }
