@@ -63,7 +63,10 @@ let package = Package(
 
         // Intake of spool files (DESIGN.md §4): claim, read, validate, reject, watch, submit.
         .target(name: "Spool", dependencies: ["Sensitive", "JSONString"]),
-        .testTarget(name: "SpoolTests", dependencies: ["Spool", "Sensitive"]),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "Sensitive", "UnixSocketAddress"]),
+
+        .target(name: "UnixSocketAddress"),
+        .testTarget(name: "UnixSocketAddressTests", dependencies: ["UnixSocketAddress"]),
 
         // The grant state machine of DESIGN.md §5: pure, no I/O, no clock.
         .target(name: "Lifecycle"),
@@ -88,7 +91,7 @@ let package = Package(
         // libsystemd: sd_notify, the watchdog, socket activation, the journal.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "Systemd", dependencies: ["CSystemd", log]),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd", log]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "UnixSocketAddress", log]),
 
         // The daemon: the shell around Lifecycle that performs its decisions (store,
         // WhiteBIT, timers), the spool intake, the control commands, systemd.
@@ -98,7 +101,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "DaemonTests", dependencies: [
-            "Daemon", "Lifecycle", "Store", "Spool", "WhiteBITSimHarness", "WBKeydHarness", "PKCE", "Sensitive", grdb, log,
+            "Daemon", "Lifecycle", "Store", "Spool", "WhiteBITSimHarness", "WBKeydHarness", "PKCE", "Sensitive", "UnixSocketAddress", grdb, log,
         ]),
         .executableTarget(name: "wbkeyd", dependencies: ["Daemon", "Demo", "DaemonConfig", "Store", "Systemd", argumentParser, log]),
         // `wbkeyd demo`: the real daemon and simulator on loopback, five users played through.
@@ -107,12 +110,12 @@ let package = Package(
         ]),
 
         // The admin client: one control-socket line per run, and `submit` for the spool.
-        .executableTarget(name: "wbkeyctl", dependencies: ["ControlProtocol", "Spool", "Sensitive", argumentParser]),
-        .testTarget(name: "wbkeyctlTests", dependencies: ["wbkeyctl", "Spool", "Sensitive", "ControlProtocol"]),
+        .executableTarget(name: "wbkeyctl", dependencies: ["ControlProtocol", "Spool", "Sensitive", "UnixSocketAddress", argumentParser]),
+        .testTarget(name: "wbkeyctlTests", dependencies: ["wbkeyctl", "Spool", "Sensitive", "ControlProtocol", "UnixSocketAddress"]),
         // Benchmarks of the real binaries through the harness; not part of the test suite.
         .executableTarget(name: "wbkeyd-bench", dependencies: [
             "WBKeydHarness", "WhiteBITSimHarness", "WhiteBITClient", "Store", "Lifecycle", "Spool", "PKCE", "Sensitive",
-            argumentParser, grdb,
+            "UnixSocketAddress", argumentParser, grdb,
         ]),
         // The control socket end to end: real wbkeyd, whitebit-sim, socat, wbkeyctl and
         // local accounts; every command, the access tiers, a protocol fuzz.
@@ -129,7 +132,7 @@ let package = Package(
         // Starts the real `wbkeyd` beside a real `whitebit-sim` in a private directory, and
         // drives it as systemd, a partner and an admin would: end-to-end tests, the demo, the
         // benchmark.
-        .target(name: "WBKeydHarness", dependencies: ["WhiteBITSimHarness", "Spool", "PKCE", "Sensitive", "JSONString"]),
+        .target(name: "WBKeydHarness", dependencies: ["WhiteBITSimHarness", "Spool", "PKCE", "Sensitive", "JSONString", "UnixSocketAddress"]),
         // PR_SET_PDEATHSIG, then exec: a child that dies with the test process that started it.
         .executableTarget(name: "die-with-parent"),
 

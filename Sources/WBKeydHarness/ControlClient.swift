@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import UnixSocketAddress
 
 /// One control-socket exchange, as `echo LINE | socat - UNIX-CONNECT:PATH` does it:
 /// connect, send the line, read the answer until the daemon closes. The blocking socket
@@ -26,19 +27,7 @@ public enum ControlClient {
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw .controlFailed(socket: socketPath, operation: "socket", errno: errno) }
         defer { close(descriptor) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(socketPath.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw .controlFailed(socket: socketPath, operation: "connect", errno: ENAMETOOLONG)
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in pathBytes.enumerated() { raw[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { throw .controlFailed(socket: socketPath, operation: "connect", errno: errno) }
+        guard UnixSocketAddress.connect(descriptor, to: socketPath) == 0 else { throw .controlFailed(socket: socketPath, operation: "connect", errno: errno) }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import WhiteBITSimHarness
+import UnixSocketAddress
 
 /// The service manager's end of sd_notify: an AF_UNIX datagram socket bound at a path,
 /// handed to the daemon as `NOTIFY_SOCKET`, read by a thread of its own. Each datagram is
@@ -18,20 +19,7 @@ final class NotifyListener: Sendable {
         unlink(path)
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw .setupFailed(what: "socket(AF_UNIX, SOCK_DGRAM)", path: path, errno: errno) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(descriptor)
-            throw .setupFailed(what: "bind of the notify socket (path too long)", path: path, errno: ENAMETOOLONG)
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0 else {
+        guard UnixSocketAddress.bind(descriptor, to: path) == 0 else {
             let code = errno
             close(descriptor)
             throw .setupFailed(what: "bind of the notify socket", path: path, errno: code)

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import UnixSocketAddress
 
 /// A Unix stream connection that misbehaves on purpose: partial lines, binary, drips,
 /// idling, floods, resets. Blocking calls: use it off Swift's pool (`offPool`) only.
@@ -9,15 +10,7 @@ public final class RawConnection: @unchecked Sendable {
 
     public init(path: String) throws(HarnessError) {
         descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard result == 0 else {
+        guard UnixSocketAddress.connect(descriptor, to: path) == 0 else {
             let code = errno
             close(descriptor)
             throw .controlFailed(socket: path, operation: "connect", errno: code)

@@ -1,4 +1,5 @@
 import Glibc
+import UnixSocketAddress
 
 /// One exchange with wbkeyd's control socket: connect, send one line, read the answer
 /// until wbkeyd closes. Blocking calls are right here: wbkeyctl does one thing at a
@@ -41,27 +42,13 @@ struct ControlConnection {
     }
 
     private func connected() throws(WBKeyCtlError) -> Int32 {
-        var address = sockaddr_un()
-        let pathBytes = Array(socketPath.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard !pathBytes.isEmpty, pathBytes.count < capacity else {
-            throw .unreachable(socket: socketPath, reason: "a Unix socket path must be 1 to \(capacity - 1) bytes long")
-        }
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in pathBytes.enumerated() { raw[index] = byte }
+        let length = socketPath.utf8.count
+        guard length > 0, length <= UnixSocketAddress.maxPathBytes else {
+            throw .unreachable(socket: socketPath, reason: "a Unix socket path must be 1 to \(UnixSocketAddress.maxPathBytes) bytes long")
         }
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw .unreachable(socket: socketPath, errno: errno) }
-        var result: Int32
-        repeat {
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
-        } while result != 0 && errno == EINTR
-        guard result == 0 else {
+        guard UnixSocketAddress.connect(descriptor, to: socketPath) == 0 else {
             let code = errno
             close(descriptor)
             throw .unreachable(socket: socketPath, errno: code)

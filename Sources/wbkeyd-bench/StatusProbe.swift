@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import UnixSocketAddress
 
 /// Asks `status json` over the real socket, back to back with a pause, on a thread of
 /// its own (blocking calls, no scheduler between the clock and the socket), and keeps
@@ -77,15 +78,7 @@ final class StatusProbe: Sendable {
         let descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in socket.utf8.enumerated() { raw[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { return nil }
+        guard UnixSocketAddress.connect(descriptor, to: socket) == 0 else { return nil }
         _ = line.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var answer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16_384)

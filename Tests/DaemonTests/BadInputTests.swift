@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WBKeydHarness
 import WhiteBITSimHarness
+import UnixSocketAddress
 
 /// Malformed spool files dropped into the running daemon's spool, valid ones among
 /// them: each bad file ends in rejected/ with its own reason, an `authorization_rejected`
@@ -98,14 +99,6 @@ import WhiteBITSimHarness
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         try check(descriptor, "socket", path)
         defer { close(descriptor) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        try check(result, "bind", path)
+        try check(UnixSocketAddress.bind(descriptor, to: path), "bind", path)
     }
 }

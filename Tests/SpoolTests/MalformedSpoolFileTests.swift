@@ -3,6 +3,7 @@ import Glibc
 import Sensitive
 import Spool
 import Testing
+import UnixSocketAddress
 
 /// Drops every malformed case of `malformedCases`, with valid files between them, into
 /// a real spool and runs one intake pass through the real claim, read, parse and
@@ -103,17 +104,7 @@ import Testing
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         try check(descriptor, "socket", path)
         defer { close(descriptor) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        try check(result, "bind", path)
+        try check(UnixSocketAddress.bind(descriptor, to: path), "bind", path)
     }
 }
 

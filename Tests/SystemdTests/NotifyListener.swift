@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import UnixSocketAddress
 
 /// A real sd_notify listener: an AF_UNIX datagram socket bound at a path or in the
 /// abstract namespace, as systemd binds it.
@@ -12,18 +13,7 @@ final class NotifyListener {
         descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         let name = "wbkeyd-notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         address = abstract ? "@" + name : FileManager.default.temporaryDirectory.appendingPathComponent(name).path
-        var socketAddress = sockaddr_un()
-        socketAddress.sun_family = sa_family_t(AF_UNIX)
-        var pathBytes = Array(address.utf8)
-        if abstract { pathBytes[0] = 0 }
-        withUnsafeMutableBytes(of: &socketAddress.sun_path) { raw in
-            for (index, byte) in pathBytes.enumerated() { raw[index] = byte }
-        }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + pathBytes.count + (abstract ? 0 : 1))
-        let result = withUnsafePointer(to: &socketAddress) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
-        }
-        guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EINVAL) }
+        guard UnixSocketAddress.bind(descriptor, to: address) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EINVAL) }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import UnixSocketAddress
 
 /// A real Unix socket that stands in for wbkeyd where the test is about wbkeyctl: it
 /// records each line it receives and answers from a script (or not at all).
@@ -21,15 +22,7 @@ final class ScriptedControlSocket: Sendable {
     init(directory: String, replies: [Reply]) throws {
         path = directory + "/control.sock"
         listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0, listen(listener, 16) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        guard UnixSocketAddress.bind(listener, to: path) == 0, listen(listener, 16) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         state.withLock { $0.replies = replies }
         let thread = Thread { [self] in serve() }
         thread.start()
