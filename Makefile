@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`.
-.PHONY: demo test deps build install
+.PHONY: demo test check deps build install
 
 # `make install DESTDIR=/stage PREFIX=/usr`: static release build, then binaries, units,
 # sysusers.d, tmpfiles.d, catalog, manual pages and the example config (scripts/install
@@ -22,6 +22,11 @@ test: deps
 	tests/newcomer/demo.sh
 	tests/systemd/check-units.sh
 	tests/systemd/run.sh
+
+# For daily work: the Swift tests only, in one build (the tiers above need their own builds).
+check: deps
+	swift build --build-tests
+	swift test --skip-build
 
 # `make demo DEMO_ARGS="--duration 90s"` ends by itself; without it, Ctrl-C ends it.
 demo: deps

@@ -103,7 +103,10 @@ let package = Package(
         .testTarget(name: "DaemonTests", dependencies: [
             "Daemon", "Lifecycle", "Store", "Spool", "WhiteBITSimHarness", "WBKeydHarness", "PKCE", "Sensitive", "UnixSocketAddress", grdb, log,
         ]),
-        .executableTarget(name: "wbkeyd", dependencies: ["Daemon", "Demo", "DaemonConfig", "Store", "Systemd", argumentParser, log]),
+        .executableTarget(name: "wbkeyd", dependencies: ["Daemon", "DaemonConfig", "Store", "Systemd", argumentParser, log]),
+        // `wbkeyd demo` runs this program beside it; it is not installed, so the daemon that
+        // is does not link the test harness.
+        .executableTarget(name: "wbkeyd-demo", dependencies: ["Demo", "DaemonConfig", argumentParser]),
         // `wbkeyd demo`: the real daemon and simulator on loopback, five users played through.
         .target(name: "Demo", dependencies: [
             "WBKeydHarness", "WhiteBITSimHarness", .product(name: "UnixSignals", package: "swift-service-lifecycle"),

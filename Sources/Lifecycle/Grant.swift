@@ -25,6 +25,10 @@ public struct Grant: Sendable, Equatable {
     /// Retries of the current step so far, and when its retry ladder began.
     public var stepAttempts: Int
     public var stepStartedAt: Date?
+    /// The 423 ladder of a secret fetch keeps its own count and start: a 5xx or a reset
+    /// between two locks must not stretch it (5 s, then 10 s, whatever came between).
+    public var lockAttempts: Int
+    public var lockStartedAt: Date?
     /// End of the `/info` polling budget after a token exchange.
     public var pollUntil: Date?
 
@@ -46,6 +50,7 @@ public struct Grant: Sendable, Equatable {
         self.state = state
         self.hasSecret = false
         self.stepAttempts = 0
+        self.lockAttempts = 0
         self.exchangeAttempts = 0
         self.resumeAfterDeletion = false
         self.updatedAt = now

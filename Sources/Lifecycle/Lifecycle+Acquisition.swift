@@ -208,7 +208,7 @@ extension Step {
         case .alreadyRetrieved:
             secretLost(because: "WhiteBIT says the secret was already retrieved (409)")
         case .locked:
-            if !retryStep(failure, backoff: policy.secretLock) {
+            if !retryStep(failure, backoff: policy.secretLock, attempts: \.lockAttempts, startedAt: \.lockStartedAt) {
                 secretLost(because: "the secret stayed locked (423) for the whole retry budget")
             }
         case .notFound:

@@ -11,8 +11,17 @@ extension Step {
             outcome = "already under way"
         case .disabled:
             outcome = "refused: WhiteBIT reports the key disabled; only the user can delete it"
-        case .revoked, .gone, .noKey, .failed:
+        case .revoked, .gone, .noKey:
             outcome = "nothing to delete"
+        case .failed where !grant.holdsLiveToken(at: now):
+            // A failed exchange or a refused secret does not mean no key exists upstream:
+            // the user may have created one on the consent screen. Delete it with the
+            // user's next token, whether or not its id is known yet.
+            outcome = "postponed until the user's next token"
+            grant.doomedKey = key
+            grant.resumeAfterDeletion = false
+            move(to: .revokePending, reason: reason)
+            clearStep()
         case .lost:
             outcome = grant.doomedKey == nil ? "nothing to delete" : "already under way"
         case .pending where key == nil:

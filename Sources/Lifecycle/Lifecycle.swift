@@ -89,12 +89,16 @@ struct Step {
         grant.stepAt = now
         grant.stepAttempts = 0
         grant.stepStartedAt = now
+        grant.lockAttempts = 0
+        grant.lockStartedAt = nil
     }
 
     mutating func clearStep() {
         grant.stepAt = nil
         grant.stepAttempts = 0
         grant.stepStartedAt = nil
+        grant.lockAttempts = 0
+        grant.lockStartedAt = nil
     }
 
     /// The next periodic reconcile: jittered ±10 % around the interval, and never
@@ -108,11 +112,16 @@ struct Step {
         return min(now.addingTimeInterval(jittered), finalPass)
     }
 
-    /// Retry the state's step after a transient failure, with backoff.
-    mutating func retryStep(_ failure: CallFailure, backoff: Backoff) -> Bool {
-        grant.stepAttempts += 1
-        let started = grant.stepStartedAt ?? now
-        guard let wait = backoff.delay(attempt: grant.stepAttempts, started: started, now: now, roll: roll) else {
+    /// Retry the state's step after a failure, with backoff. Each cause climbs its own
+    /// ladder (`attempts`, `startedAt`): the 423 lock ladder is not the transient one.
+    mutating func retryStep(
+        _ failure: CallFailure, backoff: Backoff,
+        attempts: WritableKeyPath<Grant, Int> = \.stepAttempts, startedAt: WritableKeyPath<Grant, Date?> = \.stepStartedAt
+    ) -> Bool {
+        grant[keyPath: attempts] += 1
+        let started = grant[keyPath: startedAt] ?? now
+        grant[keyPath: startedAt] = started
+        guard let wait = backoff.delay(attempt: grant[keyPath: attempts], started: started, now: now, roll: roll) else {
             return false
         }
         grant.stepAt = after(wait)

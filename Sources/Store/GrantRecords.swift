@@ -21,7 +21,7 @@ public struct StoredGrant: Sendable, Equatable {
 /// CPU in a burst.
 public enum GrantRecords {
     public static func load(user: String, in db: Database) throws -> StoredGrant? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM grants WHERE user = ?"), arguments: [user]).map(decode)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM grants WHERE user = ?"), arguments: [user]).map { try decode($0) }
     }
 
     /// Writes the engine's fields; sealed columns are left alone (see the setters).
@@ -29,12 +29,13 @@ public enum GrantRecords {
         try db.cachedStatement(
             sql: """
                 INSERT INTO grants (user, state, reason, external_id, api_key, token_expires_at, step_at, step_attempts,
-                    step_started_at, poll_until, exchange_at, exchange_attempts, authorization_received_at, doomed_key,
-                    resume_after_deletion, next_deadline, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    step_started_at, lock_attempts, lock_started_at, poll_until, exchange_at, exchange_attempts,
+                    authorization_received_at, doomed_key, resume_after_deletion, next_deadline, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(user) DO UPDATE SET state = excluded.state, reason = excluded.reason,
                     external_id = excluded.external_id, api_key = excluded.api_key, token_expires_at = excluded.token_expires_at,
                     step_at = excluded.step_at, step_attempts = excluded.step_attempts, step_started_at = excluded.step_started_at,
+                    lock_attempts = excluded.lock_attempts, lock_started_at = excluded.lock_started_at,
                     poll_until = excluded.poll_until, exchange_at = excluded.exchange_at,
                     exchange_attempts = excluded.exchange_attempts, authorization_received_at = excluded.authorization_received_at,
                     doomed_key = excluded.doomed_key, resume_after_deletion = excluded.resume_after_deletion,
@@ -43,7 +44,7 @@ public enum GrantRecords {
         ).execute(
             arguments: [
                 g.user, g.state.rawValue, g.reason, g.externalID, g.apiKey, seconds(g.tokenExpiresAt), seconds(g.stepAt),
-                g.stepAttempts, seconds(g.stepStartedAt), seconds(g.pollUntil), seconds(g.exchangeAt), g.exchangeAttempts,
+                g.stepAttempts, seconds(g.stepStartedAt), g.lockAttempts, seconds(g.lockStartedAt), seconds(g.pollUntil), seconds(g.exchangeAt), g.exchangeAttempts,
                 seconds(g.authorizationReceivedAt), g.doomedKey, g.resumeAfterDeletion, seconds(g.nextDeadline),
                 g.updatedAt.timeIntervalSince1970,
             ])
@@ -92,7 +93,7 @@ public enum GrantRecords {
         } else {
             rows = try Row.fetchAll(db, sql: "SELECT * FROM grants ORDER BY user LIMIT ?", arguments: [limit])
         }
-        return rows.map { decode($0).grant }
+        return try rows.map { try decode($0).grant }
     }
 
     public static func users(in db: Database) throws -> [String] {
@@ -136,10 +137,15 @@ public enum GrantRecords {
         (row[column] as Double?).map(Date.init(timeIntervalSince1970:))
     }
 
-    static func decode(_ row: Row) -> StoredGrant {
-        var g = Grant(
-            user: row["user"], state: GrantState(rawValue: row["state"]) ?? .failed,
-            now: Date(timeIntervalSince1970: row["updated_at"]))
+    /// A state this build does not know is refused, never guessed: reading it as another
+    /// state would let the engine act on a grant it does not understand.
+    static func decode(_ row: Row) throws -> StoredGrant {
+        let user: String = row["user"]
+        let stateText: String = row["state"]
+        guard let state = GrantState(rawValue: stateText) else {
+            throw StoreError.database(operation: "reading the grant of \(user)", message: "unknown state '\(stateText)'")
+        }
+        var g = Grant(user: user, state: state, now: Date(timeIntervalSince1970: row["updated_at"]))
         g.reason = row["reason"]
         g.externalID = row["external_id"]
         g.apiKey = row["api_key"]
@@ -147,6 +153,8 @@ public enum GrantRecords {
         g.stepAt = date(row, "step_at")
         g.stepAttempts = row["step_attempts"]
         g.stepStartedAt = date(row, "step_started_at")
+        g.lockAttempts = row["lock_attempts"]
+        g.lockStartedAt = date(row, "lock_started_at")
         g.pollUntil = date(row, "poll_until")
         g.exchangeAt = date(row, "exchange_at")
         g.exchangeAttempts = row["exchange_attempts"]

@@ -36,6 +36,7 @@ public struct StoreSchema: Sendable {
     public static let standard = StoreSchema(migrations: [
         AuditSchema.migration,
         GrantSchema.migration,
+        GrantSchema.lockLadderMigration,
     ])
 
     public var migrator: DatabaseMigrator {

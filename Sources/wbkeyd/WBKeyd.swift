@@ -1,6 +1,5 @@
 import ArgumentParser
 import Daemon
-import Demo
 import DaemonConfig
 import Foundation
 import Logging
@@ -147,37 +146,5 @@ struct AuditVerify: ParsableCommand {
             FileHandle.standardError.write(Data("cannot verify \(store): \(error)\n".utf8))
             throw ExitCode(2)
         }
-    }
-}
-
-struct DemoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "demo",
-        abstract: "Runs whitebit-sim and wbkeyd on loopback in a private directory and plays five users through the flow.",
-        discussion: """
-            alice (ordinary), bob (key appears late), carol (never creates a key), dave (the \
-            secret's answer is lost: lost, key deleted), erin (revoked by the partner). Tokens \
-            live 45 s, so active grants turn dormant. A live table of the grants refreshes \
-            every second; once all have settled it prints socat and wbkeyctl commands to try \
-            against the still-running daemon, and the audit database with a sqlite3 query and \
-            audit-verify. Ctrl-C (or --duration) stops everything and removes the directory \
-            (--keep keeps it).
-            """)
-
-    @Option(help: ArgumentHelp("Stop after this long (e.g. 90s, 5m); without it the demo runs until Ctrl-C.", valueName: "duration"))
-    var duration: String?
-
-    @Flag(help: "Keep the demo's directory (store, spool, config) after it stops.")
-    var keep = false
-
-    func run() async throws {
-        var limit: Duration?
-        if let duration {
-            guard let parsed = try? ConfigDuration.parse(duration) else {
-                throw ValidationError("--duration: expected a duration like 90s or 5m, got \(duration)")
-            }
-            limit = parsed
-        }
-        try await Demo(duration: limit, keep: keep).run()
     }
 }

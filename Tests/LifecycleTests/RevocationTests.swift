@@ -128,7 +128,41 @@ import Testing
         #expect(walk.on(.due).grant.state == .revoked)
     }
 
-    @Test(arguments: [GrantState.revoked, .gone, .noKey, .failed])
+    /// A failed grant may still have a key upstream (the user created it on the consent
+    /// screen; or its secret was refused with 403): the revocation waits for the next token.
+    @Test func aFailedGrantWithoutTokenBecomesRevokePending() {
+        var walk = Walk()
+        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        walk.on(.due)
+        walk.on(.tokenExchangeFailed(.rejected("HTTP 400 invalid grant")))
+        #expect(walk.grant.state == .failed)
+        let t = walk.on(.revokeRequested(reason: "user disconnected"))
+        #expect(t.grant.state == .revokePending)
+        #expect(t.grant.reason == "user disconnected")
+        #expect(t.audit.first?.detail["outcome"] == "postponed until the user's next token")
+        // The next authorization's token finds the key and deletes it first.
+        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        walk.on(.due)
+        walk.on(.tokenExchanged(expiresIn: .seconds(14_400)))
+        #expect(walk.grant.state == .revoking)
+        #expect(walk.on(.due).call == .keyInfo)
+    }
+
+    @Test func aFailedGrantWhoseSecretWasRefusedKeepsItsKeyForDeletion() {
+        var walk = Walk()
+        walk.exchange()
+        walk.on(.due)
+        walk.on(.keyInfo(KeyInfo(exists: true, isEnabled: true, externalID: "key-1")))
+        walk.on(.due)
+        walk.on(.secretFetchFailed(.forbidden))
+        #expect(walk.grant.state == .failed)
+        // With the token still alive the deletion runs now.
+        let live = walk.on(.revokeRequested(reason: "operator"))
+        #expect(live.grant.state == .revoking)
+        #expect(walk.on(.due).call == .deleteKey(externalID: "key-1"))
+    }
+
+    @Test(arguments: [GrantState.revoked, .gone, .noKey])
     func nothingToDeleteLeavesTheStateAlone(state: GrantState) {
         var walk = Walk(state: state)
         let t = walk.on(.revokeRequested(reason: "x"))

@@ -43,6 +43,54 @@ import Testing
         #expect(walk.last.audit.first?.detail["reason"]?.contains("423") == true)
     }
 
+    /// A chaos run saw 10.6 s and 20 s waits after a 5xx or a reset between two 423s: the
+    /// transient retry had climbed the lock ladder. Each cause keeps its own ladder.
+    @Test(arguments: [CallFailure.transient("HTTP 502"), .transient("connection reset"), .rejected("HTTP 429")])
+    func aTransientFailureBetweenLocksDoesNotStretchTheLockLadder(between: CallFailure) {
+        var walk = securing()
+        var waits: [Double] = []
+        for _ in 0..<3 {
+            let locked = walk.on(.secretFetchFailed(.locked))
+            waits.append(walk.seconds(until: locked.grant.stepAt)!)
+            #expect(walk.fireNextDeadline().call == .fetchSecret(externalID: "key-1"))
+            let transient = walk.on(.secretFetchFailed(between), roll: 0)
+            #expect(transient.grant.state == .securing)
+            #expect(walk.fireNextDeadline().call == .fetchSecret(externalID: "key-1"))
+        }
+        #expect(waits == [5, 10, 20])
+        #expect(walk.grant.lockAttempts == 3)
+        #expect(walk.grant.stepAttempts == 3)
+    }
+
+    @Test func theLockLadderBudgetRunsFromTheFirstLock() {
+        var walk = securing()
+        // Transient failures for four minutes before the first 423 do not use up its 5 minutes.
+        for _ in 0..<8 {
+            walk.on(.secretFetchFailed(.transient("HTTP 503")), roll: 0)
+            walk.advance(30)
+            walk.on(.due)
+        }
+        var waits: [Double] = []
+        while true {
+            let t = walk.on(.secretFetchFailed(.locked))
+            guard t.grant.state == .securing else { break }
+            waits.append(walk.seconds(until: t.grant.stepAt)!)
+            walk.fireNextDeadline()
+        }
+        #expect(waits == [5, 10, 20, 40, 60, 60, 60])
+        #expect(walk.grant.state == .lost)
+    }
+
+    @Test func leavingSecuringResetsTheLockLadder() {
+        var walk = securing()
+        walk.on(.secretFetchFailed(.locked))
+        walk.fireNextDeadline()
+        let t = walk.on(.secretFetchFailed(.notFound))
+        #expect(t.grant.state == .awaitingKey)
+        #expect(t.grant.lockAttempts == 0)
+        #expect(t.grant.lockStartedAt == nil)
+    }
+
     @Test func notFoundGoesBackToInfo() {
         var walk = securing()
         let t = walk.on(.secretFetchFailed(.notFound))
