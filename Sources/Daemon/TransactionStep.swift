@@ -28,6 +28,7 @@ struct TransactionStep: Sendable {
         try GrantRecords.save(t.grant, in: db)
         if t.wipeToken { try GrantRecords.setToken(nil, user: user, in: db) }
         if t.wipeSecret { try GrantRecords.setSecret(nil, externalID: nil, user: user, in: db) }
+        if t.wipeAuthorization { try GrantRecords.setAuthorization(code: nil, verifier: nil, user: user, in: db) }
         try extras?(t, db)
         for note in t.audit {
             _ = try audit.append(Self.entry(note, user: user, actor: actor), in: db)

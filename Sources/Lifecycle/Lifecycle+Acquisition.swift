@@ -72,6 +72,7 @@ extension Step {
     /// becomes `failed`; one that holds a key or a duty keeps its state.
     mutating func exchangeFailed(because reason: String) {
         audit(.tokenExchangeFailed, ["reason": reason])
+        result.wipeAuthorization = true
         grant.exchangeAt = nil
         grant.exchangeAttempts = 0
         grant.authorizationReceivedAt = nil

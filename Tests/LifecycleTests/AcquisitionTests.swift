@@ -21,6 +21,8 @@ import Testing
         #expect(t.grant.state == .failed)
         #expect(t.audit.map(\.event) == [.tokenExchangeFailed])
         #expect(t.grant.reason?.contains("expired") == true)
+        // The code and verifier are of no more use: cleared in the same commit.
+        #expect(t.wipeAuthorization)
     }
 
     @Test func exchangeStartsPollingWithTheReportedLifetime() {
