@@ -113,11 +113,18 @@ extension Step {
             }
             return
         }
-        adopt(newKey: id, enabled: info.isEnabled)
+        adopt(newKey: id, enabled: info.isEnabled, heldByOtherUser: info.heldByOtherUser)
     }
 
-    /// A key we have not secured yet: secure it, or note it disabled.
-    mutating func adopt(newKey id: String, enabled: Bool) {
+    /// A key we have not secured yet: secure it, or note it disabled. A key another
+    /// grant holds is not ours to take: its secret went to that grant (a fetch would
+    /// answer 409, and `lost` would then DELETE the other user's key), so this grant
+    /// fails, touching nothing at WhiteBIT.
+    mutating func adopt(newKey id: String, enabled: Bool, heldByOtherUser other: String?) {
+        if let other {
+            sharedAccount(id, heldBy: other)
+            return
+        }
         if let old = grant.externalID, old != id {
             audit(.keyGone, externalID: old, ["replaced_by": id])
             wipeSecret()
@@ -134,6 +141,26 @@ extension Step {
             clearStep()
             grant.stepAt = nextReconcile()
         }
+    }
+
+    /// Two partner users consented with one WhiteBIT account, and the key is the other's.
+    /// The token is dropped too: it opens the other user's key.
+    mutating func sharedAccount(_ id: String, heldBy other: String) {
+        let reason = "key_held_by_another_grant: the WhiteBIT account's key \(id) is held by the grant of \(other) "
+            + "(two partner users consented with one WhiteBIT account); nothing fetched or deleted"
+        audit(.keyDetected, externalID: id, ["held_by_grant_of": other, "outcome": "failed: key held by another grant"])
+        if let old = grant.externalID, old != id {
+            audit(.keyGone, externalID: old, ["replaced_by": id])
+            wipeSecret()
+            grant.externalID = nil
+        }
+        grant.pollUntil = nil
+        grant.tokenExpiresAt = nil
+        result.wipeToken = true
+        grant.doomedKey = nil
+        grant.resumeAfterDeletion = false
+        clearStep()
+        move(to: .failed, reason: reason)
     }
 
     mutating func keepPolling() {
@@ -159,7 +186,7 @@ extension Step {
         }
         if id != grant.externalID {
             audit(.reconcileDrift, ["from": from.rawValue, "why": "WhiteBIT reports another key", "new_external_id": id])
-            adopt(newKey: id, enabled: info.isEnabled)
+            adopt(newKey: id, enabled: info.isEnabled, heldByOtherUser: info.heldByOtherUser)
             return
         }
         switch (info.isEnabled, from) {

@@ -95,6 +95,17 @@ public enum GrantRecords {
         return rows.map { decode($0).grant }
     }
 
+    /// The user of another grant that holds key `externalID` (as its key or as the one
+    /// it must delete) and has not finished with it.
+    public static func holder(ofKey externalID: String, otherThan user: String, in db: Database) throws -> String? {
+        try String.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT user FROM grants WHERE (external_id = ? OR doomed_key = ?) AND user <> ?
+                        AND state NOT IN ('revoked', 'gone', 'failed', 'no_key') ORDER BY user LIMIT 1
+                    """), arguments: [externalID, externalID, user])
+    }
+
     public static func users(in db: Database) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT user FROM grants ORDER BY user")
     }

@@ -19,4 +19,39 @@ import WhiteBITSimHarness
             #expect(row["has_code"] == "0" && row["has_verifier"] == "0", "\(row)")
         }
     }
+
+    /// Item 14b: two partner users whose consents land on one WhiteBIT account see the same
+    /// key. The second once fetched its secret (409), went `lost` and DELETEd the first
+    /// user's key; now it fails before any call on that key, and the first keeps it.
+    @Test func aSecondPartnerUserOnTheSameWhiteBITAccountFailsWithoutTouchingTheFirstsKey() async throws {
+        try await withDaemon { daemon in
+            let first = try await daemon.admin.authorize(user: "w-shared", key: .now)
+            try daemon.submitAuthorization(user: "u-first", code: first.code, verifier: first.verifier)
+            let secured = try await daemon.awaitEvent("secret_secured", user: "u-first")
+            let key = try #require(secured.value("external_id"))
+
+            let mark = daemon.logMark
+            let second = try await daemon.admin.authorize(user: "w-shared", key: .now)
+            try daemon.submitAuthorization(user: "u-second", code: second.code, verifier: second.verifier)
+            #expect(try await daemon.awaitState("failed", user: "u-second", deadline: .seconds(30)) == "failed")
+            let detected = try await daemon.awaitEvent("key_detected", user: "u-second", since: mark)
+            #expect(detected.value("external_id") == key)
+            #expect(detected.value("held_by_grant_of") == "u-first")
+
+            let row = try #require(try await daemon.grantRow("u-second"))
+            #expect(row["reason"]?.hasPrefix("key_held_by_another_grant") == true, "\(row)")
+            #expect(row["has_secret"] == "0" && row["has_token"] == "0", "\(row)")
+            let audit = try await daemon.auditEvents(user: "u-second")
+            #expect(!audit.contains("secret_lost") && !audit.contains("key_revoked"), "\(audit)")
+
+            // The first user's key lives, and only its own grant ever asked for the secret.
+            let simKey = try #require(try await daemon.simKey(key))
+            #expect(!simKey.deleted)
+            #expect(try await daemon.admin.state().requests["secret"] == 1)
+            #expect(try await daemon.admin.state().requests["delete"] ?? 0 == 0)
+            #expect(try await daemon.grantState("u-first") == "active")
+            let firstRow = try #require(try await daemon.grantRow("u-first"))
+            #expect(firstRow["secret_external_id"] == key && firstRow["has_secret"] == "1")
+        }
+    }
 }
