@@ -3,12 +3,20 @@ import Foundation
 /// From a stored authorization to a sealed secret, and keeping it true while the
 /// token lives: exchange, `/info` polling and reconcile, the once-only secret.
 extension Step {
+    /// The file's `api_key` is taken only when it can belong to the key this
+    /// authorization leads to: the grant starts over, or it holds no key and no secret
+    /// yet. A later file must never replace what `secret` answers for a key already
+    /// secured (issue 12 item 10).
     mutating func authorizationReceived(receivedAt: Date, apiKey: String?) {
-        if let apiKey { grant.apiKey = apiKey }
         grant.exchangeAt = now
         grant.exchangeAttempts = 0
         grant.authorizationReceivedAt = receivedAt
-        guard grant.state.restartsOnAuthorization else { return }
+        guard grant.state.restartsOnAuthorization else {
+            if let apiKey, !grant.hasSecret, grant.externalID == nil { grant.apiKey = apiKey }
+            return
+        }
+        // The old public key belonged to the old key.
+        grant.apiKey = apiKey
         move(to: .pending)
         grant.externalID = nil
         grant.doomedKey = nil
@@ -128,6 +136,8 @@ extension Step {
         if let old = grant.externalID, old != id {
             audit(.keyGone, externalID: old, ["replaced_by": id])
             wipeSecret()
+            // Its public key string named the old key; the new one's is not known.
+            grant.apiKey = nil
         }
         grant.externalID = id
         grant.pollUntil = nil

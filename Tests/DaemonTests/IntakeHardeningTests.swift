@@ -54,4 +54,23 @@ import WhiteBITSimHarness
             #expect(firstRow["secret_external_id"] == key && firstRow["has_secret"] == "1")
         }
     }
+
+    /// Item 10: a later spool file's `api_key` once replaced the one `secret` answers for an
+    /// active grant.
+    @Test func aLaterFileCannotReplaceTheApiKeyOfAnActiveGrant() async throws {
+        try await withDaemon { daemon in
+            let first = try await daemon.admin.authorize(user: "u-key", key: .now)
+            try daemon.submitAuthorization(user: "u-key", code: first.code, verifier: first.verifier, apiKey: "pub-genuine")
+            try await daemon.awaitEvent("secret_secured", user: "u-key")
+
+            let mark = daemon.logMark
+            let later = try await daemon.admin.authorize(user: "u-key", key: .now)
+            let file = try daemon.submitAuthorization(user: "u-key", code: later.code, verifier: later.verifier, apiKey: "pub-forged")
+            try await daemon.awaitLine(since: mark) { $0.isEvent("authorization_received", user: "u-key") && $0.value("file") == file }
+            try await daemon.awaitEvent("token_exchanged", user: "u-key", since: mark)
+            #expect(try await daemon.awaitState("active", user: "u-key") == "active")
+            let rows = try await daemon.sqliteRows("SELECT api_key FROM grants WHERE user = 'u-key'")
+            #expect(rows.first?["api_key"] == "pub-genuine", "\(rows)")
+        }
+    }
 }
