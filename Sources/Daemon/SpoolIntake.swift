@@ -194,12 +194,10 @@ actor SpoolIntake {
         }
     }
 
-    /// What tells this delivery apart from any other under the same name: a crash leaves
-    /// the same file (inode, size, mtime) in claimed/; a writer delivering again makes a new one.
+    /// The delivery's name and `SpoolDirectory.deliveryIdentity(of:)`.
     private func delivery(of file: ClaimedFile) -> String {
-        var status = stat()
-        guard lstat(spool.claimedPath + "/" + file.description, &status) == 0 else { return file.description }
-        return "\(file.description)|\(status.st_dev)|\(status.st_ino)|\(status.st_size)|\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+        guard let identity = spool.deliveryIdentity(of: file) else { return file.description }
+        return "\(file.description)|\(identity)"
     }
 
     /// Lists the three directories and puts the counts in the census: at start, and

@@ -73,4 +73,25 @@ import WhiteBITSimHarness
             #expect(rows.first?["api_key"] == "pub-genuine", "\(rows)")
         }
     }
+
+    /// Item 9: the delivery's fingerprint was taken from its escaped name, which names no
+    /// file: two deliveries under a name with escaped bytes looked like one, and the second
+    /// was refused without an audit row.
+    @Test func aRedeliveryUnderANameWithEscapedBytesIsAuditedAgain() async throws {
+        try await withDaemon { daemon in
+            let name = "bad name\u{7F}ü"
+            let escaped = "bad%20name%7F%C3%BC"
+            for round in 1...2 {
+                let mark = daemon.logMark
+                try daemon.deliver(Array("{\"type\": \"nonsense\"}".utf8), as: name)
+                try await daemon.awaitLine(since: mark, describedAs: "rejection \(round)") {
+                    $0.isEvent("authorization_rejected") && $0.value("file") == escaped
+                }
+                #expect(try await eventually { daemon.rejectedFiles.count == round })
+            }
+            let rows = try await daemon.auditRows().filter { $0.event == "authorization_rejected" }
+            #expect(rows.count == 2, "\(rows)")
+            #expect(rows.allSatisfy { $0.detailValue("file") == escaped })
+        }
+    }
 }

@@ -148,6 +148,16 @@ public struct SpoolDirectory: Sendable {
         guard unlink(path.cString) == 0 || errno == ENOENT else { throw path.error("unlink") }
     }
 
+    /// What tells this delivery apart from another under the same name: a crash leaves
+    /// the same file (device, inode, size, mtime) in claimed/, a writer delivering again
+    /// makes a new one. Nil when the file is gone. Looked up by the name's bytes, never
+    /// by its escaped form (which names another file, or none).
+    public func deliveryIdentity(of claimed: ClaimedFile) -> String? {
+        guard case .success(let status) = FileSystem.status(SpoolPath(claimedPath, claimed.name)) else { return nil }
+        let time = status.st_mtim
+        return "\(status.st_dev)|\(status.st_ino)|\(status.st_size)|\(time.tv_sec).\(time.tv_nsec)"
+    }
+
     /// Counts entries of `new/`, `claimed/` and `rejected/` (not the `.reason` files,
     /// nor dotfiles) and the age of the oldest delivery waiting in `new/`.
     public func backlog(now: Date = Date()) throws(SpoolIOError) -> SpoolBacklog {
