@@ -27,22 +27,24 @@ extension GrantEngine {
     func ingest(_ request: AuthorizationRequest, file: String) async throws -> IngestOutcome {
         let user = request.user
         let fingerprint = sealer.fingerprint(request.code, context: "authorization code of \(user)")
-        return try await withLock(user) {
+        return try await withLock(user) { () async throws -> IngestOutcome in
             var verifier = request.codeVerifier
             var stateFingerprint: String?
             if verifier == nil, let state = request.state {
                 // Seen before (a crash after the commit, before the unlink): a duplicate,
                 // whose state is rightly gone.
                 if try await store.pool.read({ db in try GrantRecords.wasIngested(fingerprint: fingerprint, in: db) }) {
-                    verifier = Sensitive("")
-                } else {
-                    let found = sealer.fingerprint(state, context: "authorize-url state")
-                    guard let pending = try await pendingVerifier(stateFingerprint: found, user: user) else {
-                        return .refused(Self.stateRefusal)
-                    }
-                    verifier = pending
-                    stateFingerprint = found
+                    try await record(
+                        AuditEntry(.authorizationDuplicate, user: user, externalId: nil, actor: .wbkeyd, detail: ["file": .string(file)]),
+                        message: "duplicate authorization ignored", metadata: ["file": "\(file)"])
+                    return .duplicate
                 }
+                let found = sealer.fingerprint(state, context: "authorize-url state")
+                guard let pending = try await pendingVerifier(stateFingerprint: found, user: user) else {
+                    return .refused(Self.stateRefusal)
+                }
+                verifier = pending
+                stateFingerprint = found
             }
             guard let verifier else { return .refused("code_verifier missing and no state given") }
             return try await ingestLocked(request, verifier: verifier, fingerprint: fingerprint, usingState: stateFingerprint, file: file)

@@ -79,8 +79,9 @@ actor SpoolIntake {
                     do {
                         file = try spool.claim(entry.name)
                     } catch let error as SpoolIOError where error.concernsEntry {
-                        file = nil
+                        // Still in new/, so still counted there.
                         await reportStuck(entry, error)
+                        continue
                     }
                     if let file { claimed.append(file) }
                     census.leftNew(claimed: file != nil, nextOldest: index + 1 < waiting.count ? waiting[index + 1].modified : nil)

@@ -32,6 +32,8 @@ enum RejectedContent {
     /// wbkeyd can open (a link, a FIFO, a file only its writer may read): such a file is
     /// moved as it is.
     static func blanked(fileAt path: SpoolPath) -> [UInt8]? {
+        // Not even opened unless it is a regular file: opening a FIFO or a device can have effects.
+        guard case .success(let entry) = FileSystem.status(path), entry.fileType == S_IFREG else { return nil }
         let descriptor = open(path.cString, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
