@@ -11,37 +11,73 @@ extension GrantEngine {
     enum IngestOutcome: Sendable, Equatable {
         case received
         case duplicate
+        /// Not stored, for this reason (free of secrets): the file goes to rejected/.
+        case refused(String)
     }
+
+    static let stateRefusal = "state does not match a pending authorize-url for this user (unknown, used or expired)"
 
     /// Stores a new authorization, sealed, and starts its grant on the way, in one
     /// transaction with its audit row. The same (user, code) twice is recorded once.
-    func ingest(_ request: AuthorizationRequest, verifier: Sensitive, file: String) async throws -> IngestOutcome {
+    ///
+    /// Without a `code_verifier`, `state` names a pending `authorize-url`: its user is
+    /// checked before anything is changed, and the state is used up in the same commit
+    /// that stores the grant. A file naming the wrong user thus leaves the owner's state
+    /// alone, and a crash between the two cannot lose the authorization.
+    func ingest(_ request: AuthorizationRequest, file: String) async throws -> IngestOutcome {
         let user = request.user
         let fingerprint = sealer.fingerprint(request.code, context: "authorization code of \(user)")
+        return try await withLock(user) { () async throws -> IngestOutcome in
+            var verifier = request.codeVerifier
+            var stateFingerprint: String?
+            if verifier == nil, let state = request.state {
+                // Seen before (a crash after the commit, before the unlink): a duplicate,
+                // whose state is rightly gone.
+                if try await store.pool.read({ db in try GrantRecords.wasIngested(fingerprint: fingerprint, in: db) }) {
+                    try await record(
+                        AuditEntry(.authorizationDuplicate, user: user, externalId: nil, actor: .wbkeyd, detail: ["file": .string(file)]),
+                        message: "duplicate authorization ignored", metadata: ["file": "\(file)"])
+                    return .duplicate
+                }
+                let found = sealer.fingerprint(state, context: "authorize-url state")
+                guard let pending = try await pendingVerifier(stateFingerprint: found, user: user) else {
+                    return .refused(Self.stateRefusal)
+                }
+                verifier = pending
+                stateFingerprint = found
+            }
+            guard let verifier else { return .refused("code_verifier missing and no state given") }
+            return try await ingestLocked(request, verifier: verifier, fingerprint: fingerprint, usingState: stateFingerprint, file: file)
+        }
+    }
+
+    private func ingestLocked(
+        _ request: AuthorizationRequest, verifier: Sensitive, fingerprint: String, usingState stateFingerprint: String?, file: String
+    ) async throws -> IngestOutcome {
+        let user = request.user
         let sealedCode = sealer.seal(request.code, binding: SealBinding(kind: .authorizationCode, user: user))
         let sealedVerifier = sealer.seal(verifier, binding: SealBinding(kind: .codeVerifier, user: user))
         let step = TransactionStep(lifecycle: lifecycle, audit: audit, now: Date(), roll: Double.random(in: 0..<1))
         let audit = self.audit
         let receivedAt = AuditTimestamp.format(request.receivedAt)
-        let transition = try await withLock(user) {
-            try await commit(user: user) { db in
-                guard try GrantRecords.recordIngestion(fingerprint: fingerprint, user: user, at: step.now, in: db) else {
-                    _ = try audit.append(
-                        AuditEntry(.authorizationDuplicate, user: user, externalId: nil, actor: .wbkeyd, detail: ["file": .string(file)]),
-                        in: db)
-                    return nil
-                }
+        let transition = try await commit(user: user) { db in
+            guard try GrantRecords.recordIngestion(fingerprint: fingerprint, user: user, at: step.now, in: db) else {
                 _ = try audit.append(
-                    AuditEntry(.authorizationReceived, user: user, externalId: nil, actor: .wbkeyd,
-                        detail: ["file": .string(file), "received_at": .string(receivedAt), "with_api_key": .bool(request.apiKey != nil)]),
+                    AuditEntry(.authorizationDuplicate, user: user, externalId: nil, actor: .wbkeyd, detail: ["file": .string(file)]),
                     in: db)
-                return try step.run(
-                    .authorizationReceived(receivedAt: request.receivedAt, apiKey: request.apiKey), user: user, actor: .wbkeyd,
-                    create: true,
-                    extras: { _, db in
-                        try GrantRecords.setAuthorization(code: sealedCode, verifier: sealedVerifier, user: user, in: db)
-                    }, in: db)
+                return nil
             }
+            if let stateFingerprint { try GrantRecords.forgetPendingState(fingerprint: stateFingerprint, in: db) }
+            _ = try audit.append(
+                AuditEntry(.authorizationReceived, user: user, externalId: nil, actor: .wbkeyd,
+                    detail: ["file": .string(file), "received_at": .string(receivedAt), "with_api_key": .bool(request.apiKey != nil)]),
+                in: db)
+            return try step.run(
+                .authorizationReceived(receivedAt: request.receivedAt, apiKey: request.apiKey), user: user, actor: .wbkeyd,
+                create: true,
+                extras: { _, db in
+                    try GrantRecords.setAuthorization(code: sealedCode, verifier: sealedVerifier, user: user, in: db)
+                }, in: db)
         }
         let outcome: IngestOutcome = transition == nil ? .duplicate : .received
         logger.info(
@@ -53,12 +89,12 @@ extension GrantEngine {
         return outcome
     }
 
-    /// The verifier kept for an `authorize-url` state, taken (a state works once).
-    func takeVerifier(forState state: Sensitive, user: String) async throws -> Sensitive? {
-        let fingerprint = sealer.fingerprint(state, context: "authorize-url state")
+    /// The verifier kept for an `authorize-url` state, when the state is live and was
+    /// issued for `user`; nothing is changed (`ingest` uses the state up when it commits).
+    private func pendingVerifier(stateFingerprint: String, user: String) async throws -> Sensitive? {
         let now = Date()
-        let found = try await committer.write { db in
-            try GrantRecords.takePendingState(fingerprint: fingerprint, now: now, in: db)
+        let found = try await store.pool.read { db in
+            try GrantRecords.pendingState(fingerprint: stateFingerprint, now: now, in: db)
         }
         guard let found, found.user == user else { return nil }
         return try? sealer.open(found.sealedVerifier, binding: SealBinding(kind: .pendingStateVerifier, user: user))

@@ -20,6 +20,9 @@ actor SpoolIntake {
     private var scanning = false
     private var rescanWanted = false
     private var recountFailing = false
+    /// Entries of new/ (by `WaitingFile.identity`) reported as impossible to claim.
+    private var reportedStuck: Set<String> = []
+    private var retries: [ClaimedFile] = []
 
     init(
         spool: SpoolDirectory, engine: GrantEngine, census: SpoolCensus, maxCodeAge: Duration, logger: Logger, parallelism: Int = 32
@@ -47,8 +50,13 @@ actor SpoolIntake {
         }
     }
 
-    /// Takes everything in `new/`. Calls that arrive during a scan make it go round
-    /// once more instead of running a second scan beside it.
+    /// Takes everything in `new/`, and what earlier passes left in `claimed/` to try
+    /// again. Calls that arrive during a scan make it go round once more instead of
+    /// running a second scan beside it.
+    ///
+    /// A claim that fails is that entry's problem (issue: one writer's directory must not
+    /// stop everyone's intake): the entry is reported once and left, the rest flows, and
+    /// whatever this pass claimed is processed whatever happened after it.
     func scan() async {
         if scanning {
             rescanWanted = true
@@ -58,23 +66,61 @@ actor SpoolIntake {
         defer { scanning = false }
         repeat {
             rescanWanted = false
+            var claimed = takeRetries()
             do {
                 let waiting = try spool.listWaiting()
                 census.listedNew(waiting)
-                var claimed: [ClaimedFile] = []
+                reportedStuck.formIntersection(waiting.map(\.identity))
                 for (index, entry) in waiting.enumerated() {
                     // Ten thousand renames take a few hundred milliseconds; a pause now
                     // and then lets a control command have the thread meanwhile.
                     if index % 64 == 63 { await Task.yield() }
-                    let file = try spool.claim(entry.name)
+                    let file: ClaimedFile?
+                    do {
+                        file = try spool.claim(entry.name)
+                    } catch let error as SpoolIOError where error.concernsEntry {
+                        // Still in new/, so still counted there.
+                        await reportStuck(entry, error)
+                        continue
+                    }
                     if let file { claimed.append(file) }
                     census.leftNew(claimed: file != nil, nextOldest: index + 1 < waiting.count ? waiting[index + 1].modified : nil)
                 }
-                await process(claimed)
             } catch {
                 logger.error("spool scan failed", metadata: ["error": "\(error)"])
             }
+            await process(claimed)
         } while rescanWanted
+    }
+
+    /// An entry of new/ that cannot be claimed stays where it is, audited and logged
+    /// once per delivery (not at every pass, nor again after a restart).
+    private func reportStuck(_ entry: WaitingFile, _ error: SpoolIOError) async {
+        guard reportedStuck.insert(entry.identity).inserted else { return }
+        let name = entry.name.description
+        let reason = "cannot be claimed, left in new/: \(error)"
+        do {
+            _ = try await engine.recordRejection(
+                AuditEntry(.authorizationRejected, user: nil, externalId: nil, actor: .wbkeyd,
+                    detail: ["file": .string(name), "reason": .string(reason)]),
+                delivery: "new/\(name)|\(entry.identity)", message: "spool entry cannot be claimed: \(reason)", level: .warning,
+                metadata: ["file": "\(name)"])
+        } catch {
+            reportedStuck.remove(entry.identity)
+            logger.error("could not record a spool entry that cannot be claimed", metadata: ["file": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    /// Claimed files to take again at the next pass: not read for want of descriptors or
+    /// memory, or not committed. Waiting for the next pass (an arrival or the periodic
+    /// rescan) rather than retrying at once keeps a lasting failure from spinning.
+    private func retryLater(_ file: ClaimedFile) {
+        if !retries.contains(file) { retries.append(file) }
+    }
+
+    private func takeRetries() -> [ClaimedFile] {
+        defer { retries.removeAll() }
+        return retries
     }
 
     private func process(_ files: [ClaimedFile]) async {
@@ -91,6 +137,14 @@ actor SpoolIntake {
     private func handle(_ file: ClaimedFile) async {
         let name = file.description
         switch spool.examine(file, now: Date(), maxCodeAge: maxCodeAge) {
+        case .failure(.unreadable(let refusal)) where !refusal.rejectsFile:
+            if refusal == .vanished {
+                logger.warning("claimed spool file vanished before it was read", metadata: ["file": "\(name)"])
+            } else {
+                logger.warning("spool file not read; it stays claimed and is tried again at the next pass",
+                    metadata: ["file": "\(name)", "error": "\(refusal.reason)"])
+                retryLater(file)
+            }
         case .failure(let refusal):
             await reject(file, reason: refusal.reason, user: refusal.user)
         case .success(.authorization(let request)):
@@ -104,29 +158,21 @@ actor SpoolIntake {
                 census.leftClaimed(rejected: false)
             } catch {
                 logger.error("revocation not recorded; the file stays claimed", metadata: ["file": "\(name)", "error": "\(error)"])
+                retryLater(file)
             }
         }
     }
 
     private func accept(_ request: AuthorizationRequest, file: ClaimedFile, name: String) async {
         do {
-            var verifier = request.codeVerifier
-            if verifier == nil, let state = request.state {
-                verifier = try await engine.takeVerifier(forState: state, user: request.user)
-                if verifier == nil {
-                    return await reject(
-                        file, reason: "state does not match a pending authorize-url for this user (unknown, used or expired)",
-                        user: request.user)
-                }
+            if case .refused(let reason) = try await engine.ingest(request, file: name) {
+                return await reject(file, reason: reason, user: request.user)
             }
-            guard let verifier else {
-                return await reject(file, reason: "code_verifier missing and no state given", user: request.user)
-            }
-            _ = try await engine.ingest(request, verifier: verifier, file: name)
             try spool.complete(file)
             census.leftClaimed(rejected: false)
         } catch {
             logger.error("authorization not recorded; the file stays claimed", metadata: ["file": "\(name)", "error": "\(error)"])
+            retryLater(file)
         }
     }
 
@@ -145,15 +191,14 @@ actor SpoolIntake {
             census.leftClaimed(rejected: true)
         } catch {
             logger.error("could not reject a spool file; it stays claimed", metadata: ["file": "\(name)", "error": "\(error)"])
+            retryLater(file)
         }
     }
 
-    /// What tells this delivery apart from any other under the same name: a crash leaves
-    /// the same file (inode, size, mtime) in claimed/; a writer delivering again makes a new one.
+    /// The delivery's name and `SpoolDirectory.deliveryIdentity(of:)`.
     private func delivery(of file: ClaimedFile) -> String {
-        var status = stat()
-        guard lstat(spool.claimedPath + "/" + file.description, &status) == 0 else { return file.description }
-        return "\(file.description)|\(status.st_dev)|\(status.st_ino)|\(status.st_size)|\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+        guard let identity = spool.deliveryIdentity(of: file) else { return file.description }
+        return "\(file.description)|\(identity)"
     }
 
     /// Lists the three directories and puts the counts in the census: at start, and

@@ -24,10 +24,18 @@ struct TransactionStep: Sendable {
     ) throws -> Outcome? {
         let stored = try GrantRecords.load(user: user, in: db)
         guard let grant = stored?.grant ?? (create ? Grant(user: user, now: now) : nil) else { return nil }
+        var event = event
+        // A key this grant does not hold yet may be another grant's (one WhiteBIT account
+        // behind two partner users); only then is it worth the look-up.
+        if case .keyInfo(var info) = event, info.exists, let id = info.externalID, id != grant.externalID || !grant.hasSecret {
+            info.heldByOtherUser = try GrantRecords.holder(ofKey: id, otherThan: user, in: db)
+            event = .keyInfo(info)
+        }
         let t = lifecycle.transition(grant, on: event, at: now, roll: roll)
         try GrantRecords.save(t.grant, in: db)
         if t.wipeToken { try GrantRecords.setToken(nil, user: user, in: db) }
         if t.wipeSecret { try GrantRecords.setSecret(nil, externalID: nil, user: user, in: db) }
+        if t.wipeAuthorization { try GrantRecords.setAuthorization(code: nil, verifier: nil, user: user, in: db) }
         try extras?(t, db)
         for note in t.audit {
             _ = try audit.append(Self.entry(note, user: user, actor: actor), in: db)

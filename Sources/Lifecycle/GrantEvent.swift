@@ -28,11 +28,15 @@ public struct KeyInfo: Sendable, Equatable {
     public var exists: Bool
     public var isEnabled: Bool
     public var externalID: String?
+    /// Another live grant (this partner user) holds `externalID` already: two partner
+    /// users consented with one WhiteBIT account. The shell looks it up in the store.
+    public var heldByOtherUser: String?
 
-    public init(exists: Bool, isEnabled: Bool, externalID: String?) {
+    public init(exists: Bool, isEnabled: Bool, externalID: String?, heldByOtherUser: String? = nil) {
         self.exists = exists
         self.isEnabled = isEnabled
         self.externalID = externalID
+        self.heldByOtherUser = heldByOtherUser
     }
 }
 

@@ -3,12 +3,20 @@ import Foundation
 /// From a stored authorization to a sealed secret, and keeping it true while the
 /// token lives: exchange, `/info` polling and reconcile, the once-only secret.
 extension Step {
+    /// The file's `api_key` is taken only when it can belong to the key this
+    /// authorization leads to: the grant starts over, or it holds no key and no secret
+    /// yet. A later file must never replace what `secret` answers for a key already
+    /// secured (issue 12 item 10).
     mutating func authorizationReceived(receivedAt: Date, apiKey: String?) {
-        if let apiKey { grant.apiKey = apiKey }
         grant.exchangeAt = now
         grant.exchangeAttempts = 0
         grant.authorizationReceivedAt = receivedAt
-        guard grant.state.restartsOnAuthorization else { return }
+        guard grant.state.restartsOnAuthorization else {
+            if let apiKey, !grant.hasSecret, grant.externalID == nil { grant.apiKey = apiKey }
+            return
+        }
+        // The old public key belonged to the old key.
+        grant.apiKey = apiKey
         move(to: .pending)
         grant.externalID = nil
         grant.doomedKey = nil
@@ -72,6 +80,7 @@ extension Step {
     /// becomes `failed`; one that holds a key or a duty keeps its state.
     mutating func exchangeFailed(because reason: String) {
         audit(.tokenExchangeFailed, ["reason": reason])
+        result.wipeAuthorization = true
         grant.exchangeAt = nil
         grant.exchangeAttempts = 0
         grant.authorizationReceivedAt = nil
@@ -112,14 +121,23 @@ extension Step {
             }
             return
         }
-        adopt(newKey: id, enabled: info.isEnabled)
+        adopt(newKey: id, enabled: info.isEnabled, heldByOtherUser: info.heldByOtherUser)
     }
 
-    /// A key we have not secured yet: secure it, or note it disabled.
-    mutating func adopt(newKey id: String, enabled: Bool) {
+    /// A key we have not secured yet: secure it, or note it disabled. A key another
+    /// grant holds is not ours to take: its secret went to that grant (a fetch would
+    /// answer 409, and `lost` would then DELETE the other user's key), so this grant
+    /// fails, touching nothing at WhiteBIT.
+    mutating func adopt(newKey id: String, enabled: Bool, heldByOtherUser other: String?) {
+        if let other {
+            sharedAccount(id, heldBy: other)
+            return
+        }
         if let old = grant.externalID, old != id {
             audit(.keyGone, externalID: old, ["replaced_by": id])
             wipeSecret()
+            // Its public key string named the old key; the new one's is not known.
+            grant.apiKey = nil
         }
         grant.externalID = id
         grant.pollUntil = nil
@@ -133,6 +151,26 @@ extension Step {
             clearStep()
             grant.stepAt = nextReconcile()
         }
+    }
+
+    /// Two partner users consented with one WhiteBIT account, and the key is the other's.
+    /// The token is dropped too: it opens the other user's key.
+    mutating func sharedAccount(_ id: String, heldBy other: String) {
+        let reason = "key_held_by_another_grant: the WhiteBIT account's key \(id) is held by the grant of \(other) "
+            + "(two partner users consented with one WhiteBIT account); nothing fetched or deleted"
+        audit(.keyDetected, externalID: id, ["held_by_grant_of": other, "outcome": "failed: key held by another grant"])
+        if let old = grant.externalID, old != id {
+            audit(.keyGone, externalID: old, ["replaced_by": id])
+            wipeSecret()
+            grant.externalID = nil
+        }
+        grant.pollUntil = nil
+        grant.tokenExpiresAt = nil
+        result.wipeToken = true
+        grant.doomedKey = nil
+        grant.resumeAfterDeletion = false
+        clearStep()
+        move(to: .failed, reason: reason)
     }
 
     mutating func keepPolling() {
@@ -158,7 +196,7 @@ extension Step {
         }
         if id != grant.externalID {
             audit(.reconcileDrift, ["from": from.rawValue, "why": "WhiteBIT reports another key", "new_external_id": id])
-            adopt(newKey: id, enabled: info.isEnabled)
+            adopt(newKey: id, enabled: info.isEnabled, heldByOtherUser: info.heldByOtherUser)
             return
         }
         switch (info.isEnabled, from) {

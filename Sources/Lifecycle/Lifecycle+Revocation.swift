@@ -50,7 +50,12 @@ extension Step {
 
     /// Revoking before any key was known: find the key, then delete it.
     mutating func findDoomedKey(_ info: KeyInfo) {
-        if info.exists, let id = info.externalID {
+        if info.exists, let id = info.externalID, let other = info.heldByOtherUser {
+            // The account's key is another grant's: deleting it would revoke that user.
+            grant.externalID = nil
+            clearStep()
+            move(to: .revoked, reason: "no key of this grant to delete: the account's key \(id) is held by the grant of \(other)")
+        } else if info.exists, let id = info.externalID {
             grant.externalID = id
             grant.doomedKey = id
             stepNow()

@@ -8,13 +8,20 @@ public struct Transition: Sendable, Equatable {
     public var call: Call?
     public var wipeToken: Bool
     public var wipeSecret: Bool
+    /// The stored authorization (sealed code and verifier) is of no more use: an
+    /// exchange failed for good or the code aged out before any call.
+    public var wipeAuthorization: Bool
 
-    public init(grant: Grant, audit: [AuditNote] = [], call: Call? = nil, wipeToken: Bool = false, wipeSecret: Bool = false) {
+    public init(
+        grant: Grant, audit: [AuditNote] = [], call: Call? = nil, wipeToken: Bool = false, wipeSecret: Bool = false,
+        wipeAuthorization: Bool = false
+    ) {
         self.grant = grant
         self.audit = audit
         self.call = call
         self.wipeToken = wipeToken
         self.wipeSecret = wipeSecret
+        self.wipeAuthorization = wipeAuthorization
     }
 }
 

@@ -96,6 +96,17 @@ public enum GrantRecords {
         return try rows.map { try decode($0).grant }
     }
 
+    /// The user of another grant that holds key `externalID` (as its key or as the one
+    /// it must delete) and has not finished with it.
+    public static func holder(ofKey externalID: String, otherThan user: String, in db: Database) throws -> String? {
+        try String.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT user FROM grants WHERE (external_id = ? OR doomed_key = ?) AND user <> ?
+                        AND state NOT IN ('revoked', 'gone', 'failed', 'no_key') ORDER BY user LIMIT 1
+                    """), arguments: [externalID, externalID, user])
+    }
+
     public static func users(in db: Database) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT user FROM grants ORDER BY user")
     }
@@ -117,14 +128,24 @@ public enum GrantRecords {
             arguments: [fingerprint, user, sealedVerifier, expiresAt.timeIntervalSince1970])
     }
 
-    /// Takes (and forgets) a live pending state: a state is good for one callback.
-    public static func takePendingState(fingerprint: String, now: Date, in db: Database) throws -> (user: String, sealedVerifier: Data)? {
+    /// A live pending state, left in place: the caller checks its user first and then
+    /// forgets it in the transaction that stores the grant.
+    public static func pendingState(fingerprint: String, now: Date, in db: Database) throws -> (user: String, sealedVerifier: Data)? {
         guard let row = try Row.fetchOne(
             db, sql: "SELECT user, sealed_verifier, expires_at FROM pending_states WHERE fingerprint = ?", arguments: [fingerprint])
         else { return nil }
-        try db.execute(sql: "DELETE FROM pending_states WHERE fingerprint = ?", arguments: [fingerprint])
         guard Date(timeIntervalSince1970: row["expires_at"]) > now else { return nil }
         return (user: row["user"], sealedVerifier: row["sealed_verifier"])
+    }
+
+    /// A state is good for one callback.
+    public static func forgetPendingState(fingerprint: String, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM pending_states WHERE fingerprint = ?", arguments: [fingerprint])
+    }
+
+    /// Whether this (user, code) fingerprint was ingested already.
+    public static func wasIngested(fingerprint: String, in db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ingested_codes WHERE fingerprint = ?)", arguments: [fingerprint]) ?? false
     }
 
     public static func prunePendingStates(now: Date, in db: Database) throws {

@@ -29,12 +29,16 @@ public final class DaemonFixture: Sendable {
         public var readyTimeout: Duration
         /// The private directory's name before its random suffix (`wbkeyd-demo` for the demo).
         public var directoryPrefix: String
+        /// Runs wbkeyd as this uid and gid (through `setpriv`) instead of this process's own,
+        /// with the fixture's directory given to it: root may rename anything, so whatever
+        /// depends on file permissions must be seen with a daemon that is not root.
+        public var runAs: DaemonAccount?
 
         public init(
             simArguments: [String] = [], sim: SimProcess? = nil, config: [String: TOMLValue] = [:],
             clientSecret: Sensitive = SimDefaults.clientSecret, clientSecretMode: mode_t = 0o600, masterKeyMode: mode_t = 0o600,
             environment: [String: String] = [:], readyTimeout: Duration = .seconds(60),
-            directoryPrefix: String = "wbkeyd-e2e"
+            directoryPrefix: String = "wbkeyd-e2e", runAs: DaemonAccount? = nil
         ) {
             self.simArguments = simArguments
             self.sim = sim
@@ -45,6 +49,7 @@ public final class DaemonFixture: Sendable {
             self.environment = environment
             self.readyTimeout = readyTimeout
             self.directoryPrefix = directoryPrefix
+            self.runAs = runAs
         }
     }
 
@@ -82,6 +87,7 @@ public final class DaemonFixture: Sendable {
             if let given = options.sim { sim = given } else { sim = try await SimProcess.start(arguments: options.simArguments) }
             let fixture = DaemonFixture(paths: paths, sim: sim, ownsSim: options.sim == nil, options: options, masterKey: masterKey)
             try fixture.writeConfig(fixture.defaultConfig.merging(options.config))
+            if let account = options.runAs { try account.takeOver(paths.directory) }
             return fixture
         } catch {
             try? FileManager.default.removeItem(atPath: paths.directory)
@@ -168,7 +174,8 @@ public final class DaemonFixture: Sendable {
             _ = await previous.termination
         }
         let process = try await DaemonProcess.launch(
-            arguments: ["--config", paths.configFile], environment: options.environment, notifySocketPath: paths.notifySocket)
+            arguments: ["--config", paths.configFile], environment: options.environment, notifySocketPath: paths.notifySocket,
+            runAs: options.runAs)
         runs.withLock { $0.append(process) }
         if awaitReady { try await process.awaitReady(timeout: options.readyTimeout) }
         return process

@@ -35,17 +35,23 @@ public final class DaemonProcess: Sendable {
     /// Starts `wbkeyd ARGUMENTS`. With `notifySocketPath`, binds a datagram socket there and
     /// passes it as `NOTIFY_SOCKET`. Returns at once; `awaitReady` waits for READY=1.
     public static func launch(
-        arguments: [String], environment: [String: String] = [:], notifySocketPath: String?
+        arguments: [String], environment: [String: String] = [:], notifySocketPath: String?, runAs: DaemonAccount? = nil
     ) async throws -> DaemonProcess {
-        let path = try executablePath()
+        var path = try executablePath()
+        var launchArguments = arguments
         var notify: NotifyListener?
         if let notifySocketPath { notify = try NotifyListener(path: notifySocketPath) }
         var overrides = environment
         if let notify { overrides["NOTIFY_SOCKET"] = notify.path }
         let child: ChildSpawn.Child
         do {
+            if let runAs {
+                // The daemon must be able to send to the socket this process bound.
+                if let notify { try runAs.takeOver(notify.path) }
+                (path, launchArguments) = runAs.command(path, arguments)
+            }
             child = try await ChildLauncher.launch(
-                path: path, arguments: arguments, environment: ChildLauncher.environment(with: overrides))
+                path: path, arguments: launchArguments, environment: ChildLauncher.environment(with: overrides))
         } catch {
             await notify?.stop()
             throw error

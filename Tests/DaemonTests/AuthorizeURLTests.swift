@@ -53,4 +53,27 @@ import WhiteBITSimHarness
             #expect(try await daemon.admin.state().requests["token"] ?? 0 == 0)
         }
     }
+
+    /// Issue 12 item 12: a file naming the wrong user once used up the state before the user
+    /// was checked, so the owner's own callback was refused afterwards.
+    @Test func aStatePresentedWithTheWrongUserStillServesItsOwner() async throws {
+        try await withDaemon { daemon in
+            let answer = try await daemon.control("authorize-url u-owner json")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any], "\(answer)")
+            let url = try #require((object["url"] as? String).flatMap(URLComponents.init(string:)))
+            let state = try #require(url.queryItems?.first { $0.name == "state" }?.value)
+            let challenge = try #require(url.queryItems?.first { $0.name == "code_challenge" }?.value)
+
+            let stolen = try await daemon.admin.consent(user: "u-thief", codeChallenge: challenge, state: state, key: .now)
+            let file = try daemon.submitAuthorization(user: "u-thief", code: stolen.code, verifier: nil, state: Sensitive(state))
+            try await daemon.awaitLine { $0.isEvent("authorization_rejected") && $0.value("file") == file }
+
+            let consent = try await daemon.admin.consent(user: "u-owner", codeChallenge: challenge, state: state, key: .now)
+            try daemon.submitAuthorization(user: "u-owner", code: consent.code, verifier: nil, state: Sensitive(state))
+            try await daemon.awaitEvent("secret_secured", user: "u-owner", timeout: .seconds(20))
+            #expect(try await daemon.grantState("u-thief") == nil)
+            // Used by its owner, the state is gone with the same commit.
+            #expect(try await daemon.sqliteRows("SELECT COUNT(*) AS n FROM pending_states").first?["n"] == "0")
+        }
+    }
 }

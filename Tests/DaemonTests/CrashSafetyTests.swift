@@ -59,14 +59,20 @@ import WhiteBITSimHarness
     /// the file in claimed/. Taken up again at start, it is moved, not audited twice.
     @Test func aRefusalAuditedJustBeforeACrashIsNotAuditedAgain() async throws {
         try await withDaemon { daemon in
-            try daemon.deliver(Array(#"{"user":"u-1"}"#.utf8), as: "refused.json")
+            // A second link to the delivery, to put the very file back later (rejected/ gets
+            // a blanked copy, not the file itself).
+            let paths = daemon.paths
+            let staging = paths.spoolTmp + "/refused.json"
+            let kept = paths.directory + "/refused.json.kept"
+            #expect(FileManager.default.createFile(atPath: staging, contents: Data(#"{"user":"u-1"}"#.utf8)))
+            #expect(link(staging, kept) == 0 && rename(staging, paths.spoolNew + "/refused.json") == 0)
             try await daemon.awaitLine { $0.isEvent("authorization_rejected") && $0.value("file") == "refused.json" }
             #expect(try await eventually { daemon.rejectionReason(of: "refused.json") != nil })
             try await daemon.kill9()
             // The state of a crash after the audit commit, before the reason and the move:
             // the same file (inode, mtime) back in claimed/.
-            let paths = daemon.paths
-            #expect(rename(paths.spoolRejected + "/refused.json", paths.spoolClaimed + "/refused.json") == 0)
+            #expect(unlink(paths.spoolRejected + "/refused.json") == 0)
+            #expect(link(kept, paths.spoolClaimed + "/refused.json") == 0 && unlink(kept) == 0)
             #expect(unlink(paths.spoolRejected + "/refused.json.reason") == 0)
             // A new delivery under the same name is another file: it is audited.
             try daemon.deliver(Array(#"{"user":"u-2"}"#.utf8), as: "refused.json")

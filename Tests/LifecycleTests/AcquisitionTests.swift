@@ -21,6 +21,8 @@ import Testing
         #expect(t.grant.state == .failed)
         #expect(t.audit.map(\.event) == [.tokenExchangeFailed])
         #expect(t.grant.reason?.contains("expired") == true)
+        // The code and verifier are of no more use: cleared in the same commit.
+        #expect(t.wipeAuthorization)
     }
 
     @Test func exchangeStartsPollingWithTheReportedLifetime() {
@@ -134,5 +136,40 @@ import Testing
         #expect(t.grant.tokenExpiresAt == nil)
         #expect(t.audit.map(\.event) == [.tokenExpired, .keyNotCreated])
         #expect(t.grant.nextDeadline == nil)
+    }
+
+    /// Issue 12 item 10: an `api_key` in a later file must not replace the public key of a
+    /// key whose secret is held; it is taken when the grant starts over.
+    @Test func aLaterAuthorizationDoesNotReplaceTheApiKeyOfASecuredKey() {
+        var walk = Walk()
+        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: "pub-1"))
+        walk.on(.due)
+        walk.on(.tokenExchanged(expiresIn: .seconds(14_400)))
+        walk.on(.due)
+        walk.on(.keyInfo(KeyInfo(exists: true, isEnabled: true, externalID: "key-1")))
+        walk.on(.due)
+        walk.on(.secretFetched)
+        #expect(walk.grant.state == .active && walk.grant.apiKey == "pub-1")
+
+        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: "pub-other"))
+        #expect(walk.grant.apiKey == "pub-1")
+
+        var failed = Walk(state: .failed)
+        failed.on(.authorizationReceived(receivedAt: failed.now, apiKey: "pub-2"))
+        #expect(failed.grant.state == .pending && failed.grant.apiKey == "pub-2")
+    }
+
+    /// Issue 12 item 14b: a key that another grant holds is not fetched, and not deleted.
+    @Test func aKeyHeldByAnotherGrantFailsThisOneWithoutACall() {
+        var walk = Walk()
+        walk.exchange()
+        walk.on(.due)
+        let t = walk.on(.keyInfo(KeyInfo(exists: true, isEnabled: true, externalID: "key-1", heldByOtherUser: "u-first")))
+        #expect(t.call == nil)
+        #expect(t.grant.state == .failed)
+        #expect(t.grant.reason?.hasPrefix("key_held_by_another_grant") == true)
+        #expect(t.grant.doomedKey == nil && t.grant.tokenExpiresAt == nil && t.wipeToken)
+        #expect(t.audit.map(\.event) == [.keyDetected])
+        #expect(walk.on(.due).call == nil)
     }
 }

@@ -89,7 +89,8 @@ import Testing
             let claimed = try #require(try spool.claim("dup.json"))
             let rejected = try spool.reject(claimed, reason: "reason \(index + 1)")
             #expect(rejected == (index == 0 ? "dup.json" : "dup.json.\(index + 1)"))
-            #expect(try readText(spool.rejectedPath + "/" + rejected) == text)
+            // Not JSON: only its length is kept (it might be a code pasted alone).
+            #expect(try readText(spool.rejectedPath + "/" + rejected).hasPrefix("<blanked: \(text.utf8.count) bytes"))
             #expect(try readText(spool.rejectedPath + "/" + rejected + ".reason") == "reason \(index + 1)\n")
         }
         // A delivery named like a reason file must not pass for one.
@@ -100,6 +101,41 @@ import Testing
         #expect(try readText(spool.rejectedPath + "/dup.json.reason") == "reason 1\n")
         #expect(try temporary.names(in: spool.rejectedPath).filter { $0.hasPrefix(".") }.isEmpty)
         #expect(try spool.backlog(now: testNow).rejected == 4)
+    }
+
+    /// Issue 12 item 8: rejected/ is kept for weeks; it must not keep codes, verifiers
+    /// or states in clear. A JSON file keeps its keys, its non-secret values and nothing else.
+    @Test func aRejectedFileKeepsItsShapeButNoSecret() throws {
+        let temporary = try TemporarySpool()
+        let spool = temporary.spool
+        let secrets = ["code-SECRET-1", "verifier-SECRET-2", "state-SECRET-3", "token-SECRET-4"]
+        let json = """
+            {"type": "authorization", "user": "u-1", "code": "\(secrets[0])", "code_verifier": "\(secrets[1])",
+             "state": "\(secrets[2])", "access_token": "\(secrets[3])", "received_at": "yesterday", "api_key": "pub-1"}
+            """
+        try temporary.deliver(json, as: "shaped.json", modified: testNow)
+        try temporary.deliver("{\"code\": \"\(secrets[0])\"", as: "broken.json", modified: testNow)
+        try temporary.deliver(String(repeating: "x", count: SpoolDirectory.maximumFileSize + 1), as: "large", modified: testNow)
+        for name in ["shaped.json", "broken.json", "large"] {
+            try spool.reject(try #require(try spool.claim(SpoolEntryName(name))), reason: "bad")
+        }
+
+        let shaped = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: spool.rejectedPath + "/shaped.json")))
+                as? [String: String])
+        #expect(Set(shaped.keys) == ["type", "user", "code", "code_verifier", "state", "access_token", "received_at", "api_key"])
+        #expect(shaped["user"] == "u-1" && shaped["type"] == "authorization" && shaped["api_key"] == "pub-1")
+        #expect(shaped["received_at"] == "yesterday")
+        for key in ["code", "code_verifier", "state", "access_token"] { #expect(shaped[key] == "<blanked>") }
+        #expect(try readText(spool.rejectedPath + "/broken.json").hasPrefix("<blanked: \("{\"code\": \"\(secrets[0])\"".utf8.count) bytes"))
+        #expect(try readText(spool.rejectedPath + "/large").hasPrefix("<blanked: \(SpoolDirectory.maximumFileSize + 1) bytes"))
+
+        for name in try temporary.names(in: spool.rejectedPath) {
+            let text = try readText(spool.rejectedPath + "/" + name)
+            #expect(secrets.allSatisfy { !text.contains($0) }, "\(name) keeps a secret")
+        }
+        #expect(try temporary.names(in: spool.claimedPath).isEmpty)
+        #expect(try temporary.names(in: spool.rejectedPath).filter { $0.hasPrefix(".") }.isEmpty)
     }
 
     @Test func rejectWritesOneLineWhateverTheReason() throws {

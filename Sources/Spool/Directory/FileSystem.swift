@@ -96,9 +96,14 @@ enum FileSystem {
     /// Entries of a directory with their lstat, skipping `.` and `..` and entries that
     /// vanish between readdir and lstat (another claimer took them).
     static func entries(of directory: String) throws(SpoolIOError) -> [DirectoryEntry] {
-        let path = SpoolPath(directory)
-        guard let handle = opendir(directory) else { throw path.error("opendir") }
+        guard let handle = opendir(directory) else { throw SpoolPath(directory).error("opendir") }
         defer { closedir(handle) }
+        return try entries(of: handle, path: directory)
+    }
+
+    /// The same, read from a stream already open on `directory`.
+    static func entries(of handle: OpaquePointer, path directory: String) throws(SpoolIOError) -> [DirectoryEntry] {
+        let path = SpoolPath(directory)
         let descriptor = dirfd(handle)
         var result: [DirectoryEntry] = []
         while true {

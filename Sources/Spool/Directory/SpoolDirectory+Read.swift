@@ -18,7 +18,14 @@ public enum SpoolReadRefusal: Error, Sendable, Equatable, CustomStringConvertibl
     /// `size` is what fstat said or, for a file that grew while being read, how much
     /// was read before giving up.
     case tooLarge(size: Int)
+    /// The file itself cannot be read (its mode, its kind): see `init(errno:)`.
     case unreadable(errno: Int32)
+    /// The system could not read it just now (out of descriptors or memory, an I/O
+    /// error): nothing is wrong with the file. Not a refusal: it stays claimed and is
+    /// tried again.
+    case notNow(errno: Int32)
+    /// Gone from claimed/ (an operator removed it): nothing left to refuse or retry.
+    case vanished
 
     /// One line for `NAME.reason`, the audit and the log.
     public var reason: String {
@@ -31,6 +38,30 @@ public enum SpoolReadRefusal: Error, Sendable, Equatable, CustomStringConvertibl
         case .tooLarge(let size):
             "file is \(size) bytes, more than the \(SpoolDirectory.maximumFileSize) allowed"
         case .unreadable(let code): "file cannot be read: \(describeErrno(code))"
+        case .notNow(let code): "file cannot be read just now: \(describeErrno(code))"
+        case .vanished: "file vanished from claimed/"
+        }
+    }
+
+    /// Whether the file goes to rejected/; false for `notNow` and `vanished`.
+    public var rejectsFile: Bool {
+        switch self {
+        case .notNow, .vanished: false
+        default: true
+        }
+    }
+
+    /// An errno of lstat, open, fstat or read. Only what says something about this file
+    /// refuses it: its mode (EACCES, EPERM), a link (ELOOP), its kind (EISDIR, ENXIO,
+    /// ENODEV, ETXTBSY), its size (EFBIG, EOVERFLOW), its name (ENAMETOOLONG, EINVAL).
+    /// Everything else (EMFILE, ENFILE, ENOMEM, EIO, EINTR, EAGAIN, ENOSPC, ESTALE…)
+    /// is the system's, and the file waits for a later pass.
+    init(errno code: Int32) {
+        switch code {
+        case ENOENT: self = .vanished
+        case ELOOP: self = .symbolicLink
+        case EACCES, EPERM, EISDIR, ENXIO, ENODEV, ETXTBSY, EFBIG, EOVERFLOW, ENAMETOOLONG, EINVAL: self = .unreadable(errno: code)
+        default: self = .notNow(errno: code)
         }
     }
 
@@ -58,16 +89,16 @@ extension SpoolDirectory {
     public func read(_ claimed: ClaimedFile) -> Result<SpoolFileContent, SpoolReadRefusal> {
         let path = SpoolPath(claimedPath, claimed.name)
         var status = stat()
-        guard lstat(path.cString, &status) == 0 else { return .failure(.unreadable(errno: errno)) }
+        guard lstat(path.cString, &status) == 0 else { return .failure(SpoolReadRefusal(errno: errno)) }
         if let refusal = SpoolReadRefusal(fileType: status.fileType) { return .failure(refusal) }
 
         let descriptor = open(path.cString, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             let code = errno
-            return .failure(code == ELOOP ? .symbolicLink : .unreadable(errno: code))
+            return .failure(SpoolReadRefusal(errno: code))
         }
         defer { close(descriptor) }
-        guard fstat(descriptor, &status) == 0 else { return .failure(.unreadable(errno: errno)) }
+        guard fstat(descriptor, &status) == 0 else { return .failure(SpoolReadRefusal(errno: errno)) }
         if let refusal = SpoolReadRefusal(fileType: status.fileType) { return .failure(refusal) }
         let limit = Self.maximumFileSize
         if Int(status.st_size) > limit { return .failure(.tooLarge(size: Int(status.st_size))) }
@@ -80,7 +111,7 @@ extension SpoolDirectory {
             if count == 0 { break }
             if count < 0 {
                 if errno == EINTR { continue }
-                return .failure(.unreadable(errno: errno))
+                return .failure(SpoolReadRefusal(errno: errno))
             }
             filled += count
         }

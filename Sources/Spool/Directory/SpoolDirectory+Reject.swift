@@ -7,10 +7,16 @@ extension SpoolDirectory {
     /// The rejected name is the claimed name escaped (printable, never a dotfile), cut
     /// to 200 bytes; if that name or its `.reason` is taken, or it would itself end in
     /// `.reason`, a suffix `.2`, `.3`… is added. Nothing in `rejected/` is replaced.
+    ///
+    /// A regular file arrives blanked (`RejectedContent`): its secrets never reach
+    /// rejected/. The blanked copy is written beside, renamed into place, and only then
+    /// is the claimed file removed; a crash in between leaves it claimed, to be refused
+    /// again (its audit row is not written twice).
     @discardableResult
     public func reject(_ claimed: ClaimedFile, reason: String) throws(SpoolIOError) -> String {
         let line = Array((Self.oneLine(reason) + "\n").utf8)
         let source = SpoolPath(claimedPath, claimed.name)
+        let blanked = RejectedContent.blanked(fileAt: source)
         let base = SpoolEntryName(String(claimed.name.description.prefix(200)))
         for attempt in 1...1000 {
             let target = attempt == 1 ? base : base.suffixed(attempt)
@@ -27,7 +33,11 @@ extension SpoolDirectory {
             guard try placeReason(line, at: reasonPath) else { continue }
             let outcome: RenameOutcome
             do {
-                outcome = try FileSystem.renameWithoutReplacing(source, targetPath)
+                if let blanked {
+                    outcome = try placeBlanked(blanked, at: targetPath, replacing: source)
+                } else {
+                    outcome = try FileSystem.renameWithoutReplacing(source, targetPath)
+                }
             } catch {
                 unlink(reasonPath.cString)
                 throw error
@@ -49,6 +59,33 @@ extension SpoolDirectory {
             }
         }
         throw SpoolIOError(operation: "reject (every suffix taken)", path: source.display, errno: EEXIST)
+    }
+
+    /// Writes the blanked content under a temporary name, fsyncs it, renames it to
+    /// `target` (never replacing) and then removes the claimed file: `.moved` then means
+    /// what a rename of the claimed file would have meant.
+    private func placeBlanked(_ bytes: [UInt8], at target: SpoolPath, replacing source: SpoolPath) throws(SpoolIOError)
+        -> RenameOutcome
+    {
+        let temporary = SpoolPath(rejectedPath, FileSystem.temporaryName("rejected"))
+        try FileSystem.writeNewFile(temporary, bytes, mode: 0o640)
+        let outcome: RenameOutcome
+        do {
+            outcome = try FileSystem.renameWithoutReplacing(temporary, target)
+        } catch {
+            unlink(temporary.cString)
+            throw error
+        }
+        switch outcome {
+        case .moved:
+            try FileSystem.syncDirectory(rejectedPath)
+            guard unlink(source.cString) == 0 || errno == ENOENT else { throw source.error("unlink") }
+            return .moved
+        case .targetExists:
+            unlink(temporary.cString)
+            return .targetExists
+        case .sourceMissing: throw temporary.error("rename", ENOENT)
+        }
     }
 
     /// Writes the reason under a temporary name, fsyncs it and renames it into place;

@@ -30,6 +30,16 @@ public struct SpoolBacklog: Sendable, Equatable {
 public struct WaitingFile: Sendable, Equatable {
     public let name: SpoolEntryName
     public let modified: Date
+    /// Names this delivery apart from another under the same name (device, inode, mtime):
+    /// an entry that cannot be claimed is reported once per delivery.
+    public let identity: String
+
+    init(_ entry: DirectoryEntry) {
+        name = entry.name
+        modified = entry.status.modified
+        let time = entry.status.st_mtim
+        identity = "\(entry.status.st_dev):\(entry.status.st_ino):\(time.tv_sec).\(time.tv_nsec)"
+    }
 }
 
 /// The spool tree of DESIGN.md §4. Writers deliver into `new/`; this type is the only
@@ -41,6 +51,9 @@ public struct SpoolDirectory: Sendable {
     public let newPath: String
     public let claimedPath: String
     public let rejectedPath: String
+    /// Kept open: see `DirectoryListing`.
+    let newListing: DirectoryListing
+    let claimedListing: DirectoryListing
 
     /// The largest file `read(_:)` accepts.
     public static let maximumFileSize = 64 * 1024
@@ -54,6 +67,8 @@ public struct SpoolDirectory: Sendable {
         newPath = root + "/new"
         claimedPath = root + "/claimed"
         rejectedPath = root + "/rejected"
+        newListing = DirectoryListing(newPath)
+        claimedListing = DirectoryListing(claimedPath)
         for directory in [root, tmpPath, newPath, claimedPath, rejectedPath] {
             try Self.ensureDirectory(directory)
         }
@@ -82,13 +97,13 @@ public struct SpoolDirectory: Sendable {
     /// The same, with each delivery's modification time (the intake keeps the backlog's
     /// age from it).
     public func listWaiting() throws(SpoolIOError) -> [WaitingFile] {
-        try Self.oldestFirst(FileSystem.entries(of: newPath)).map { WaitingFile(name: $0.name, modified: $0.status.modified) }
+        try Self.oldestFirst(newListing.entries()).map(WaitingFile.init)
     }
 
     /// Files left in `claimed/` by an earlier run, oldest first: at start they are
     /// processed again, since ingestion is idempotent.
     public func listClaimed() throws(SpoolIOError) -> [ClaimedFile] {
-        try Self.oldestFirst(FileSystem.entries(of: claimedPath)).map { ClaimedFile(name: $0.name) }
+        try Self.oldestFirst(claimedListing.entries()).map { ClaimedFile(name: $0.name) }
     }
 
     private static func oldestFirst(_ entries: [DirectoryEntry]) -> [DirectoryEntry] {
@@ -133,11 +148,21 @@ public struct SpoolDirectory: Sendable {
         guard unlink(path.cString) == 0 || errno == ENOENT else { throw path.error("unlink") }
     }
 
+    /// What tells this delivery apart from another under the same name: a crash leaves
+    /// the same file (device, inode, size, mtime) in claimed/, a writer delivering again
+    /// makes a new one. Nil when the file is gone. Looked up by the name's bytes, never
+    /// by its escaped form (which names another file, or none).
+    public func deliveryIdentity(of claimed: ClaimedFile) -> String? {
+        guard case .success(let status) = FileSystem.status(SpoolPath(claimedPath, claimed.name)) else { return nil }
+        let time = status.st_mtim
+        return "\(status.st_dev)|\(status.st_ino)|\(status.st_size)|\(time.tv_sec).\(time.tv_nsec)"
+    }
+
     /// Counts entries of `new/`, `claimed/` and `rejected/` (not the `.reason` files,
     /// nor dotfiles) and the age of the oldest delivery waiting in `new/`.
     public func backlog(now: Date = Date()) throws(SpoolIOError) -> SpoolBacklog {
-        let waiting = try FileSystem.entries(of: newPath).filter { !$0.name.isDotfile }
-        let claimed = try FileSystem.entries(of: claimedPath).filter { !$0.name.isDotfile }
+        let waiting = try newListing.entries().filter { !$0.name.isDotfile }
+        let claimed = try claimedListing.entries().filter { !$0.name.isDotfile }
         let rejected = try FileSystem.entries(of: rejectedPath).filter {
             !$0.name.isDotfile && !$0.name.bytes.ends(with: Self.reasonSuffix)
         }

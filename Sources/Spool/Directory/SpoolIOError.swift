@@ -23,3 +23,17 @@ public struct SpoolIOError: Error, Sendable, Equatable, CustomStringConvertible 
 func describeErrno(_ code: Int32) -> String {
     "\(String(cString: strerror(code))) (errno \(code))"
 }
+
+extension SpoolIOError {
+    /// A claim failed for this entry alone: the kernel will not let wbkeyd move it (a
+    /// writer's directory without write permission for wbkeyd, a name the file system
+    /// refuses, every suffix taken). Other entries may still be claimed. Anything else
+    /// (claimed/ missing, a read-only or broken file system) is the spool's, and stops
+    /// claiming for the pass.
+    public var concernsEntry: Bool {
+        switch errno {
+        case EACCES, EPERM, EBUSY, EISDIR, ENOTDIR, ENOTEMPTY, EEXIST, EINVAL, ELOOP, ENAMETOOLONG, EMLINK: true
+        default: false
+        }
+    }
+}
