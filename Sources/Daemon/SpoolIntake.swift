@@ -78,7 +78,7 @@ actor SpoolIntake {
                     let file: ClaimedFile?
                     do {
                         file = try spool.claim(entry.name)
-                    } catch let error as SpoolIOError where error.concernsEntry {
+                    } catch where error.concernsEntry {
                         // Still in new/, so still counted there.
                         await reportStuck(entry, error)
                         continue

@@ -28,9 +28,13 @@ import WhiteBITSimHarness
             try await daemon.awaitEvent("secret_secured", user: "u-url")
             #expect(try await daemon.grantState("u-url") == "active")
 
-            // The state was taken: the same callback again is refused, without a call.
+            // The same callback again is the same authorization: a duplicate (as after a crash
+            // between the commit and the unlink, when the state is rightly gone), no call.
             let tokenRequests = try await daemon.admin.state().requests["token"]
-            let again = try daemon.submitAuthorization(user: "u-url", code: consent.code, verifier: nil, state: Sensitive(state))
+            let same = try daemon.submitAuthorization(user: "u-url", code: consent.code, verifier: nil, state: Sensitive(state))
+            try await daemon.awaitLine { $0.isEvent("authorization_duplicate") && $0.value("file") == same }
+            // The state was taken: another code with it is refused, without a call.
+            let again = try daemon.submitAuthorization(user: "u-url", code: Sensitive("another-code"), verifier: nil, state: Sensitive(state))
             try await daemon.awaitLine { $0.isEvent("authorization_rejected") && $0.value("file") == again }
             #expect(try await eventually { daemon.rejectionReason(of: again) != nil })
             #expect(daemon.rejectionReason(of: again) == "state does not match a pending authorize-url for this user (unknown, used or expired)")

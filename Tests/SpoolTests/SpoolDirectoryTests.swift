@@ -205,7 +205,19 @@ import Testing
         #expect(content.bytes.count == 65536)
         #expect(content.modified == testNow)
         try spool.complete(claimed)
-        #expect(spool.read(claimed) == .failure(.unreadable(errno: ENOENT)))
-        #expect(SpoolReadRefusal.unreadable(errno: ENOENT).reason == "file cannot be read: No such file or directory (errno 2)")
+        // Gone is neither a refusal nor worth another try.
+        #expect(spool.read(claimed) == .failure(.vanished))
+        #expect(SpoolReadRefusal.vanished.rejectsFile == false)
+        #expect(SpoolReadRefusal.unreadable(errno: EACCES).reason == "file cannot be read: Permission denied (errno 13)")
+    }
+
+    /// Issue 12 item 5: only errors about the file itself reject it.
+    @Test func onlyErrorsAboutTheFileRejectIt() {
+        for code in [EACCES, EPERM, EISDIR, ENXIO, EFBIG] { #expect(SpoolReadRefusal(errno: code).rejectsFile, "errno \(code)") }
+        #expect(SpoolReadRefusal(errno: ELOOP) == .symbolicLink)
+        for code in [EMFILE, ENFILE, ENOMEM, EIO, EAGAIN, ENOSPC] {
+            #expect(SpoolReadRefusal(errno: code) == .notNow(errno: code), "errno \(code)")
+            #expect(!SpoolReadRefusal(errno: code).rejectsFile)
+        }
     }
 }

@@ -56,7 +56,7 @@ public enum SpoolReadRefusal: Error, Sendable, Equatable, CustomStringConvertibl
     /// ENODEV, ETXTBSY), its size (EFBIG, EOVERFLOW), its name (ENAMETOOLONG, EINVAL).
     /// Everything else (EMFILE, ENFILE, ENOMEM, EIO, EINTR, EAGAIN, ENOSPC, ESTALE…)
     /// is the system's, and the file waits for a later pass.
-    init(errno code: Int32) {
+    public init(errno code: Int32) {
         switch code {
         case ENOENT: self = .vanished
         case ELOOP: self = .symbolicLink
