@@ -125,8 +125,8 @@ let package = Package(
         .testTarget(name: "ControlEndToEndTests", dependencies: ["WBKeydHarness", "WhiteBITSimHarness", "PKCE", "Sensitive"]),
 
         // WhiteBIT played in memory (Model/, no I/O) and served over HTTP (HTTP/).
-        .target(name: "WhiteBITSim", dependencies: ["PKCE", "Sensitive", hummingbird, log, nioCore, lifecycle]),
-        .testTarget(name: "WhiteBITSimTests", dependencies: ["WhiteBITSim", "PKCE", "Sensitive"]),
+        .target(name: "WhiteBITSim", dependencies: ["PKCE", "Sensitive", crypto, hummingbird, log, nioCore, lifecycle]),
+        .testTarget(name: "WhiteBITSimTests", dependencies: ["WhiteBITSim", "PKCE", "Sensitive", crypto]),
         .executableTarget(name: "whitebit-sim", dependencies: ["WhiteBITSim", argumentParser, hummingbird, log, lifecycle]),
 
         // Starts the real `whitebit-sim` process and drives its admin API; used by tests,

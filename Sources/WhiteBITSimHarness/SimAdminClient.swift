@@ -44,7 +44,7 @@ public struct SimAdminClient: Sendable {
         else { throw SimAdminError.unexpectedAnswer(path: "/sim/consent", detail: "code, location or key missing") }
         return SimConsent(
             code: Sensitive(code), state: answer["state"] as? String, location: location, key: keyOutcome,
-            externalID: answer["external_id"] as? String)
+            externalID: answer["external_id"] as? String, apiKey: answer["api_key"] as? String)
     }
 
     /// The whole consent as a partner would run it: a fresh PKCE pair and state, the user's
@@ -84,6 +84,43 @@ public struct SimAdminClient: Sendable {
     @discardableResult
     public func expireTokens(user: String) async throws -> Int {
         try await integer(.POST, "/sim/users/\(Self.pathComponent(user))/expire-tokens", "expired_tokens")
+    }
+
+    // MARK: One key
+
+    /// The signed requests that named the key, oldest first: proof of what a client sent, or
+    /// that it sent nothing.
+    public func requestLog(externalID: String) async throws -> [SimKeyRequest] {
+        let log: RequestLog = try await decoded(.GET, "/sim/keys/\(Self.pathComponent(externalID))/requests", nil)
+        return log.requests
+    }
+
+    private struct RequestLog: Decodable {
+        let requests: [SimKeyRequest]
+    }
+
+    /// The key was last used `milliseconds` ago; past the inactivity period it is disabled at once.
+    @discardableResult
+    public func setIdle(externalID: String, milliseconds: Int) async throws -> SimKeyStatus {
+        try await decoded(.POST, "/sim/keys/\(Self.pathComponent(externalID))/last-use", #"{"idle_ms":\#(milliseconds)}"#)
+    }
+
+    /// The key was last used at this moment (Unix milliseconds).
+    @discardableResult
+    public func setLastUse(externalID: String, unixMilliseconds: Int) async throws -> SimKeyStatus {
+        try await decoded(.POST, "/sim/keys/\(Self.pathComponent(externalID))/last-use", #"{"at_ms":\#(unixMilliseconds)}"#)
+    }
+
+    /// Replaces the key's permissions: a preset (`read-only`, `trade`, `none`) or group names.
+    @discardableResult
+    public func setPermissions(externalID: String, _ permissions: [String]) async throws -> SimKeyStatus {
+        let body = JSONText.object(["permissions": .array(permissions.map(JSONText.string))]).rendered
+        return try await decoded(.PUT, "/sim/keys/\(Self.pathComponent(externalID))/permissions", body)
+    }
+
+    /// The JSON the user's account reads answer from: balances, transactions, converts, orders, deals.
+    public func accountData(user: String) async throws -> Data {
+        try await send(.GET, "/sim/users/\(Self.pathComponent(user))/account", nil)
     }
 
     // MARK: The simulator

@@ -18,6 +18,8 @@ public struct SimConsent: Sendable {
     public let key: String
     /// The new key's id when `key == "created"`.
     public let externalID: String?
+    /// The public key the callback carries (`api_key`), in the `api_key_header=api_key` reading only.
+    public let apiKey: String?
 }
 
 /// A consent made with a fresh PKCE pair: everything a partner's callback would hold.
@@ -31,7 +33,8 @@ public struct SimAuthorization: Sendable {
 
 /// A fault to queue (`POST /sim/faults`).
 public struct SimFaultSpec: Sendable, Equatable, Decodable {
-    public enum Endpoint: String, Sendable { case token, info, secret, delete, any }
+    /// `signed`: every private V4 request; `accounts`: every Bearer `/api/v4/accounts/*` read.
+    public enum Endpoint: String, Sendable { case token, info, secret, delete, signed, accounts, any }
 
     public enum Kind: Sendable, Equatable {
         /// The request is served at once, its answer held back this long.
@@ -119,12 +122,31 @@ public struct SimAdminSettings: Sendable, Equatable, Codable {
     public var tokenLifetimeMilliseconds: Int?
     public var codeLifetimeMilliseconds: Int?
     public var keyDelayMilliseconds: Int?
+    /// A key without a successful signed request for this long is disabled.
+    public var keyInactivityMilliseconds: Int?
+    /// `external_id` or `api_key`: which value `X-TXC-APIKEY` carries.
+    public var apiKeyHeader: String?
+    /// `401`, `403` or `404`: the signed-request answer for a deleted key.
+    public var deletedKey: String?
+    /// `plain` or `request_nonce`: whether Bearer account bodies must carry `request` and `nonce`.
+    public var accountsBody: String?
+    /// The scopes new tokens carry; null (shown as nil) means the client's own.
+    public var grantedScopes: [String]?
+    public var rateLimit: SimRateLimit?
 
     public init(
         refreshToken: String? = nil, expiresIn: String? = nil, tokenWrapper: String? = nil, grantType: String? = nil,
         tokenRedirectURI: String? = nil, tokenError: String? = nil, deleteDisabled: String? = nil,
-        tokenLifetimeMilliseconds: Int? = nil, codeLifetimeMilliseconds: Int? = nil, keyDelayMilliseconds: Int? = nil
+        tokenLifetimeMilliseconds: Int? = nil, codeLifetimeMilliseconds: Int? = nil, keyDelayMilliseconds: Int? = nil,
+        keyInactivityMilliseconds: Int? = nil, apiKeyHeader: String? = nil, deletedKey: String? = nil,
+        accountsBody: String? = nil, grantedScopes: [String]? = nil, rateLimit: SimRateLimit? = nil
     ) {
+        self.keyInactivityMilliseconds = keyInactivityMilliseconds
+        self.apiKeyHeader = apiKeyHeader
+        self.deletedKey = deletedKey
+        self.accountsBody = accountsBody
+        self.grantedScopes = grantedScopes
+        self.rateLimit = rateLimit
         self.refreshToken = refreshToken
         self.expiresIn = expiresIn
         self.tokenWrapper = tokenWrapper
@@ -142,6 +164,58 @@ public struct SimAdminSettings: Sendable, Equatable, Codable {
         case grantType = "grant_type", tokenRedirectURI = "token_redirect_uri", tokenError = "token_error"
         case deleteDisabled = "delete_disabled", tokenLifetimeMilliseconds = "token_lifetime_ms"
         case codeLifetimeMilliseconds = "code_lifetime_ms", keyDelayMilliseconds = "key_delay_ms"
+        case keyInactivityMilliseconds = "key_inactivity_ms", apiKeyHeader = "api_key_header", deletedKey = "deleted_key"
+        case accountsBody = "accounts_body", grantedScopes = "granted_scopes", rateLimit = "rate_limit"
+    }
+}
+
+/// The per-IP rate limit of `/api/v4/*` (`rate_limit` setting). In an update, nil fields stay.
+public struct SimRateLimit: Sendable, Equatable, Codable {
+    public var enabled: Bool?
+    public var windowMilliseconds: Int?
+    public var defaultLimit: Int?
+    public var mainAccount: Int?
+    public var mainAccountHistory: Int?
+    public var tradeAccount: Int?
+
+    public init(
+        enabled: Bool? = nil, windowMilliseconds: Int? = nil, defaultLimit: Int? = nil, mainAccount: Int? = nil,
+        mainAccountHistory: Int? = nil, tradeAccount: Int? = nil
+    ) {
+        self.enabled = enabled
+        self.windowMilliseconds = windowMilliseconds
+        self.defaultLimit = defaultLimit
+        self.mainAccount = mainAccount
+        self.mainAccountHistory = mainAccountHistory
+        self.tradeAccount = tradeAccount
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case enabled, windowMilliseconds = "window_ms", defaultLimit = "default", mainAccount = "main_account"
+        case mainAccountHistory = "main_account_history", tradeAccount = "trade_account"
+    }
+}
+
+/// One entry of a key's request log (`GET /sim/keys/{externalId}/requests`).
+public struct SimKeyRequest: Sendable, Equatable, Decodable {
+    public let at: String
+    public let path: String
+    public let nonce: Int?
+    public let status: Int
+    /// The error message, nil for a 200.
+    public let message: String?
+    /// The client's IP address.
+    public let source: String?
+}
+
+/// A key after `last-use` or `permissions` changed it.
+public struct SimKeyStatus: Sendable, Decodable {
+    public let externalID: String
+    public let enabled: Bool
+    public let deleted: Bool
+    public let lastUsedAt: String
+    enum CodingKeys: String, CodingKey {
+        case externalID = "external_id", enabled, deleted, lastUsedAt = "last_used_at"
     }
 }
 
@@ -170,11 +244,18 @@ public struct SimState: Sendable, Decodable {
         public let createdAt: String
         public let appearsAt: String
         public let visible: Bool
+        /// The separate public key of the `api_key` reading.
+        public let apiKey: String
+        public let lastUsedAt: String
+        public let highestNonce: Int?
+        /// Signed requests that named this key (the log keeps the newest 1,000).
+        public let signedRequests: Int
         enum CodingKeys: String, CodingKey {
             case externalID = "external_id", user, clientID = "client_id", enabled, deleted
             case secretFetches = "secret_fetches", secretRetrieved = "secret_retrieved"
             case retrievalInFlight = "retrieval_in_flight", apiSecret = "api_secret", createdAt = "created_at"
-            case appearsAt = "appears_at", visible
+            case appearsAt = "appears_at", visible, apiKey = "api_key", lastUsedAt = "last_used_at"
+            case highestNonce = "highest_nonce", signedRequests = "signed_requests"
         }
     }
 

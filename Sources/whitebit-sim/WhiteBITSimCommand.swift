@@ -13,7 +13,8 @@ struct WhiteBITSimCommand: AsyncParsableCommand {
         abstract: "A WhiteBIT OAuth (Fast API Key) simulator on loopback, for tests, demos and benchmarks.",
         discussion: """
             Prints `whitebit-sim listening on http://HOST:PORT` on stdout once bound; logs go to \
-            stderr. Besides WhiteBIT's /auth/login and /oauth2/* endpoints it serves its own \
+            stderr. Besides WhiteBIT's /auth/login and /oauth2/* endpoints and the account reads \
+            (signed /api/v4/* and Bearer /api/v4/accounts/*) it serves its own \
             admin API under /sim/ (faults, switches for the API's unclear points, user actions, \
             state); docs/whitebit-sim.md is its contract. SIGTERM or SIGINT stops it.
             """)
@@ -38,6 +39,10 @@ struct WhiteBITSimCommand: AsyncParsableCommand {
     var codeLifetime = "10m"
     @Option(name: .customLong("key-delay"), help: ArgumentHelp("How long after consent a key appears.", valueName: "duration"))
     var keyDelay = "0s"
+    @Option(
+        name: .customLong("key-inactivity"),
+        help: ArgumentHelp("How long a key may go without a successful signed request before it is disabled.", valueName: "duration"))
+    var keyInactivity = "14d"
     @Option(help: ArgumentHelp("Seed for codes, tokens, key ids and secrets, so that runs repeat (default: random).", valueName: "number"))
     var seed: UInt64?
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
@@ -48,7 +53,7 @@ struct WhiteBITSimCommand: AsyncParsableCommand {
     func validate() throws {
         guard Self.isLoopback(host) else { throw ValidationError("--host \(host) is not a loopback address") }
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is out of range") }
-        for (flag, text) in [("--token-lifetime", tokenLifetime), ("--code-lifetime", codeLifetime), ("--key-delay", keyDelay)]
+        for (flag, text) in [("--token-lifetime", tokenLifetime), ("--code-lifetime", codeLifetime), ("--key-delay", keyDelay), ("--key-inactivity", keyInactivity)]
         where DurationText.milliseconds(text) == nil {
             throw ValidationError("\(flag) \(text) is not a duration like 500ms, 30s, 10m, 4h, 400d")
         }
@@ -95,6 +100,7 @@ struct WhiteBITSimCommand: AsyncParsableCommand {
         settings.tokenLifetimeMilliseconds = DurationText.milliseconds(tokenLifetime) ?? settings.tokenLifetimeMilliseconds
         settings.codeLifetimeMilliseconds = DurationText.milliseconds(codeLifetime) ?? settings.codeLifetimeMilliseconds
         settings.keyDelayMilliseconds = DurationText.milliseconds(keyDelay) ?? settings.keyDelayMilliseconds
+        settings.keyInactivityMilliseconds = DurationText.milliseconds(keyInactivity) ?? settings.keyInactivityMilliseconds
         let client = SimClient(
             id: clientID, secret: secret,
             redirectURIs: redirectURIs.isEmpty ? [SimConfiguration.demoRedirectURI] : redirectURIs)

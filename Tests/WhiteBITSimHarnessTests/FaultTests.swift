@@ -37,7 +37,7 @@ import WhiteBITSimHarness
             case .delete:
                 #expect(try await partner.delete(token, externalID).status == status)
                 #expect(try await partner.delete(token, externalID).status == 200)
-            case .token, .any:
+            case .token, .signed, .accounts, .any:
                 break
             }
             let responses = try await sim.admin.state().responses

@@ -134,7 +134,12 @@ import WhiteBITSimHarness
             #expect(try await sim.admin.settings() == SimAdminSettings(
                 refreshToken: "absent", expiresIn: "number", tokenWrapper: "data", grantType: "ignored",
                 tokenRedirectURI: "ignored", tokenError: "401", deleteDisabled: "403",
-                tokenLifetimeMilliseconds: 14_400_000, codeLifetimeMilliseconds: 600_000, keyDelayMilliseconds: 0))
+                tokenLifetimeMilliseconds: 14_400_000, codeLifetimeMilliseconds: 600_000, keyDelayMilliseconds: 0,
+                keyInactivityMilliseconds: 14 * 86_400_000, apiKeyHeader: "external_id", deletedKey: "401",
+                accountsBody: "plain", grantedScopes: nil,
+                rateLimit: SimRateLimit(
+                    enabled: true, windowMilliseconds: 10_000, defaultLimit: 10_000, mainAccount: 1_000,
+                    mainAccountHistory: 200, tradeAccount: 12_000)))
         }
     }
 

@@ -19,6 +19,7 @@ struct AdminRoutes: Sendable {
                 return [
                     "code": .string(grant.code.revealed), "state": grant.state.map(JSONValue.string) ?? .null,
                     "location": .string(grant.location), "key": .string(grant.key.name), "external_id": externalID,
+                    "api_key": grant.apiKey.map(JSONValue.string) ?? .null,
                 ]
             }
         }
@@ -73,6 +74,7 @@ struct AdminRoutes: Sendable {
         sim.get("/state") { request, context in
             try await answer(request, context) { _ in await world.stateJSON() }
         }
+        registerKeyRoutes(on: sim)
         sim.post("/reset") { request, context in
             try await answer(request, context) { _ in
                 await world.reset()
@@ -83,7 +85,7 @@ struct AdminRoutes: Sendable {
 
     /// Reads the JSON body (empty counts as `{}`), runs the action, writes its result or
     /// its error.
-    private func answer(
+    func answer(
         _ request: Request, _ context: SimRequestContext,
         _ action: @Sendable (JSONValue) async throws(SimRequestError) -> JSONValue
     ) async throws -> Response {

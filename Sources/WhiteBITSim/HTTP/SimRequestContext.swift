@@ -12,6 +12,9 @@ public struct SimRequestContext: RequestContext {
         channel = source.channel
     }
 
+    /// The client's IP address, for the per-IP rate limit.
+    var sourceAddress: String? { channel.remoteAddress?.ipAddress }
+
     /// Token requests and admin bodies are small; refuse anything large early.
     public var maxUploadSize: Int { 64 * 1024 }
 }

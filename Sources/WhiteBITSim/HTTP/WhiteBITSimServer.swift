@@ -13,6 +13,7 @@ public enum WhiteBITSimServer {
     ) -> some ApplicationProtocol {
         let router = Router(context: SimRequestContext.self)
         WhiteBITRoutes(world: world).register(on: router)
+        AccountRoutes(world: world, serve: FaultQueue(world: world)).register(on: router)
         AdminRoutes(world: world).register(on: router)
         return Application(
             router: router,

@@ -29,6 +29,15 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// Integers and fractions alike, as a Double.
+    public var numberValue: Double? {
+        switch self {
+        case .integer(let value): return Double(value)
+        case .number(let value): return value
+        default: return nil
+        }
+    }
+
     public var boolValue: Bool? {
         if case .bool(let value) = self { return value }
         return nil

@@ -31,10 +31,20 @@ struct APIKey: Sendable {
     let user: String
     let clientID: String
     let apiSecret: Sensitive
-    let permissions: [JSONValue]
+    /// The separate public key string of the `api_key` reading of `docs/whitebit-api.md` §3.6.
+    let apiKey: String
+    var permissions: [JSONValue]
     let createdAt: Date
     /// Before this moment the key is still being created by the user: invisible.
     let appearsAt: Date
+    /// The last successful signed request, or the key's appearance: where idleness counts from.
+    var lastUsedAt: Date
+    /// The highest nonce accepted so far; the next plain nonce must exceed it.
+    var highestNonce: Int?
+    /// `nonceWindow` nonces accepted within the last 5 s either side of the clock.
+    var windowNonces: Set<Int> = []
+    /// Every signed request that named this key, oldest first.
+    var requests: [KeyRequest] = []
     var enabled = true
     var deleted = false
     var secretRetrieved = false
@@ -47,6 +57,26 @@ struct APIKey: Sendable {
     var isLive: Bool { !deleted }
 
     func isVisible(at now: Date) -> Bool { !deleted && appearsAt <= now }
+}
+
+/// One signed request as the key's log keeps it: when, where, with which nonce, and how it
+/// was answered. Nothing secret: no signature, no body.
+public struct KeyRequest: Sendable, Equatable {
+    public let at: Date
+    public let path: String
+    public let nonce: Int?
+    public let status: Int
+    /// The error message, or nil for a 200.
+    public let message: String?
+    public let source: String?
+
+    var json: JSONValue {
+        [
+            "at": SimulatedWhiteBIT.date(at), "path": .string(path), "nonce": nonce.map(JSONValue.integer) ?? .null,
+            "status": .integer(status), "message": message.map(JSONValue.string) ?? .null,
+            "source": source.map(JSONValue.string) ?? .null,
+        ]
+    }
 }
 
 /// When the key a consent creates becomes visible.

@@ -1,12 +1,13 @@
-/// The four WhiteBIT endpoints a partner's server calls; faults and counters use these names.
+/// The WhiteBIT endpoints a partner's server calls; faults and counters use these names.
+/// `signed` is every private V4 request, `accounts` every Bearer `/api/v4/accounts/*` read.
 public enum SimEndpoint: String, Sendable, CaseIterable {
-    case token, info, secret, delete
+    case token, info, secret, delete, signed, accounts
 }
 
 /// A queued fault: the next `remaining` requests to `endpoint` (of `user`, when set) get it.
 public struct SimFault: Sendable, Equatable {
     public enum Target: String, Sendable, CaseIterable {
-        case token, info, secret, delete, any
+        case token, info, secret, delete, signed, accounts, any
 
         func matches(_ endpoint: SimEndpoint) -> Bool { self == .any || rawValue == endpoint.rawValue }
     }
@@ -49,7 +50,7 @@ public struct SimFault: Sendable, Equatable {
     public init(json body: JSONValue) throws(SimRequestError) {
         guard body.objectValue != nil else { throw SimRequestError("a fault must be a JSON object") }
         guard let endpointText = body["endpoint"]?.stringValue, let target = Target(rawValue: endpointText) else {
-            throw SimRequestError("fault \"endpoint\" must be one of token, info, secret, delete, any")
+            throw SimRequestError("fault \"endpoint\" must be one of token, info, secret, delete, signed, accounts, any")
         }
         self.target = target
         switch body["kind"]?.stringValue {

@@ -33,6 +33,11 @@ struct SimRandom: RandomNumberGenerator, Sendable {
         Sensitive(bytes(16).map(Self.hex).joined())
     }
 
+    /// 32 lowercase hex digits, the shape of a WhiteBIT public API key.
+    mutating func publicAPIKey() -> String {
+        bytes(16).map(Self.hex).joined()
+    }
+
     /// A version-4 UUID, lowercase, as `externalId` is documented.
     mutating func uuid() -> String {
         var raw = bytes(16)

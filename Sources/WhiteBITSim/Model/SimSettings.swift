@@ -20,6 +20,16 @@ public struct SimSettings: Sendable, Equatable {
         case forbidden = "403", notFound = "404", deleted = "200"
     }
 
+    /// Which header value names a key (`docs/whitebit-api.md` §3.6): its `externalId` (stage)
+    /// or a separate public key handed to the callback as `api_key` (main's PENDING note).
+    public enum APIKeyHeader: String, Sendable, CaseIterable { case externalID = "external_id", apiKey = "api_key" }
+    /// The signed-request answer for a deleted key, which the docs do not give.
+    public enum DeletedKey: String, Sendable, CaseIterable {
+        case unauthorized = "401", forbidden = "403", notFound = "404"
+    }
+    /// Whether the Bearer `/api/v4/accounts/*` bodies must carry `request` and `nonce` (§4: unknown).
+    public enum AccountsBody: String, Sendable, CaseIterable { case plain, signed = "request_nonce" }
+
     public var refreshToken: RefreshToken = .absent
     public var expiresIn: ExpiresIn = .number
     public var tokenWrapper: TokenWrapper = .data
@@ -32,6 +42,14 @@ public struct SimSettings: Sendable, Equatable {
     public var codeLifetimeMilliseconds: Int = 10 * 60_000
     /// How long after consent the key becomes visible; 0: at once.
     public var keyDelayMilliseconds: Int = 0
+    /// A key without a successful signed request for this long is disabled (14 days).
+    public var keyInactivityMilliseconds: Int = 14 * 86_400_000
+    public var apiKeyHeader: APIKeyHeader = .externalID
+    public var deletedKey: DeletedKey = .unauthorized
+    public var accountsBody: AccountsBody = .plain
+    /// The scopes new tokens carry; nil: the client's own (the Fast API Key scopes by default).
+    public var grantedScopes: [String]?
+    public var rateLimit = RateLimitSettings()
 
     public init() {}
 
@@ -48,6 +66,12 @@ public struct SimSettings: Sendable, Equatable {
             "token_lifetime_ms": .integer(tokenLifetimeMilliseconds),
             "code_lifetime_ms": .integer(codeLifetimeMilliseconds),
             "key_delay_ms": .integer(keyDelayMilliseconds),
+            "key_inactivity_ms": .integer(keyInactivityMilliseconds),
+            "api_key_header": .string(apiKeyHeader.rawValue),
+            "deleted_key": .string(deletedKey.rawValue),
+            "accounts_body": .string(accountsBody.rawValue),
+            "granted_scopes": grantedScopes.map { .array($0.map(JSONValue.string)) } ?? .null,
+            "rate_limit": rateLimit.json,
         ]
     }
 
@@ -68,6 +92,12 @@ public struct SimSettings: Sendable, Equatable {
             case "token_lifetime_ms": updated.tokenLifetimeMilliseconds = try Self.milliseconds(name, value)
             case "code_lifetime_ms": updated.codeLifetimeMilliseconds = try Self.milliseconds(name, value)
             case "key_delay_ms": updated.keyDelayMilliseconds = try Self.milliseconds(name, value)
+            case "key_inactivity_ms": updated.keyInactivityMilliseconds = try Self.milliseconds(name, value)
+            case "api_key_header": updated.apiKeyHeader = try Self.choice(name, value)
+            case "deleted_key": updated.deletedKey = try Self.choice(name, value)
+            case "accounts_body": updated.accountsBody = try Self.choice(name, value)
+            case "granted_scopes": updated.grantedScopes = try Self.scopes(name, value)
+            case "rate_limit": try updated.rateLimit.apply(value)
             default: throw SimRequestError("unknown setting \"\(name)\"")
             }
         }
@@ -86,7 +116,15 @@ public struct SimSettings: Sendable, Equatable {
         return choice
     }
 
-    private static func milliseconds(_ name: String, _ value: JSONValue) throws(SimRequestError) -> Int {
+    private static func scopes(_ name: String, _ value: JSONValue) throws(SimRequestError) -> [String]? {
+        if value.isNull { return nil }
+        guard let list = value.arrayValue, list.allSatisfy({ !($0.stringValue ?? "").isEmpty }) else {
+            throw SimRequestError("setting \"\(name)\" must be null or an array of scope names")
+        }
+        return list.compactMap(\.stringValue)
+    }
+
+    static func milliseconds(_ name: String, _ value: JSONValue) throws(SimRequestError) -> Int {
         guard let milliseconds = value.intValue, milliseconds >= 0 else {
             throw SimRequestError("setting \"\(name)\" must be a whole number of milliseconds, 0 or more")
         }

@@ -47,6 +47,7 @@ extension SimulatedWhiteBIT {
 
     /// Everything, secrets included, for tests to check what a client did.
     public func stateJSON() -> JSONValue {
+        disableIdleKeys()
         let moment = now
         let clientList: [JSONValue] = clientOrder.compactMap { clients[$0] }.map { client in
             [
@@ -63,7 +64,9 @@ extension SimulatedWhiteBIT {
                 "retrieval_in_flight": .bool(key.retrievalInFlight),
                 "api_secret": .string(key.apiSecret.revealed), "permissions": .array(key.permissions),
                 "created_at": Self.date(key.createdAt), "appears_at": Self.date(key.appearsAt),
-                "visible": .bool(key.isVisible(at: moment)),
+                "visible": .bool(key.isVisible(at: moment)), "api_key": .string(key.apiKey),
+                "last_used_at": Self.date(key.lastUsedAt), "highest_nonce": key.highestNonce.map(JSONValue.integer) ?? .null,
+                "signed_requests": .integer(key.requests.count),
             ]
         }
         let tokenList: [JSONValue] = tokenOrder.compactMap { tokens[$0] }.map { token in

@@ -42,6 +42,8 @@ public struct ConsentGrant: Sendable {
     /// `redirect_uri?code=CODE&state=STATE`.
     public let location: String
     public let key: KeyCreation
+    /// The public key the callback carries, in the `api_key` reading only.
+    public let apiKey: String?
 }
 
 extension SimulatedWhiteBIT {
@@ -79,10 +81,14 @@ extension SimulatedWhiteBIT {
         let keyCreation = createKey(
             user: request.user, client: client, permissions: permissions,
             appearance: request.key ?? .after(milliseconds: settings.keyDelayMilliseconds), at: issuedAt)
+        var apiKey: String?
+        if case .created(let externalID) = keyCreation, settings.apiKeyHeader == .apiKey {
+            apiKey = keys[externalID]?.apiKey
+        }
         return ConsentGrant(
             code: code.value, state: request.state,
-            location: Self.callbackLocation(redirectURI, code: code.value, state: request.state),
-            key: keyCreation)
+            location: Self.callbackLocation(redirectURI, code: code.value, state: request.state, apiKey: apiKey),
+            key: keyCreation, apiKey: apiKey)
     }
 
     /// `GET /auth/login`: the consent page. With `sim_user` the simulated user consents at
@@ -126,7 +132,8 @@ extension SimulatedWhiteBIT {
         user: String, client: SimClient, permissions: [JSONValue], appearance: KeyAppearance, at moment: Date
     ) -> KeyCreation {
         if let live = keys.values.first(where: { $0.user == user && $0.clientID == client.id && $0.isLive }) {
-            return live.enabled ? .activeExists : .expiredExists
+            disableIfIdle(live.externalID)
+            return keys[live.externalID]?.enabled == true ? .activeExists : .expiredExists
         }
         guard client.scopes.contains("apikeys.create") else { return .notCreated }
         let appearsAt: Date
@@ -135,9 +142,11 @@ extension SimulatedWhiteBIT {
         case .now: appearsAt = moment
         case .after(let milliseconds): appearsAt = Self.addingMilliseconds(milliseconds, to: moment)
         }
+        let externalID = random.uuid()
         let key = APIKey(
-            externalID: random.uuid(), user: user, clientID: client.id, apiSecret: random.apiSecret(),
-            permissions: permissions, createdAt: moment, appearsAt: appearsAt)
+            externalID: externalID, user: user, clientID: client.id, apiSecret: random.apiSecret(),
+            apiKey: Self.publicAPIKey(for: externalID), permissions: permissions, createdAt: moment, appearsAt: appearsAt,
+            lastUsedAt: appearsAt)
         keys[key.externalID] = key
         keyOrder.append(key.externalID)
         return .created(externalID: key.externalID)
@@ -151,6 +160,7 @@ extension SimulatedWhiteBIT {
     /// Groups as given, or names expanded to `{"name","title","urls"}`.
     static func permissionGroups(_ given: [JSONValue]?) throws(SimRequestError) -> [JSONValue] {
         guard let given else { return defaultPermissions }
+        if given.count == 1, let name = given[0].stringValue, let preset = KeyPermissions.preset(name) { return preset }
         var groups: [JSONValue] = []
         for entry in given {
             switch entry {
@@ -164,10 +174,22 @@ extension SimulatedWhiteBIT {
         return groups
     }
 
-    static func callbackLocation(_ redirectURI: String, code: Sensitive, state: String?) -> String {
+    static func callbackLocation(_ redirectURI: String, code: Sensitive, state: String?, apiKey: String?) -> String {
         var location = redirectURI + (redirectURI.contains("?") ? "&" : "?") + "code=" + percentEncoded(code.revealed)
         if let state { location += "&state=" + percentEncoded(state) }
+        if let apiKey { location += "&" + apiKeyParameter + "=" + percentEncoded(apiKey) }
         return location
+    }
+
+    /// The callback parameter that carries the public key in the `api_key` reading of
+    /// `docs/whitebit-api.md` §3.6 (WhiteBIT's name for it is still PENDING there).
+    public static let apiKeyParameter = "api_key"
+
+    /// Derived from the key's id rather than drawn from `random`, so that seeded runs hand
+    /// out the same codes, tokens and secrets as before the public key existed.
+    static func publicAPIKey(for externalID: String) -> String {
+        var derived = SimRandom(seed: AccountData.fnv1a("public-key:" + externalID))
+        return derived.publicAPIKey()
     }
 
     static func percentEncoded(_ text: String) -> String {

@@ -17,12 +17,14 @@ extension SimulatedWhiteBIT {
         }
         let moment = now
         guard
-            let key = keys.values.first(where: {
+            let found = keys.values.first(where: {
                 $0.user == token.user && $0.clientID == token.clientID && $0.isVisible(at: moment)
             })
         else {
             return .json(200, ["data": ["exists": false, "isEnabled": false, "externalId": .null, "permissions": []]], headers: headers)
         }
+        disableIfIdle(found.externalID)
+        let key = keys[found.externalID] ?? found
         let info: JSONValue = [
             "exists": true, "isEnabled": .bool(key.enabled), "externalId": .string(key.externalID),
             "permissions": .array(key.permissions),
@@ -37,6 +39,7 @@ extension SimulatedWhiteBIT {
         func answer(_ answer: SimAnswer) -> SecretRetrieval {
             SecretRetrieval(answer: answer.with(headers), lockedKey: nil)
         }
+        disableIfIdle(externalID)
         guard let token = authorizedToken(authorization, scope: "apikeys.read") else { return answer(.unauthorized) }
         switch ownedKey(externalID, token: token) {
         case .refused(let refusal): return answer(refusal)
@@ -68,6 +71,7 @@ extension SimulatedWhiteBIT {
     /// `DELETE /oauth2/api-key/{externalId}`: deletes an active key of the calling client.
     public func deleteKey(authorization: String?, externalID: String) -> SimAnswer {
         let headers = ["Cache-Control": "no-cache"]
+        disableIfIdle(externalID)
         guard let token = authorizedToken(authorization, scope: "apikeys.delete") else {
             return .unauthorized.with(headers)
         }

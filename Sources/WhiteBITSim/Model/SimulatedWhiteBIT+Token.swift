@@ -58,7 +58,8 @@ extension SimulatedWhiteBIT {
             }
         }
         let token = AccessToken(
-            value: random.opaqueSecret(bytes: 48), user: code.user, clientID: client.id, scopes: client.scopes,
+            value: random.opaqueSecret(bytes: 48), user: code.user, clientID: client.id,
+            scopes: settings.grantedScopes ?? client.scopes,
             expiresAt: Self.addingMilliseconds(settings.tokenLifetimeMilliseconds, to: now))
         tokens[token.value] = token
         tokenOrder.append(token.value)

@@ -23,6 +23,7 @@ public actor SimulatedWhiteBIT {
     var requestCounts: [SimEndpoint: Int] = [:]
     var responseCounts: [String: Int] = [:]
     var random: SimRandom
+    var rateLimiter = RateLimiter()
 
     public init(configuration: SimConfiguration = SimConfiguration(), clock: @escaping Clock = { Date() }) {
         self.configuration = configuration
@@ -50,6 +51,7 @@ public actor SimulatedWhiteBIT {
         faults = []
         requestCounts = [:]
         responseCounts = [:]
+        rateLimiter = RateLimiter()
     }
 
     // MARK: Faults and counters
@@ -67,7 +69,11 @@ public actor SimulatedWhiteBIT {
         }
         switch fault.kind {
         case .latency(let milliseconds): return .serve(latencyMilliseconds: milliseconds, loseAnswer: false)
-        case .status(let status): return .answer(.fault(status: status))
+        case .status(let status):
+            // Signed requests fail in the V4 shape, `{"code":0,"message":…}`.
+            let answer = SimAnswer.fault(status: status)
+            guard endpoint == .signed, let text = answer.message else { return .answer(answer) }
+            return .answer(.v4(status, code: 0, text))
         case .drop: return .drop
         case .lostAnswer: return .serve(latencyMilliseconds: 0, loseAnswer: true)
         }
@@ -95,6 +101,11 @@ public actor SimulatedWhiteBIT {
     /// Whose token the `Authorization` header carries, expired or not.
     public func user(ofAuthorization header: String?) -> String? {
         Self.bearerToken(header).flatMap { tokens[$0]?.user }
+    }
+
+    /// Whose key an `X-TXC-APIKEY` value names, in the current reading.
+    public func user(ofAPIKey header: String?) -> String? {
+        header.flatMap(keyID(named:)).flatMap { keys[$0]?.user }
     }
 
     // MARK: Settings and clients
