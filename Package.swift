@@ -10,6 +10,7 @@ let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
 let httpClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
@@ -29,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // Already async-http-client's TLS; named so that the client can set its TLS floor.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
@@ -40,12 +43,16 @@ let package = Package(
         .target(name: "Sensitive"),
         .testTarget(name: "SensitiveTests", dependencies: ["Sensitive"]),
 
-        // The calls wbkeyd makes to WhiteBIT (whitebit-api.md §3), with deadlines,
-        // a rate limit, a concurrency limit and errors that never carry a secret.
-        .target(name: "WhiteBITClient", dependencies: ["Sensitive", httpClient, log, nioCore, nioHTTP1, nioPosix]),
+        // The calls wbkeyd makes to WhiteBIT (whitebit-api.md §3, §4, §5), with deadlines,
+        // a rate limit, a concurrency limit and errors that never carry a secret; the V4
+        // request signer (HMAC-SHA512) and nonce source.
+        .target(name: "WhiteBITClient", dependencies: ["Sensitive", httpClient, log, nioCore, nioHTTP1, nioPosix, nioSSL, crypto]),
         .testTarget(
             name: "WhiteBITClientTests",
-            dependencies: ["WhiteBITClient", "WhiteBITSimHarness", "PKCE", "Sensitive", httpClient, log, nioCore, nioHTTP1, nioPosix]),
+            dependencies: [
+                "WhiteBITClient", "WhiteBITSimHarness", "PKCE", "Sensitive", httpClient, log, nioCore, nioHTTP1, nioPosix, nioSSL,
+                crypto,
+            ]),
 
         // JSON string literals written by hand (audit detail, spool files), byte-exact.
         .target(name: "JSONString"),

@@ -116,7 +116,10 @@ extension GrantEngine {
         case .secretAlreadyRetrieved: return .alreadyRetrieved
         case .locked: return .locked
         case .rateLimited, .server, .transport, .timeout, .malformedResponse, .cancelled: return .transient(error.description)
-        case .validation, .rejected, .invalidRequest: return .rejected(error.description)
+        case .validation, .rejected, .invalidRequest, .signatureRejected, .keyDisabled, .endpointNotPermitted,
+             .nonceOutsideWindow, .invalidPayload:
+            return .rejected(error.description)
+        case .nonceNotIncreasing: return .transient(error.description)
         }
     }
 

@@ -1,16 +1,31 @@
-/// The four WhiteBIT calls wbkeyd makes (whitebit-api.md §3.1 and §3.4). The raw
-/// values are the names the counters, the logs and whitebit-sim's fault injection use.
+/// The WhiteBIT calls wbkeyd makes: the Fast API Key flow (docs/whitebit-api.md §3.1,
+/// §3.4), the signed V4 account reads (§5.2) and their Bearer twins (§4). The raw values
+/// are the names the counters, the logs and whitebit-sim's fault injection use.
 public enum Endpoint: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case token
     case info
     case secret
     case delete
+    // Signed V4 (X-TXC-* headers).
+    case mainBalance = "main_balance"
+    case tradeBalance = "trade_balance"
+    case mainHistory = "main_history"
+    case convertHistory = "convert_history"
+    case orderHistory = "order_history"
+    case executedHistory = "executed_history"
+    // Bearer `/api/v4/accounts/*`.
+    case accountsMainBalance = "accounts_main_balance"
+    case accountsSpotBalance = "accounts_spot_balance"
+    case accountsTransactions = "accounts_transactions"
+    case accountsConverts = "accounts_converts"
+    case accountsOrders = "accounts_orders"
+    case accountsDeals = "accounts_deals"
 
     public var method: String {
         switch self {
-        case .token: "POST"
         case .info, .secret: "GET"
         case .delete: "DELETE"
+        default: "POST"
         }
     }
 
@@ -22,17 +37,74 @@ public enum Endpoint: String, Sendable, Hashable, CaseIterable, CustomStringConv
         case .info: "/oauth2/api-key/info"
         case .secret: "/oauth2/api-key/{externalId}/secret"
         case .delete: "/oauth2/api-key/{externalId}"
+        case .mainBalance: "/api/v4/main-account/balance"
+        case .tradeBalance: "/api/v4/trade-account/balance"
+        case .mainHistory: "/api/v4/main-account/history"
+        case .convertHistory: "/api/v4/convert/history"
+        case .orderHistory: "/api/v4/trade-account/order/history"
+        case .executedHistory: "/api/v4/trade-account/executed-history"
+        case .accountsMainBalance: "/api/v4/accounts/balances/main"
+        case .accountsSpotBalance: "/api/v4/accounts/balances/spot"
+        case .accountsTransactions: "/api/v4/accounts/transactions"
+        case .accountsConverts: "/api/v4/accounts/converts"
+        case .accountsOrders: "/api/v4/accounts/orders"
+        case .accountsDeals: "/api/v4/accounts/deals"
         }
     }
+
+    /// Signed with the API key (X-TXC-APIKEY, X-TXC-PAYLOAD, X-TXC-SIGNATURE).
+    public var isSignedV4: Bool {
+        switch self {
+        case .mainBalance, .tradeBalance, .mainHistory, .convertHistory, .orderHistory, .executedHistory: true
+        default: false
+        }
+    }
+
+    /// A `/api/v4/…` endpoint, signed or Bearer: its errors have the V4 shapes (§5.3).
+    public var isV4: Bool { pathTemplate.hasPrefix("/api/v4/") }
 
     public var description: String { "\(method) \(pathTemplate)" }
 
     /// The path with `segment` (already escaped, or sanitized for display) as the externalId.
     func path(segment: String) -> String {
         switch self {
-        case .token, .info: pathTemplate
         case .secret: "/oauth2/api-key/\(segment)/secret"
         case .delete: "/oauth2/api-key/\(segment)"
+        default: pathTemplate
+        }
+    }
+}
+
+/// The six account reads, each reachable two ways: signed with the issued key (V4), or
+/// with the OAuth access token on the Bearer `/api/v4/accounts/*` twin (docs/whitebit-api.md
+/// §4). The raw values are the words of the control commands (docs/design.md §12).
+public enum AccountRead: String, Sendable, Hashable, CaseIterable {
+    case mainBalance = "main"
+    case spotBalance = "spot"
+    case transactions
+    case converts
+    case orders
+    case deals
+
+    public var signedEndpoint: Endpoint {
+        switch self {
+        case .mainBalance: .mainBalance
+        case .spotBalance: .tradeBalance
+        case .transactions: .mainHistory
+        case .converts: .convertHistory
+        case .orders: .orderHistory
+        case .deals: .executedHistory
+        }
+    }
+
+    public var bearerEndpoint: Endpoint {
+        switch self {
+        case .mainBalance: .accountsMainBalance
+        case .spotBalance: .accountsSpotBalance
+        case .transactions: .accountsTransactions
+        case .converts: .accountsConverts
+        case .orders: .accountsOrders
+        case .deals: .accountsDeals
         }
     }
 }

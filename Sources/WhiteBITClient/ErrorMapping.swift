@@ -7,9 +7,14 @@ enum ErrorMapping {
         endpoint: Endpoint, externalID: String?, status: Int, body: [UInt8], secrets: [Sensitive]
     ) -> WhiteBITError {
         let document = JSONValue.parse(body)
-        let kind = kind(endpoint: endpoint, status: status, document: document, secrets: secrets)
         let messages = ResponseText.messages(in: document).map { ResponseText.scrub($0, removing: secrets) }
-        return WhiteBITError(endpoint: endpoint, externalID: externalID, kind: kind, messages: messages)
+        let code = ResponseText.code(in: document)
+        let kind = (endpoint.isV4 ? V4ErrorMapping.kind(status: status, messages: messages, code: code) : nil)
+            ?? kind(endpoint: endpoint, status: status, document: document, secrets: secrets)
+        return WhiteBITError(
+            endpoint: endpoint, externalID: externalID, kind: kind, messages: messages, status: status,
+            code: endpoint.isV4 ? code : nil
+        )
     }
 
     private static func kind(
@@ -20,13 +25,43 @@ enum ErrorMapping {
         case 403: .forbidden
         case 404: .notFound
         case 409 where endpoint == .secret: .secretAlreadyRetrieved
-        case 422:
+        case _ where status == 422 || (endpoint.isV4 && document?["errors"]?.objectValue != nil):
             .validation(fields: ResponseText.fieldNames(in: document).map { ResponseText.scrub($0, removing: secrets) })
         case 423: .locked
         case 429: .rateLimited
         case 500...599: .server(status: status)
         default: .rejected(status: status)
         }
+    }
+}
+
+/// The private V4 errors of docs/whitebit-api.md §5.2 and §5.3. WhiteBIT documents them
+/// by message, not by status (bodies have come as `{"message":[["…"]],"success":false}`
+/// and as `{"code":9,"message":"Invalid payload."}`), so the message decides, whatever
+/// the status; a 429 stays a rate limit even if it says "Too many requests.".
+enum V4ErrorMapping {
+    static func kind(status: Int, messages: [String], code: Int?) -> WhiteBITError.Kind? {
+        if status == 429 { return .rateLimited }
+        for message in messages {
+            if let kind = kind(of: message) { return kind }
+        }
+        if code == 9 { return .invalidPayload }
+        return nil
+    }
+
+    private static func kind(of message: String) -> WhiteBITError.Kind? {
+        let text = message.lowercased()
+        if text.hasPrefix("unauthorized request") { return .signatureRejected }
+        if text.contains("enable your key") || text.hasPrefix("this action is unauthorized") { return .keyDisabled }
+        // "don't" may come with a typographic apostrophe.
+        if text.contains("permission to use this endpoint") { return .endpointNotPermitted }
+        if text.hasPrefix("too many requests") { return .nonceNotIncreasing }
+        if text.hasPrefix("your nonce is more than") || text.hasPrefix("invalid noncewindow") {
+            return .nonceOutsideWindow
+        }
+        let payloadProblems = ["invalid payload", "payload not provided", "request not provided", "nonce not provided"]
+        if payloadProblems.contains(where: { text.hasPrefix($0) }) { return .invalidPayload }
+        return nil
     }
 }
 
@@ -68,16 +103,24 @@ enum ResponseText {
         return Array(found.filter { !$0.isEmpty }.prefix(maximumMessages))
     }
 
+    /// V4's numeric `code`, when it is an integer.
+    static func code(in document: JSONValue?) -> Int? {
+        guard case .number(let text) = document?["code"] else { return nil }
+        return Int(text)
+    }
+
     /// The fields a 422 names: `{"errors":{FIELD:[…]}}`, sorted for stable output.
     static func fieldNames(in document: JSONValue?) -> [String] {
         guard let errors = document?["errors"]?.objectValue else { return [] }
         return Array(errors.keys.sorted().prefix(maximumMessages))
     }
 
-    private static func strings(_ value: JSONValue?) -> [String] {
+    /// A string, a list of strings, or (the older V4 auth errors, `{"message":[["Too many
+    /// requests."]]}`) a list of lists of strings.
+    private static func strings(_ value: JSONValue?, depth: Int = 0) -> [String] {
         switch value {
         case .some(.string(let text)): [text]
-        case .some(.array(let elements)): elements.compactMap(\.stringValue)
+        case .some(.array(let elements)) where depth < 2: elements.flatMap { strings($0, depth: depth + 1) }
         default: []
         }
     }

@@ -68,6 +68,12 @@ extension WhiteBITError.Kind {
         case .malformedResponse: "malformed_response"
         case .cancelled: "cancelled"
         case .invalidRequest: "invalid_request"
+        case .signatureRejected: "signature_rejected"
+        case .keyDisabled: "key_disabled"
+        case .endpointNotPermitted: "endpoint_not_permitted"
+        case .nonceNotIncreasing: "nonce_not_increasing"
+        case .nonceOutsideWindow: "nonce_outside_window"
+        case .invalidPayload: "invalid_payload"
         }
     }
 }

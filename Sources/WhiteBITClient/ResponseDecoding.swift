@@ -67,6 +67,12 @@ enum ResponseDecoding {
         return Sensitive(secret)
     }
 
+    /// A V4 answer, any JSON document, handed on as it came.
+    static func json(_ bytes: [UInt8]) throws(MalformedBody) -> JSONValue {
+        guard let document = JSONValue.parse(bytes) else { throw MalformedBody(reason: "body is not JSON") }
+        return document
+    }
+
     private static func dataObject(_ bytes: [UInt8]) throws(MalformedBody) -> JSONValue {
         guard let document = JSONValue.parse(bytes) else { throw MalformedBody(reason: "body is not JSON") }
         guard let data = document["data"], data.objectValue != nil else {
@@ -79,7 +85,9 @@ enum ResponseDecoding {
         let seconds: Double
         switch value {
         case .none, .some(.null): return nil
-        case .some(.number(let number)): seconds = number
+        case .some(.number(let text)):
+            guard let number = Double(text) else { throw MalformedBody(reason: "expires_in is not a plausible number of seconds") }
+            seconds = number
         case .some(.string(let text)):
             guard let number = Double(text.trimmingSpaces) else {
                 throw MalformedBody(reason: "expires_in is a string that is not a number")

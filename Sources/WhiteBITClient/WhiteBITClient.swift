@@ -2,9 +2,11 @@ import AsyncHTTPClient
 import FoundationEssentials
 import Logging
 import NIOCore
+import NIOSSL
 import Sensitive
 
-/// The four WhiteBIT calls of the Fast API Key flow (whitebit-api.md §3.1, §3.4).
+/// The four WhiteBIT calls of the Fast API Key flow (docs/whitebit-api.md §3.1, §3.4), and
+/// the six account reads, signed (V4) or Bearer (`WhiteBITClient+V4.swift`).
 ///
 /// Built on async-http-client rather than URLSession: on Linux it brings its own TLS
 /// (BoringSSL through swift-nio-ssl) for the real whitebit.com, real deadlines and
@@ -32,31 +34,47 @@ public final class WhiteBITClient: Sendable {
     let rateLimiter: RateLimiter<ContinuousClock>
     let concurrencyLimiter: ConcurrencyLimiter
     let liveCounters: RequestCounters
+    let keyLanes: KeyLanes
 
     /// - Parameter logger: gets one debug line per request (method, path, status or error
     ///   kind, duration); never a secret.
     public convenience init(configuration: Configuration, logger: Logger = Logger(label: "wbkeyd.whitebit"))
         throws(ConfigurationError)
     {
-        try self.init(configuration: configuration, logger: logger, counters: RequestCounters())
+        try self.init(configuration: configuration, logger: logger, counters: RequestCounters(), keyLanes: KeyLanes())
     }
 
     /// A client with other settings that counts on from this one's counters, so that
     /// `status` and `metrics` do not start again from zero when a reload rebuilds the
-    /// client. Calls still in flight on this one are counted too.
+    /// client. Calls still in flight on this one are counted too, and signed calls for one
+    /// key still go one at a time across both.
     public func reconfigured(_ configuration: Configuration) throws(ConfigurationError) -> WhiteBITClient {
-        try WhiteBITClient(configuration: configuration, logger: logger, counters: liveCounters)
+        try WhiteBITClient(configuration: configuration, logger: logger, counters: liveCounters, keyLanes: keyLanes)
     }
 
-    private init(configuration: Configuration, logger: Logger, counters: RequestCounters) throws(ConfigurationError) {
+    private init(
+        configuration: Configuration, logger: Logger, counters: RequestCounters, keyLanes: KeyLanes
+    ) throws(ConfigurationError) {
         self.liveCounters = counters
+        self.keyLanes = keyLanes
         self.baseURL = try configuration.validatedBaseURL()
         self.configuration = configuration
         self.logger = logger
         self.rateLimiter = RateLimiter(rate: configuration.rateLimit, clock: ContinuousClock())
         self.concurrencyLimiter = ConcurrencyLimiter(limit: configuration.maxConcurrency)
 
+        self.http = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: Self.httpConfiguration(for: configuration)
+        )
+    }
+
+    static func httpConfiguration(for configuration: Configuration) -> HTTPClient.Configuration {
         var httpConfiguration = HTTPClient.Configuration()
+        // TLS 1.0 and 1.1 are deprecated (RFC 8996): a server or a middlebox offering only
+        // those fails the handshake instead of carrying the secrets.
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        httpConfiguration.tlsConfiguration = tls
         // A redirect would carry a form with the client secret elsewhere: answer it as a 3xx.
         httpConfiguration.redirectConfiguration = .disallow
         let timeout = TimeAmount.nanoseconds(configuration.requestTimeout.nanoseconds)
@@ -64,7 +82,7 @@ public final class WhiteBITClient: Sendable {
         // A failed connect fails the call at once; the daemon's scheduler retries.
         httpConfiguration.connectionPool.retryConnectionEstablishment = false
         httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.maxConcurrency
-        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
+        return httpConfiguration
     }
 
     /// Closes the connections. Calls made afterwards fail with a transport error.
@@ -139,7 +157,7 @@ public final class WhiteBITClient: Sendable {
         )
     }
 
-    private func refused(_ endpoint: Endpoint, _ externalID: String?, _ reason: String) -> WhiteBITError {
+    func refused(_ endpoint: Endpoint, _ externalID: String?, _ reason: String) -> WhiteBITError {
         let error = WhiteBITError(endpoint: endpoint, externalID: externalID, kind: .invalidRequest(reason: reason))
         liveCounters.recordError(error, at: Date())
         return error

@@ -51,7 +51,11 @@ import Testing
     @Test func theTokenRequestIsTheDocumentedForm() async throws {
         let answer = CannedHTTPServer.Answer.respond(status: 200, body: #"{"data":{"access_token":"T-1","expires_in":14400}}"#)
         try await withServer([answer]) { server, client, _ in
-            _ = try await client.exchangeCode(code: code, codeVerifier: verifier)
+            let granted = try await client.exchangeCode(code: code, codeVerifier: verifier)
+            #expect(granted.value.revealed == "T-1")
+            #expect(granted.expiresIn == .seconds(14400))
+            #expect(granted.scopes.isEmpty)
+            #expect(client.counters.responses == [.token: ["200": 1]])
             let request = try #require(server.received.first)
             #expect(request.method == "POST")
             #expect(request.uri == "/oauth2/token")
@@ -65,7 +69,7 @@ import Testing
             $0.redirectURI = "https://partner.example/oauth/callback?x=1&y=2"
             $0.sendsGrantType = true
         }) { server, client, _ in
-            _ = try await client.exchangeCode(code: code, codeVerifier: verifier)
+            #expect(try await client.exchangeCode(code: code, codeVerifier: verifier).value.revealed == "T-1")
             let fields = try #require(server.received.first).formFields
             #expect(fields["redirect_uri"] == "https://partner.example/oauth/callback?x=1&y=2")
             #expect(fields["grant_type"] == "authorization_code")
@@ -80,9 +84,11 @@ import Testing
             .respond(status: 200, body: #"{"data":[]}"#),
         ]
         try await withServer(answers) { server, client, logs in
-            _ = try await client.apiKeyInfo(token: token)
-            _ = try await client.apiKeySecret(externalID: "../k 1", token: token)
+            let info = try await client.apiKeyInfo(token: token)
+            #expect(info == APIKeyInfo(exists: false, isEnabled: false, externalID: nil, permissions: []))
+            #expect(try await client.apiKeySecret(externalID: "../k 1", token: token).revealed == "S-1")
             try await client.deleteAPIKey(externalID: "a/b", token: token)
+            #expect(client.counters.requests == [.info: 1, .secret: 1, .delete: 1])
             let received = server.received
             #expect(received.map(\.method) == ["GET", "GET", "DELETE"])
             #expect(received.map(\.uri) == ["/oauth2/api-key/info", "/oauth2/api-key/..%2Fk%201/secret", "/oauth2/api-key/a%2Fb"])
@@ -94,9 +100,15 @@ import Testing
     }
 
     @Test func aDeletionAnsweredWithAnyTwoHundredIsDone() async throws {
-        try await withServer([.respond(status: 200, body: ""), .respond(status: 204, body: "")]) { _, client, _ in
+        try await withServer([.respond(status: 200, body: ""), .respond(status: 204, body: "")]) { server, client, logs in
             try await client.deleteAPIKey(externalID: "k-1", token: token)
             try await client.deleteAPIKey(externalID: "k-1", token: token)
+            #expect(server.received.map(\.method) == ["DELETE", "DELETE"])
+            #expect(server.received.map(\.uri) == ["/oauth2/api-key/k-1", "/oauth2/api-key/k-1"])
+            #expect(client.counters.requests == [.delete: 2])
+            #expect(client.counters.responses == [.delete: ["200": 1, "204": 1]])
+            #expect(client.counters.errors == 0 && client.counters.lastError == nil)
+            #expect(logs.all.map { $0.contains("whitebit.outcome=204") } == [false, true])
         }
     }
 

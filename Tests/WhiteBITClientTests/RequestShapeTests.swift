@@ -46,8 +46,21 @@ import Testing
         #expect(Endpoint.allCases.map(\.description) == [
             "POST /oauth2/token", "GET /oauth2/api-key/info",
             "GET /oauth2/api-key/{externalId}/secret", "DELETE /oauth2/api-key/{externalId}",
+            "POST /api/v4/main-account/balance", "POST /api/v4/trade-account/balance",
+            "POST /api/v4/main-account/history", "POST /api/v4/convert/history",
+            "POST /api/v4/trade-account/order/history", "POST /api/v4/trade-account/executed-history",
+            "POST /api/v4/accounts/balances/main", "POST /api/v4/accounts/balances/spot",
+            "POST /api/v4/accounts/transactions", "POST /api/v4/accounts/converts",
+            "POST /api/v4/accounts/orders", "POST /api/v4/accounts/deals",
         ])
-        #expect(Endpoint.allCases.map(\.rawValue) == ["token", "info", "secret", "delete"])
+        #expect(Endpoint.allCases.map(\.rawValue) == [
+            "token", "info", "secret", "delete",
+            "main_balance", "trade_balance", "main_history", "convert_history", "order_history", "executed_history",
+            "accounts_main_balance", "accounts_spot_balance", "accounts_transactions", "accounts_converts",
+            "accounts_orders", "accounts_deals",
+        ])
+        #expect(Endpoint.allCases.filter(\.isSignedV4) == AccountRead.allCases.map(\.signedEndpoint))
+        #expect(Endpoint.allCases.filter { $0.isV4 && !$0.isSignedV4 } == AccountRead.allCases.map(\.bearerEndpoint))
     }
 }
 

@@ -60,7 +60,10 @@ import WhiteBITSimHarness
     @Test func grantTypeRejectedWorksByDefaultAndFailsWithTheSwitch() async throws {
         try await SimScenario.run { s in
             try await s.sim.admin.updateSettings(.init(grantType: "rejected"))
-            _ = try await s.token(user: "u-nogrant")
+            let (granted, _) = try await s.token(user: "u-nogrant")
+            let issued = try await s.sim.admin.state().tokens.filter { $0.user == "u-nogrant" }
+            #expect(issued.map(\.accessToken) == [granted.value.revealed], "the token is the one the simulator issued")
+            #expect(try await s.client.apiKeyInfo(token: granted.value).exists)
 
             let sending = try s.makeClient { $0.sendsGrantType = true }
             let authorization = try await s.authorize(user: "u-nogrant-2")
@@ -93,7 +96,12 @@ import WhiteBITSimHarness
 
     @Test func redirectURIIgnoredByDefaultEvenWhenSent() async throws {
         try await SimScenario.run(configuration: { $0.redirectURI = SimScenario.redirectURI }) { s in
-            _ = try await s.token(user: "u-redirect-ignored")
+            let (granted, authorization) = try await s.token(user: "u-redirect-ignored")
+            #expect(granted.expiresIn == .seconds(14400))
+            let state = try await s.sim.admin.state()
+            #expect(state.tokens.filter { $0.user == "u-redirect-ignored" }.map(\.accessToken) == [granted.value.revealed])
+            #expect(state.codes.first { $0.code == authorization.code.revealed }?.used == true)
+            #expect(s.client.counters.responses[.token] == ["200": 1])
         }
     }
 
@@ -104,7 +112,8 @@ import WhiteBITSimHarness
         try await SimScenario.run { s in
             try await s.sim.admin.updateSettings(.init(tokenError: style))
             let authorization = try await s.authorize(user: "u-style")
-            _ = try await s.client.exchangeCode(code: authorization.code, codeVerifier: authorization.verifier)
+            let first = try await s.client.exchangeCode(code: authorization.code, codeVerifier: authorization.verifier)
+            #expect(try await s.sim.admin.state().tokens.map(\.accessToken).contains(first.value.revealed))
             let reused = await s.failure {
                 try await s.client.exchangeCode(code: authorization.code, codeVerifier: authorization.verifier)
             }
@@ -126,6 +135,9 @@ import WhiteBITSimHarness
             } else {
                 try await s.client.deleteAPIKey(externalID: externalID, token: token.value)
             }
+            let key = try #require(try await s.sim.admin.state().key(externalID))
+            #expect(key.deleted == (kind == nil), "a refused deletion must leave the key, an accepted one remove it")
+            #expect(s.client.counters.responses[.delete] == [style: 1])
         }
     }
 }
