@@ -77,6 +77,10 @@ struct ConfigurationValidator {
         for reader in settings.secretReaders where reader.name.isEmpty {
             report("control.secret_readers", "\"\(reader)\": the name is empty")
         }
+        let reads = ConfigurationBands.secretReadsPerMinute
+        if !reads.contains(settings.secretReadsPerMinute) {
+            report("control.secret_reads_per_minute", "\(settings.secretReadsPerMinute) is outside \(reads.lowerBound)–\(reads.upperBound)")
+        }
     }
 
     // MARK: - Shapes

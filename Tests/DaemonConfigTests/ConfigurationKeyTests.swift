@@ -114,6 +114,8 @@ import Testing
         ("control.secret_readers", "[\"user:ops\"]", "\"user:ops\": no such user"),
         ("control.secret_readers", "[\"group:alice\"]", "\"group:alice\": no such group"),
         ("control.secret_readers", "[\"\"]", "the name is empty"),
+        ("control.secret_reads_per_minute", "0", "0 is outside 1–600"),
+        ("control.secret_reads_per_minute", "601", "601 is outside 1–600"),
         ("control.secret_readers", "[\"group:\"]", "the name is empty"),
     ]
 
