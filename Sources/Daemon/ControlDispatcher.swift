@@ -21,6 +21,7 @@ struct ControlDispatcher: Sendable {
     let accounts: any AccountDirectory
     let logger: Logger
     let refusals = RefusalAuditGate()
+    let lookups = AccountLookupThread()
     let secretReads = SecretReadBuckets()
 
     func answer(_ line: String, peer: PeerCredentials) async -> String {
@@ -31,7 +32,7 @@ struct ControlDispatcher: Sendable {
             return ReplyRenderer(json: ControlParser.asksForJSON(line), now: Date()).error(error.message)
         }
         let renderer = ReplyRenderer(json: request.json, now: Date())
-        let access = settings.current.access.access(peerUID: peer.uid, peerGID: peer.gid, accounts: accounts)
+        let access = await lookups.access(settings.current.access, peer: peer, accounts: accounts)
         let required = request.command.requiredTier
         let allowed = switch required {
         case .anyone: true
