@@ -101,13 +101,16 @@ public struct ControlServer: Sendable {
 
     private func serve(_ connection: NIOAsyncChannel<String, ByteBuffer>, handler: Handler) async {
         do {
-            try await connection.executeThenClose { inbound, outbound in
+            try await connection.executeThenClose { inbound, _ in
                 var lines = inbound.makeAsyncIterator()
                 // None when the line was answered on the event loop or refused there.
                 guard let line = try await lines.next() else { return }
                 let peer = try await PeerCredentials.of(connection.channel)
                 let reply = await handler(line, peer)
-                try await outbound.write(ByteBuffer(string: reply))
+                // Awaited to the last byte: `outbound.write` returns once the write is queued,
+                // and the close that follows would drop whatever the socket had not taken
+                // yet (a reply larger than its buffer). The reply deadline bounds the wait.
+                try await connection.channel.writeAndFlush(ByteBuffer(string: reply)).get()
             }
         } catch {
             logger.debug("control connection ended early", metadata: ["error": "\(error)"])

@@ -220,4 +220,15 @@ import WBKeydHarness
             }
         }
     }
+
+    @Test func aLargeReplyThatIsReadArrivesWhole() async throws {
+        let size = 8 * 1_024 * 1_024
+        let big = String(repeating: "b", count: size - 1) + "\n"
+        try await withServer(handler: { _, _ in big }) { path in
+            let client = try RawConnection(path: path)
+            client.send("big\n")
+            let received = try await offPool { client.readAll(timeoutSeconds: 30) }
+            #expect(received?.count == size, "the reply was cut short: \(received?.count ?? -1) of \(size) bytes")
+        }
+    }
 }
