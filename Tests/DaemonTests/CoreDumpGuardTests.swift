@@ -36,6 +36,11 @@ import WBKeydHarness
         // The observable is real here: an ordinary process started the same way can be read.
         let ordinary = try Self.launch(["/bin/sleep", "60"])
         defer { ordinary.terminate() }
+        // Until setpriv has exec'd sleep, the process still holds setpriv's capabilities.
+        let execed = try await eventually(within: .seconds(10)) {
+            (try? String(contentsOfFile: "/proc/\(ordinary.processIdentifier)/comm", encoding: .utf8)) == "sleep\n"
+        }
+        try #require(execed)
         #expect(try Self.sameUIDReaderCanRead(environOf: ordinary.processIdentifier))
 
         try await withPreparedDaemon { daemon in
