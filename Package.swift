@@ -65,7 +65,8 @@ let package = Package(
         .testTarget(name: "PKCETests", dependencies: ["PKCE", "Sensitive"]),
 
         // wbkeyd.toml: loading, validation, credential files, reload diffs, control access.
-        .target(name: "DaemonConfig", dependencies: ["Sensitive", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "DaemonConfig", dependencies: ["Sensitive", "CExtendedAttributes", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .systemLibrary(name: "CExtendedAttributes"),
         .testTarget(name: "DaemonConfigTests", dependencies: ["DaemonConfig", "Sensitive"]),
 
         // Intake of spool files (DESIGN.md §4): claim, read, validate, reject, watch, submit.

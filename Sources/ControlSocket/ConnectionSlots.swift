@@ -4,7 +4,9 @@ import Synchronization
 /// Bounds the connections in progress. When every slot is taken, the connection
 /// that has waited longest without sending its line is closed to make room, so
 /// a crowd of idle or slow clients can delay an admin's `status` by one eviction,
-/// never lock it out. Synchronous (a lock, not an actor) so that the pipeline can
+/// never lock it out. When every slot has its line and is being answered, there is no
+/// one to evict and the newcomer is refused: the cap holds, so connections (and their
+/// descriptors and replies) stay bounded. Synchronous (a lock, not an actor) so that the pipeline can
 /// admit, mark and release on the event loop, before and after any answer.
 final class ConnectionSlots: Sendable {
     private struct Slot {
@@ -16,6 +18,7 @@ final class ConnectionSlots: Sendable {
         var slots: [Int: Slot] = [:]
         var nextID = 0
         var evictions = 0
+        var refusals = 0
     }
 
     private let capacity: Int
@@ -25,18 +28,24 @@ final class ConnectionSlots: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    func admit(_ channel: Channel) -> Int {
-        let (id, victim): (Int, Channel?) = state.withLock { state in
+    /// The slot of the new connection, or nil when it must be refused.
+    func admit(_ channel: Channel) -> Int? {
+        let admitted: (Int, Channel?)? = state.withLock { state in
             var victim: Channel?
             if state.slots.count >= capacity {
                 let oldestWaiting = state.slots.filter(\.value.waitingForLine).keys.min()
-                victim = oldestWaiting.flatMap { state.slots.removeValue(forKey: $0) }?.channel
-                if victim != nil { state.evictions += 1 }
+                guard let oldestWaiting else {
+                    state.refusals += 1
+                    return nil
+                }
+                victim = state.slots.removeValue(forKey: oldestWaiting)?.channel
+                state.evictions += 1
             }
             state.nextID += 1
             state.slots[state.nextID] = Slot(channel: channel, waitingForLine: true)
             return (state.nextID, victim)
         }
+        guard let (id, victim) = admitted else { return nil }
         // Outside the lock: on the victim's own event loop this runs inline.
         victim?.pipeline.fireUserInboundEventTriggered(Eviction())
         return id
@@ -52,4 +61,5 @@ final class ConnectionSlots: Sendable {
 
     var open: Int { state.withLock { $0.slots.count } }
     var evictions: Int { state.withLock { $0.evictions } }
+    var refusals: Int { state.withLock { $0.refusals } }
 }

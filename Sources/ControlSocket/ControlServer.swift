@@ -6,7 +6,9 @@ import NIOPosix
 /// The control socket (DESIGN.md §7): a stream Unix socket; the client sends one
 /// line, gets one answer, and the connection closes. SwiftNIO does the socket work;
 /// the kernel's SO_PEERCRED says who is asking. Limits: line length, idle timeout,
-/// and a bounded number of connections that always makes room for a newcomer.
+/// a bounded number of connections (the longest-idle one makes room for a newcomer; when
+/// all are busy answering, the newcomer is refused), and a deadline for each reply to be
+/// read, so a client that never reads cannot keep its connection.
 public struct ControlServer: Sendable {
     public enum Listener: Sendable {
         /// Bind this path; the socket gets `mode` and, when given, group `gid`.
@@ -25,13 +27,19 @@ public struct ControlServer: Sendable {
     public var maxConnections: Int
     public var idleTimeout: Duration
     public var maxLineBytes: Int
+    /// How long a client has to read its whole reply once the first byte is written.
+    public var replyTimeout: Duration
     let logger: Logger
 
-    public init(listener: Listener, maxConnections: Int = 64, idleTimeout: Duration = .seconds(5), maxLineBytes: Int = 4096, logger: Logger) {
+    public init(
+        listener: Listener, maxConnections: Int = 64, idleTimeout: Duration = .seconds(5), maxLineBytes: Int = 4096,
+        replyTimeout: Duration = .seconds(10), logger: Logger
+    ) {
         self.listener = listener
         self.maxConnections = maxConnections
         self.idleTimeout = idleTimeout
         self.maxLineBytes = maxLineBytes
+        self.replyTimeout = replyTimeout
         self.logger = logger
     }
 
@@ -41,8 +49,10 @@ public struct ControlServer: Sendable {
     public func run(
         listening: @Sendable () async -> Void = {}, immediate: ImmediateHandler? = nil, handler: @escaping Handler
     ) async throws {
-        let timeout = TimeAmount.nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000)
+        let timeout = Self.timeAmount(idleTimeout)
+        let replyTimeout = Self.timeAmount(replyTimeout)
         let maxLineBytes = maxLineBytes
+        let maxConnections = maxConnections
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
@@ -51,7 +61,11 @@ public struct ControlServer: Sendable {
         let slots = ConnectionSlots(capacity: maxConnections)
         let initializer: @Sendable (Channel) -> EventLoopFuture<NIOAsyncChannel<String, ByteBuffer>> = { channel in
             channel.eventLoop.makeCompletedFuture {
-                let slot = slots.admit(channel)
+                try channel.pipeline.syncOperations.addHandler(ReplyDeadlineHandler(timeout: replyTimeout))
+                guard let slot = slots.admit(channel) else {
+                    try channel.pipeline.syncOperations.addHandler(OverCapacityHandler(capacity: maxConnections))
+                    return try NIOAsyncChannel<String, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
                 channel.closeFuture.whenComplete { _ in slots.release(slot) }
                 try channel.pipeline.syncOperations.addHandler(
                     CommandLineHandler(maxBytes: maxLineBytes, idleTimeout: timeout, lineReceived: { slots.lineReceived(slot) }))
@@ -87,17 +101,24 @@ public struct ControlServer: Sendable {
 
     private func serve(_ connection: NIOAsyncChannel<String, ByteBuffer>, handler: Handler) async {
         do {
-            try await connection.executeThenClose { inbound, outbound in
+            try await connection.executeThenClose { inbound, _ in
                 var lines = inbound.makeAsyncIterator()
                 // None when the line was answered on the event loop or refused there.
                 guard let line = try await lines.next() else { return }
                 let peer = try await PeerCredentials.of(connection.channel)
                 let reply = await handler(line, peer)
-                try await outbound.write(ByteBuffer(string: reply))
+                // Awaited to the last byte: `outbound.write` returns once the write is queued,
+                // and the close that follows would drop whatever the socket had not taken
+                // yet (a reply larger than its buffer). The reply deadline bounds the wait.
+                try await connection.channel.writeAndFlush(ByteBuffer(string: reply)).get()
             }
         } catch {
             logger.debug("control connection ended early", metadata: ["error": "\(error)"])
         }
+    }
+
+    private static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// Sets the socket's group and mode right after bind. The daemon runs with

@@ -20,6 +20,9 @@ struct ControlDispatcher: Sendable {
     let settings: LiveSettings
     let accounts: any AccountDirectory
     let logger: Logger
+    let refusals = RefusalAuditGate()
+    let lookups = AccountLookupThread()
+    let secretReads = SecretReadBuckets()
 
     func answer(_ line: String, peer: PeerCredentials) async -> String {
         let request: ControlRequest
@@ -29,7 +32,7 @@ struct ControlDispatcher: Sendable {
             return ReplyRenderer(json: ControlParser.asksForJSON(line), now: Date()).error(error.message)
         }
         let renderer = ReplyRenderer(json: request.json, now: Date())
-        let access = settings.current.access.access(peerUID: peer.uid, peerGID: peer.gid, accounts: accounts)
+        let access = await lookups.access(settings.current.access, peer: peer, accounts: accounts)
         let required = request.command.requiredTier
         let allowed = switch required {
         case .anyone: true
@@ -37,9 +40,16 @@ struct ControlDispatcher: Sendable {
         case .secretReader: access.allows(.secretReader)
         }
         guard allowed else {
-            logger.warning(
-                "control command refused", metadata: ["command": "\(request.command.name)", "uid": "\(peer.uid)", "pid": "\(peer.pid)"])
+            await refuse(request.command, peer: peer, reason: "needs \(required.description)")
             return renderer.error("permission denied: `\(request.command.name)` is for \(required.description) (you are uid \(peer.uid))")
+        }
+        if case .secret = request.command {
+            let perMinute = settings.current.configuration.control.secretReadsPerMinute
+            guard secretReads.take(uid: peer.uid, perMinute: perMinute) else {
+                await refuse(request.command, peer: peer, reason: "over control.secret_reads_per_minute (\(perMinute))")
+                return renderer.error(
+                    "too many secret reads: uid \(peer.uid) may read \(perMinute) per minute (control.secret_reads_per_minute); try again shortly")
+            }
         }
         do {
             return try await run(request.command, renderer: renderer, actor: .uid(peer.uid))
@@ -47,6 +57,21 @@ struct ControlDispatcher: Sendable {
             return renderer.error(error.description)
         } catch {
             return renderer.error("\(error)")
+        }
+    }
+
+    /// Logs every refusal; audits the first per uid and minute (`RefusalAuditGate`) with
+    /// the command word and the reason, never the arguments: a mistyped command line can
+    /// hold anything. A failed audit write halts the engine as any other would.
+    private func refuse(_ command: ControlCommand, peer: PeerCredentials, reason: String) async {
+        logger.warning(
+            "control command refused",
+            metadata: ["command": "\(command.name)", "uid": "\(peer.uid)", "pid": "\(peer.pid)", "reason": "\(reason)"])
+        guard let suppressed = refusals.admit(uid: peer.uid) else { return }
+        do {
+            try await engine.recordRefusal(command: command.name, reason: reason, suppressed: suppressed, actor: .uid(peer.uid))
+        } catch {
+            logger.error("the refusal could not be audited", metadata: ["error": "\(error)"])
         }
     }
 

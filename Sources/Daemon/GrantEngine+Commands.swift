@@ -143,7 +143,11 @@ extension GrantEngine {
         try await committer.write { db in
             try GrantRecords.putPendingState(fingerprint: fingerprint, user: user, sealedVerifier: sealed, expiresAt: expires, in: db)
         }
-        logger.notice("authorization URL issued", metadata: ["user": "\(user)", "actor": "\(actor.text)"])
+        // Who asked, for whom: never the verifier or the state, which would let a reader
+        // of the audit log finish the flow in the user's place.
+        try await record(
+            AuditEntry(.authorizeURLIssued, user: user, externalId: nil, actor: actor, detail: ["expires_in_s": 600]),
+            message: "authorization URL issued", level: .notice, metadata: ["actor": "\(actor.text)"])
         var components = URLComponents(string: baseURL)!
         components.path = "/auth/login"
         components.queryItems = [
@@ -174,5 +178,14 @@ extension GrantEngine {
             AuditEntry(.secretRead, user: user, externalId: externalID, actor: actor, detail: [:]),
             message: "secret read", level: .notice, metadata: ["actor": "\(actor.text)"])
         return SecretView(user: user, externalID: externalID, apiKey: stored.grant.apiKey ?? externalID, apiSecret: secret)
+    }
+
+    /// A control command refused to `actor`: the command word and why, never its
+    /// arguments. `suppressed`: refusals by the same uid left out since the last row.
+    func recordRefusal(command: String, reason: String, suppressed: Int, actor: AuditActor) async throws {
+        try await record(
+            AuditEntry(.commandRefused, user: nil, externalId: nil, actor: actor,
+                       detail: ["command": .string(command), "reason": .string(reason), "suppressed": .int(suppressed)]),
+            message: "control command refused (audited)", level: .notice, metadata: ["actor": "\(actor.text)"])
     }
 }

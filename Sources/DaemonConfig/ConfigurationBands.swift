@@ -16,6 +16,7 @@ public enum ConfigurationBands {
     public static let expiryMargin = DurationBand(.seconds(1), .seconds(3_600))
     public static let auditRetention = DurationBand(.seconds(86_400), .seconds(3_650 * 86_400))
     public static let maxConcurrency: ClosedRange<Int> = 1...256
+    public static let secretReadsPerMinute: ClosedRange<Int> = 1...600
     public static let rateLimit: ClosedRange<Double> = 0.1...1_000
     /// `sun_path` holds 108 bytes including the terminating NUL.
     public static let socketPathMaxBytes = 107

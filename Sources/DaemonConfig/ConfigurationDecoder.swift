@@ -108,5 +108,6 @@ struct ConfigurationDecoder {
         if let values = reader.strings("secret_readers") {
             settings.secretReaders = values.map(SecretReader.init(parsing:))
         }
+        if let value = reader.integer("secret_reads_per_minute") { settings.secretReadsPerMinute = value }
     }
 }

@@ -41,6 +41,7 @@ extension DaemonConfiguration {
             ("control.mode", TOMLRendering.string(control.mode.description)),
             ("control.admin_group", TOMLRendering.string(control.adminGroup)),
             ("control.secret_readers", TOMLRendering.array(control.secretReaders.map(\.description))),
+            ("control.secret_reads_per_minute", String(control.secretReadsPerMinute)),
         ]
         return entries.map { ConfigurationSetting(key: $0.0, value: $0.1) }
     }

@@ -21,7 +21,7 @@ struct ConfigurationValidator {
     }
 
     private mutating func validateWhiteBIT(_ settings: DaemonConfiguration.WhiteBIT) {
-        check("whitebit.base_url", Self.urlProblem(settings.baseURL, allowQuery: false))
+        check("whitebit.base_url", Self.baseURLProblem(settings.baseURL))
         check("whitebit.client_id", Self.clientIDProblem(settings.clientID))
         check("whitebit.client_secret_file", Self.optionalFilePathProblem(settings.clientSecretFile))
         if !settings.redirectURI.isEmpty {
@@ -77,6 +77,10 @@ struct ConfigurationValidator {
         for reader in settings.secretReaders where reader.name.isEmpty {
             report("control.secret_readers", "\"\(reader)\": the name is empty")
         }
+        let reads = ConfigurationBands.secretReadsPerMinute
+        if !reads.contains(settings.secretReadsPerMinute) {
+            report("control.secret_reads_per_minute", "\(settings.secretReadsPerMinute) is outside \(reads.lowerBound)–\(reads.upperBound)")
+        }
     }
 
     // MARK: - Shapes
@@ -87,12 +91,23 @@ struct ConfigurationValidator {
         guard let url = URLComponents(string: text), let scheme = url.scheme else {
             return "not an absolute URL"
         }
-        guard scheme == "https" || scheme == "http" else { return "the scheme must be https or http" }
+        guard ["https", "http"].contains(scheme.lowercased()) else { return "the scheme must be https or http" }
         guard let host = url.host, !host.isEmpty else { return "the URL has no host" }
         guard url.user == nil, url.password == nil else { return "credentials do not belong in the URL" }
         guard allowQuery || url.query == nil else { return "the URL must not have a query" }
         guard url.fragment == nil else { return "the URL must not have a fragment" }
         return nil
+    }
+
+    /// WhiteBIT's address. Over http the client secret, codes, verifiers, tokens and API
+    /// secrets would cross the network in clear, so http is only for a loopback host
+    /// (whitebit-sim in tests and the demo).
+    static func baseURLProblem(_ text: String) -> String? {
+        if let problem = urlProblem(text, allowQuery: false) { return problem }
+        guard let url = URLComponents(string: text), url.scheme?.lowercased() == "http" else { return nil }
+        if let host = url.host, LoopbackHost.contains(host) { return nil }
+        return "http:// is only for a loopback host (127.0.0.0/8, ::1, localhost): it would send the client secret, "
+            + "codes, tokens and API secrets in clear; use https"
     }
 
     static func clientIDProblem(_ text: String) -> String? {

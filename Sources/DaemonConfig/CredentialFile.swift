@@ -7,6 +7,7 @@ public struct CredentialError: Error, Sendable, Equatable, CustomStringConvertib
     public enum Reason: Error, Sendable, Equatable, CustomStringConvertible {
         case file(FileReadFailure)
         case accessibleByOthers(permissions: UInt16)
+        case aclGrantsOthers(permissions: UInt16, reason: String)
         case empty
         case notSingleLineText
         case masterKeyLooksLikeText
@@ -18,6 +19,8 @@ public struct CredentialError: Error, Sendable, Equatable, CustomStringConvertib
                 "\(failure)"
             case .accessibleByOthers(let permissions):
                 "is readable or writable by group or others (mode \(SocketMode(permissions))); chmod 0600 or 0400"
+            case .aclGrantsOthers(let permissions, let reason):
+                "is readable by more than wbkeyd (mode \(SocketMode(permissions)), \(reason)); only the ACL systemd gives a credential is accepted"
             case .empty:
                 "is empty"
             case .notSingleLineText:
@@ -62,6 +65,14 @@ public struct MasterKey: Sendable, Equatable, CustomStringConvertible, CustomDeb
 /// Reads the client secret and the master key. A credential that others on the machine
 /// could read is no secret, so group and other read/write bits are refused outright, as
 /// are links (which could point anywhere) and anything but a regular file.
+///
+/// One exception, for systemd 254 and later: in `$CREDENTIALS_DIRECTORY` (a tmpfs) it
+/// writes each credential `0400 root` plus an ACL entry that lets the service user read
+/// it, and `stat` shows that ACL's mask as the group bits (`0440`). Such a file is
+/// accepted when its ACL gives read to this process's own uid and to no one else: no
+/// other named user or group, nothing for the owning group or others, no write. A
+/// plain file with group bits, or any file outside `$CREDENTIALS_DIRECTORY`, is still
+/// refused.
 public enum CredentialFile {
     static let maxBytes = 16 * 1_024
 
@@ -120,8 +131,13 @@ public enum CredentialFile {
         } catch {
             throw CredentialError(key: location.key, path: location.path, reason: .file(error))
         }
-        guard contents.permissions & 0o066 == 0 else {
+        guard contents.permissions & 0o066 != 0 else { return contents.bytes }
+        // Group read and nothing else, under $CREDENTIALS_DIRECTORY, with an ACL: systemd's mask.
+        guard location.source == .credentialsDirectory, contents.permissions & 0o026 == 0, let acl = contents.acl else {
             throw CredentialError(key: location.key, path: location.path, reason: .accessibleByOthers(permissions: contents.permissions))
+        }
+        if let reason = acl.accessBeyond(owner: geteuid()) {
+            throw CredentialError(key: location.key, path: location.path, reason: .aclGrantsOthers(permissions: contents.permissions, reason: reason))
         }
         return contents.bytes
     }

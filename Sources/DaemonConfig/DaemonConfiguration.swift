@@ -74,6 +74,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         /// Empty: only root may run admin commands.
         public var adminGroup: String = "wbkeyd-admin"
         public var secretReaders: [SecretReader] = []
+        /// `secret` reads one uid may make per minute (a token bucket that holds as many).
+        public var secretReadsPerMinute: Int = 6
 
         public init() {}
     }

@@ -31,6 +31,8 @@ enum RegularFile {
         let bytes: [UInt8]
         /// Permission bits, from fstat on the descriptor that was read.
         let permissions: UInt16
+        /// The access ACL of the descriptor that was read, when the file has one.
+        let acl: PosixACL?
     }
 
     static func read(path: String, followSymlinks: Bool, maxBytes: Int) throws(FileReadFailure) -> Contents {
@@ -59,7 +61,7 @@ enum RegularFile {
             bytes += chunk.prefix(count)
             if bytes.count > maxBytes { throw .tooLarge(limit: maxBytes) }
         }
-        return Contents(bytes: bytes, permissions: UInt16(status.st_mode & 0o7777))
+        return Contents(bytes: bytes, permissions: UInt16(status.st_mode & 0o7777), acl: PosixACL.of(descriptor: descriptor))
     }
 
     private static func checkType(_ mode: mode_t) throws(FileReadFailure) {

@@ -71,4 +71,6 @@ public enum AuditEvent: String, Sendable, CaseIterable, Codable {
     case keyRevokeFailed = "key_revoke_failed"
     case tokenExpired = "token_expired"
     case auditPruned = "audit_pruned"
+    case authorizeURLIssued = "authorize_url_issued"
+    case commandRefused = "command_refused"
 }

@@ -25,6 +25,8 @@ public enum JournalMessageID {
         "key_revoke_failed": "4e834bd21c0957099a6d8da43cb50619",
         "token_expired": "1a4502bba0685e409d1a4637d8902100",
         "audit_pruned": "68ea22b60c6f5fe480c979301fb2a735",
+        "authorize_url_issued": "fec493dca1d44c64a340edc95cfe7cd2",
+        "command_refused": "4faa24087b9445cca3b83c199bb410f4",
         "audit_head": "908825909a6150d9bfbbd2f01d871b22",
         "config_rejected": "e24055d0dc885259941179f59afbebc1",
         "audit_write_failed": "1ec09a8bdb3f52c3b0ca7961cd69bec1",

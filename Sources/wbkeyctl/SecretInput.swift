@@ -1,7 +1,7 @@
 import Glibc
 import Sensitive
 
-/// Reads a code or verifier from a file or standard input, so it never has to stand
+/// Reads a code, verifier or state from a file or standard input, so it never has to stand
 /// on a command line where every local user can see it.
 enum SecretInput {
     /// More than any valid code (2048) or verifier (128); bounds what a wrong path
@@ -9,6 +9,27 @@ enum SecretInput {
     static let limit = 65_536
 
     static func read(_ path: String, option: String) throws(WBKeyCtlError) -> Sensitive {
+        var bytes = try readBytes(path, option: option)
+        if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        return Sensitive(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Standard input carrying two values, one per line: the code, then the verifier or
+    /// state. Neither can hold a newline, so the split is unambiguous.
+    static func readTwoLines(options: String) throws(WBKeyCtlError) -> (Sensitive, Sensitive) {
+        var bytes = try readBytes("-", option: options)
+        if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+        let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line in
+            line.last == UInt8(ascii: "\r") ? line.dropLast() : line
+        }
+        guard lines.count == 2 else {
+            throw .usage("\(options) -: standard input must hold two lines, the code and then the other value; it holds \(lines.count)")
+        }
+        return (Sensitive(String(decoding: lines[0], as: UTF8.self)), Sensitive(String(decoding: lines[1], as: UTF8.self)))
+    }
+
+    private static func readBytes(_ path: String, option: String) throws(WBKeyCtlError) -> [UInt8] {
         let descriptor = path == "-" ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw .usage("\(option) \(path): \(WBKeyCtlError.describe(errno: errno))")
@@ -25,8 +46,6 @@ enum SecretInput {
             bytes += buffer[0..<count]
         }
         guard bytes.count <= limit else { throw .usage("\(option) \(source): more than \(limit) bytes; that is no code or verifier") }
-        if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
-        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
-        return Sensitive(String(decoding: bytes, as: UTF8.self))
+        return bytes
     }
 }

@@ -9,9 +9,10 @@ struct Submit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Writes an authorization (or, with --revoke, a revocation) into wbkeyd's spool.",
         usage: """
-            wbkeyctl submit [--spool <dir>] --user <user> (--code <code> | --code-file <path>|-) \
-            (--verifier <verifier> | --verifier-file <path>|- | --state <state>) \
-            [--received-at <rfc3339>] [--api-key <key>]
+            wbkeyctl submit [--spool <dir>] --user <user> --code-file <path>|- \
+            (--verifier-file <path>|- | --state-file <path>|-) [--received-at <rfc3339>] [--api-key <key>]
+            wbkeyctl submit [--spool <dir>] --user <user> --insecure-argv --code <code> \
+            (--verifier <verifier> | --state <state>) [<options>]
             wbkeyctl submit [--spool <dir>] --revoke --user <user> [--reason <reason>]
             """,
         discussion: """
@@ -22,15 +23,17 @@ struct Submit: ParsableCommand {
             be writable by the caller. Prints the file's path in new/; never prints the code, \
             verifier or state.
 
-            SECURITY: a value given as --code or --verifier on the command line is visible to \
-            every local user while wbkeyctl runs (ps, /proc/PID/cmdline). Prefer --code-file \
-            and --verifier-file; `--code-file -` reads the code from standard input \
-            (e.g. `printf %s "$CODE" | wbkeyctl submit --user u-1 --code-file - --state "$STATE"`). \
-            One trailing newline of a file or of standard input is dropped.
+            SECURITY: the code, verifier and state are read from files or standard input. A \
+            value on the command line is visible to every local user while wbkeyctl runs \
+            (ps, /proc/PID/cmdline), so --code, --verifier and --state are refused unless \
+            --insecure-argv is given too. `-` reads standard input; when both the code and the \
+            verifier (or state) come from it, it holds two lines: the code, then the other. \
+            One trailing newline of each value is dropped.
 
             Examples:
+              wbkeyctl submit --user u-1001 --code-file - --state-file - <code-and-state.txt
               wbkeyctl submit --user u-1001 --code-file - --verifier-file v.txt <c.txt
-              wbkeyctl submit --user u-1001 --code-file c.txt --state "$STATE"
+              wbkeyctl submit --user u-1001 --code-file c.txt --state-file s.txt
               wbkeyctl submit --revoke --user u-1001 --reason "user disconnected"
             """)
 
@@ -48,20 +51,26 @@ struct Submit: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --revoke: why, for the audit log.", valueName: "reason"))
     var reason: String?
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("The authorization code from the callback (visible in ps: prefer --code-file).", valueName: "code"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("The authorization code from the callback; only with --insecure-argv.", valueName: "code"))
     var code: String?
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Read the code from this file; `-` reads standard input.", valueName: "path"))
     var codeFile: String?
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("The PKCE code verifier, 43–128 of A-Z a-z 0-9 - . _ ~ (visible in ps: prefer --verifier-file).", valueName: "verifier"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("The PKCE code verifier, 43–128 of A-Z a-z 0-9 - . _ ~; only with --insecure-argv.", valueName: "verifier"))
     var verifier: String?
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Read the verifier from this file; `-` reads standard input.", valueName: "path"))
     var verifierFile: String?
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Instead of a verifier: the state of a URL from `wbkeyctl authorize-url` (wbkeyd holds its verifier).", valueName: "state"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Read, instead of a verifier, the state of a URL from `wbkeyctl authorize-url` (wbkeyd holds its verifier) from this file; `-` reads standard input.", valueName: "path"))
+    var stateFile: String?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("The state, on the command line; only with --insecure-argv.", valueName: "state"))
     var state: String?
+
+    @Flag(name: .long, help: "Accept --code, --verifier and --state, whose values every local user can read in ps while wbkeyctl runs.")
+    var insecureArgv = false
 
     @Option(name: .long, help: ArgumentHelp("When the callback arrived, RFC 3339 (default: now, from the file's mtime).", valueName: "rfc3339"))
     var receivedAt: String?
@@ -74,19 +83,24 @@ struct Submit: ParsableCommand {
     func validate() throws {
         if revoke {
             let misplaced = [("--code", code), ("--code-file", codeFile), ("--verifier", verifier), ("--verifier-file", verifierFile),
-                ("--state", state), ("--received-at", receivedAt), ("--api-key", apiKey)].filter { $0.1 != nil }.map(\.0)
+                ("--state", state), ("--state-file", stateFile), ("--received-at", receivedAt), ("--api-key", apiKey)]
+                .filter { $0.1 != nil }.map(\.0)
             guard misplaced.isEmpty else {
                 throw ValidationError("--revoke takes only --user and --reason; \(misplaced.joined(separator: ", ")) belong to an authorization")
             }
             return
         }
         guard reason == nil else { throw ValidationError("--reason belongs to a revocation (--revoke)") }
-        guard (code == nil) != (codeFile == nil) else { throw ValidationError("give the code exactly once: --code or --code-file") }
-        guard [verifier, verifierFile, state].compactMap({ $0 }).count == 1 else {
-            throw ValidationError("give exactly one of --verifier, --verifier-file or --state")
+        guard (code == nil) != (codeFile == nil) else { throw ValidationError("give the code exactly once: --code-file or --code") }
+        guard [verifier, verifierFile, state, stateFile].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --verifier-file, --state-file, --verifier or --state")
         }
-        guard !(codeFile == "-" && verifierFile == "-") else {
-            throw ValidationError("standard input can carry the code or the verifier, not both")
+        let onCommandLine = [("--code", code, "--code-file"), ("--verifier", verifier, "--verifier-file"), ("--state", state, "--state-file")]
+            .filter { $0.1 != nil }
+        if let (option, _, instead) = onCommandLine.first, !insecureArgv {
+            throw ValidationError(
+                "\(option) puts its value on the command line, where every local user can read it (ps, /proc/PID/cmdline): "
+                    + "use \(instead) (`-` for standard input), or add --insecure-argv to accept that")
         }
     }
 
@@ -118,10 +132,19 @@ struct Submit: ParsableCommand {
     }
 
     private func authorization() throws(WBKeyCtlError) -> [UInt8] {
-        var code: Sensitive
-        if let codeFile { code = try SecretInput.read(codeFile, option: "--code-file") } else { code = Sensitive(self.code ?? "") }
+        var code = Sensitive(self.code ?? "")
         var verifier = self.verifier.map(Sensitive.init)
-        if let verifierFile { verifier = try SecretInput.read(verifierFile, option: "--verifier-file") }
+        var state = self.state.map(Sensitive.init)
+        let second: (option: String, path: String)? = verifierFile.map { ("--verifier-file", $0) } ?? stateFile.map { ("--state-file", $0) }
+        if codeFile == "-", let second, second.path == "-" {
+            let (first, other) = try SecretInput.readTwoLines(options: "--code-file and \(second.option)")
+            code = first
+            if second.option == "--verifier-file" { verifier = other } else { state = other }
+        } else {
+            if let codeFile { code = try SecretInput.read(codeFile, option: "--code-file") }
+            if let verifierFile { verifier = try SecretInput.read(verifierFile, option: "--verifier-file") }
+            if let stateFile { state = try SecretInput.read(stateFile, option: "--state-file") }
+        }
         var received: Date?
         if let receivedAt {
             guard let date = RFC3339.parse(receivedAt) else {
@@ -131,7 +154,7 @@ struct Submit: ParsableCommand {
         }
         do {
             return try SpoolSubmission.authorization(
-                user: user, code: code, codeVerifier: verifier, state: state.map(Sensitive.init), receivedAt: received, apiKey: apiKey)
+                user: user, code: code, codeVerifier: verifier, state: state, receivedAt: received, apiKey: apiKey)
         } catch {
             throw .usage(explain(error))
         }
@@ -149,7 +172,7 @@ struct Submit: ParsableCommand {
         case .user: "--user"
         case .code: codeFile == nil ? "--code" : "--code-file"
         case .codeVerifier: verifierFile == nil ? "--verifier" : "--verifier-file"
-        case .state: "--state"
+        case .state: stateFile == nil ? "--state" : "--state-file"
         case .receivedAt: "--received-at"
         case .apiKey: "--api-key"
         case .reason: "--reason"

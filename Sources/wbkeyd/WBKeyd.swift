@@ -56,6 +56,11 @@ struct WBKeyd: AsyncParsableCommand {
         LogSink.detect(environment: environment).bootstrap(identifier: "wbkeyd", level: Self.logLevel(environment))
         let logger = Logger(label: "wbkeyd")
         let notifier = ServiceNotifier()
+        do {
+            try CoreDumpGuard.engage()
+        } catch {
+            Self.fail("\(error)", exitCode: 1, notifier: notifier, logger: logger)
+        }
         let loader = ConfigurationLoader(accounts: SystemAccountDirectory(), environment: environment)
         do {
             let loaded = try loader.load(path: config)

@@ -67,7 +67,22 @@ import WBKeydHarness
                 let actor = "uid:\(account?.uid ?? 0)"
                 #expect(readers.filter { $0 == actor }.count == expected, "secret_read rows by \(actor)")
             }
-            #expect(!rows.contains { $0.actor == "uid:\(accounts.plain.uid)" }, "a refused command left an audit row")
+            // Each refusal is audited by uid, command word and reason, at most one row per
+            // uid and minute: plain was refused eight times, the admin and the readers twice
+            // each (the first of them is the row).
+            for (account, command, reason) in [
+                (accounts.plain, "authorize-url", "needs root or a member of control.admin_group"),
+                (accounts.admin, "secret", "needs root or a member of control.secret_readers"),
+                (accounts.reader, "authorize-url", "needs root or a member of control.admin_group"),
+            ] {
+                let refused = rows.filter { $0.actor == "uid:\(account.uid)" && $0.event == "command_refused" }
+                #expect(refused.count == 1, "command_refused rows by \(account): \(refused)")
+                #expect(refused.first?.detailValue("command") == command && refused.first?.detailValue("reason") == reason)
+                #expect(refused.first.map { !$0.detail.contains("u-9") && !$0.detail.contains("nobody") } == true, "arguments audited")
+            }
+            #expect(rows.filter { $0.actor == "uid:\(accounts.plain.uid)" }.map(\.event) == ["command_refused"])
+            let issued = rows.filter { $0.event == "authorize_url_issued" && $0.user == "u-9" }.map(\.actor)
+            #expect(issued.sorted() == ["uid:0", "uid:0", "uid:\(accounts.admin.uid)", "uid:\(accounts.admin.uid)"].sorted())
             let leaks = try await session.expectNoLeaks()
             #expect(leaks.isEmpty, "\(leaks)")
         }

@@ -25,11 +25,12 @@ import WhiteBITSimHarness
                 // code and state to `wbkeyctl submit`, which never sees a verifier.
                 let consent = try await daemon.admin.consent(
                     user: user, codeChallenge: challenge, redirectURI: SimDefaults.redirectURI, state: state)
-                let codeFile = daemon.paths.directory + "/code-\(tool)"
+                let codeFile = daemon.paths.directory + "/code-\(tool)", stateFile = daemon.paths.directory + "/state-\(tool)"
                 try Data(consent.code.revealed.utf8).write(to: URL(fileURLWithPath: codeFile))
+                try Data(state.utf8).write(to: URL(fileURLWithPath: stateFile))
                 let submit = try await CommandRunner.run(
                     BuiltProgram.wbkeyctl,
-                    ["submit", "--spool", daemon.paths.spoolRoot, "--user", user, "--code-file", codeFile, "--state", state])
+                    ["submit", "--spool", daemon.paths.spoolRoot, "--user", user, "--code-file", codeFile, "--state-file", stateFile])
                 #expect(submit.exitStatus == 0, "\(submit.standardError)")
                 #expect(!(submit.standardOutput + submit.standardError).contains(consent.code.revealed))
                 try await session.awaitActive(user)

@@ -9,7 +9,7 @@ import WBKeydHarness
 @Suite struct ControlServerTests {
     /// Starts a server on a fresh path with an echoing handler; stops it after `body`.
     func withServer(
-        maxConnections: Int = 64, idleTimeout: Duration = .seconds(5), mode: mode_t = 0o660,
+        maxConnections: Int = 64, idleTimeout: Duration = .seconds(5), replyTimeout: Duration = .seconds(10), mode: mode_t = 0o660,
         immediate: ControlServer.ImmediateHandler? = nil,
         handler: @escaping ControlServer.Handler = { line, peer in "got \(line) from uid \(peer.uid) gid \(peer.gid)\n" },
         _ body: (String) async throws -> Void
@@ -18,7 +18,8 @@ import WBKeydHarness
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("control.sock").path
-        let server = ControlServer(listener: .path(path, mode: mode, gid: nil), maxConnections: maxConnections, idleTimeout: idleTimeout, logger: Logger(label: "test"))
+        let server = ControlServer(listener: .path(path, mode: mode, gid: nil), maxConnections: maxConnections, idleTimeout: idleTimeout,
+            replyTimeout: replyTimeout, logger: Logger(label: "test"))
         let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
         let task = Task { try await server.run(listening: { readyContinuation.yield() }, immediate: immediate, handler: handler) }
         for await _ in ready { break }
@@ -159,6 +160,75 @@ import WBKeydHarness
             #expect(replies.filter { $0.hasPrefix("error: too many connections") }.count == 1, "got \(replies)")
             #expect(replies.filter { $0.hasPrefix("now status from") }.count == 3, "got \(replies)")
             #expect(asyncCalls.withLock { $0 } == 0)
+        }
+    }
+
+    @Test func whenEverySlotIsBusyAnsweringTheNewcomerIsRefusedNotQueued() async throws {
+        let gate = AsyncStream.makeStream(of: Void.self)
+        let entered = AsyncStream.makeStream(of: Void.self)
+        try await withServer(maxConnections: 2, handler: { line, _ in
+            if line == "slow" {
+                entered.continuation.yield()
+                for await _ in gate.stream { break }
+            }
+            return "done \(line)\n"
+        }) { path in
+            let busy = try (0..<2).map { _ in try RawConnection(path: path) }
+            for client in busy { client.send("slow\n") }
+            var inside = 0
+            for await _ in entered.stream {
+                inside += 1
+                if inside == 2 { break }
+            }
+            let newcomer = try RawConnection(path: path)
+            newcomer.send("fast\n")
+            let refusal = try await offPool { newcomer.readText(timeoutSeconds: 5) }
+            #expect(refusal.hasPrefix("error: too many connections"), "got \(refusal.debugDescription)")
+            gate.continuation.yield()
+            gate.continuation.yield()
+            let replies = try await offPool { busy.map { $0.readText() } }
+            #expect(replies == ["done slow\n", "done slow\n"])
+            #expect(try await socat("fast\n", path) == "done fast\n")
+        }
+    }
+
+    @Test func aReplyNobodyReadsIsCutOffAtTheDeadlineAndFreesItsSlot() async throws {
+        // Far more than a Unix socket's send buffer holds, so the write cannot finish
+        // until the client reads.
+        let size = 8 * 1_024 * 1_024
+        let big = String(repeating: "a", count: size - 1) + "\n"
+        let asked = AsyncStream.makeStream(of: Void.self)
+        try await withServer(maxConnections: 2, replyTimeout: .milliseconds(500), handler: { line, _ in
+            guard line == "big" else { return "done \(line)\n" }
+            asked.continuation.yield()
+            return big
+        }) { path in
+            let readers = try (0..<2).map { _ in try RawConnection(path: path) }
+            for client in readers { client.send("big\n") }
+            var count = 0
+            for await _ in asked.stream {
+                count += 1
+                if count == 2 { break }
+            }
+            try await Task.sleep(for: .seconds(2))
+            // Both slots were held by readers that never read; the deadline freed them.
+            #expect(try await socat("fast\n", path) == "done fast\n")
+            let received = try await offPool { readers.map { $0.readAll(timeoutSeconds: 5)?.count } }
+            for bytes in received {
+                let bytes = try #require(bytes, "the connection was not closed")
+                #expect(bytes < size, "the whole reply was still there to read: \(bytes) bytes")
+            }
+        }
+    }
+
+    @Test func aLargeReplyThatIsReadArrivesWhole() async throws {
+        let size = 8 * 1_024 * 1_024
+        let big = String(repeating: "b", count: size - 1) + "\n"
+        try await withServer(handler: { _, _ in big }) { path in
+            let client = try RawConnection(path: path)
+            client.send("big\n")
+            let received = try await offPool { client.readAll(timeoutSeconds: 30) }
+            #expect(received?.count == size, "the reply was cut short: \(received?.count ?? -1) of \(size) bytes")
         }
     }
 }

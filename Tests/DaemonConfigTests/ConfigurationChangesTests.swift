@@ -25,11 +25,12 @@ import Testing
         new.store.auditRetention = .seconds(30 * 86_400)
         new.control.adminGroup = ""
         new.control.secretReaders = [.user("partner-app")]
+        new.control.secretReadsPerMinute = 2
         let changes = ConfigurationChanges(from: base, to: new)
         #expect(changes.keysAppliedLive == [
             "whitebit.redirect_uri", "whitebit.request_timeout", "whitebit.max_concurrency", "whitebit.rate_limit",
             "spool.max_code_age", "keys.reconcile_interval", "store.audit_retention",
-            "control.admin_group", "control.secret_readers",
+            "control.admin_group", "control.secret_readers", "control.secret_reads_per_minute",
         ])
         #expect(changes.keysNeedingRestart == [])
         #expect(!changes.needsRestart)
@@ -71,7 +72,7 @@ import Testing
 
     @Test func everyKeyIsCoveredByTheDiff() {
         let keys = DaemonConfiguration().settings.map(\.key)
-        #expect(keys.count == 21)
+        #expect(keys.count == 22)
         #expect(Set(keys).count == keys.count)
         #expect(ConfigurationChanges.restartKeys.isSubset(of: Set(keys)))
     }

@@ -45,6 +45,14 @@ import Testing
         ("whitebit.base_url", "\"https://\"", "has no host"),
         ("whitebit.base_url", "\"https://user:pw@whitebit.com\"", "credentials do not belong"),
         ("whitebit.base_url", "\"\"", "not an absolute URL"),
+        // In clear, the client secret, codes, verifiers, tokens and API secrets would cross the network.
+        ("whitebit.base_url", "\"http://whitebit.com\"", "http:// is only for a loopback host"),
+        ("whitebit.base_url", "\"HTTP://whitebit.com\"", "http:// is only for a loopback host"),
+        ("whitebit.base_url", "\"http://10.0.0.7:8080\"", "http:// is only for a loopback host"),
+        ("whitebit.base_url", "\"http://128.0.0.1\"", "http:// is only for a loopback host"),
+        ("whitebit.base_url", "\"http://[::2]:8080\"", "http:// is only for a loopback host"),
+        ("whitebit.base_url", "\"http://localhost.whitebit.com\"", "http:// is only for a loopback host"),
+        ("whitebit.base_url", "\"http://127.0.0.1.nip.io\"", "http:// is only for a loopback host"),
         ("whitebit.client_id", "\"\"", "required"),
         ("whitebit.client_id", "\"has space\"", "printable ASCII"),
         ("whitebit.client_id", "\"tab\\t\"", "printable ASCII"),
@@ -106,6 +114,8 @@ import Testing
         ("control.secret_readers", "[\"user:ops\"]", "\"user:ops\": no such user"),
         ("control.secret_readers", "[\"group:alice\"]", "\"group:alice\": no such group"),
         ("control.secret_readers", "[\"\"]", "the name is empty"),
+        ("control.secret_reads_per_minute", "0", "0 is outside 1–600"),
+        ("control.secret_reads_per_minute", "601", "601 is outside 1–600"),
         ("control.secret_readers", "[\"group:\"]", "the name is empty"),
     ]
 
@@ -120,6 +130,10 @@ import Testing
     /// Each case is one file: a value at the edge of its band, with what it depends on.
     static let edgesInBand: [[String: String]] = [
         ["whitebit.base_url": "\"http://127.0.0.1:43210\""],
+        ["whitebit.base_url": "\"http://127.8.9.10:43210\""],
+        ["whitebit.base_url": "\"http://[::1]:43210\""],
+        ["whitebit.base_url": "\"http://localhost:43210\""],
+        ["whitebit.base_url": "\"http://LocalHost\""],
         ["whitebit.base_url": "\"https://whitebit.com/api-prefix\""],
         ["whitebit.request_timeout": "\"100ms\""],
         ["whitebit.request_timeout": "\"5m\""],

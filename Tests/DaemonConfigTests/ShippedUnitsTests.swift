@@ -27,6 +27,17 @@ import Testing
         #expect(service.values("RuntimeDirectoryPreserve") == ["yes"], "a stopped service must not take the socket's directory")
     }
 
+    @Test func noCoreDumpNoSwapAndBoundedResources() throws {
+        let service = try UnitFile.shipped("wbkeyd.service")
+        #expect(service.values("LimitCORE") == ["0"], "a core dump holds every secret in clear")
+        #expect(service.values("MemorySwapMax") == ["0"], "swapped pages hold secrets in clear")
+        let descriptors = try #require(service.values("LimitNOFILE").first.flatMap { Int($0) })
+        // 64 control connections, 256 WhiteBIT connections, the store, the spool: at least 400.
+        #expect((400...65_536).contains(descriptors), "LimitNOFILE=\(descriptors)")
+        #expect(service.values("TasksMax").first.flatMap { Int($0) } != nil, "TasksMax= must be a number")
+        #expect(service.values("MemoryMax").first?.hasSuffix("G") == true || service.values("MemoryMax").first?.hasSuffix("M") == true)
+    }
+
     @Test func theStoreLivesInTheStateDirectory() throws {
         let service = try UnitFile.shipped("wbkeyd.service")
         let store = try example().configuration.store

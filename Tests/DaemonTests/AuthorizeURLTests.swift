@@ -19,6 +19,11 @@ import WhiteBITSimHarness
             let challenge = try #require(query["code_challenge"])
             let state = try #require(query["state"])
             #expect(try await daemon.auditRows().allSatisfy { !$0.detail.contains(state) }, "the state is not audited")
+            // Who asked, for whom: audited, without the state or the verifier.
+            let issued = try await daemon.auditRows(user: "u-url").filter { $0.event == "authorize_url_issued" }
+            #expect(issued.count == 1, "\(issued)")
+            #expect(issued.first?.actor == "uid:\(getuid())")
+            #expect(issued.first?.detail == #"{"expires_in_s":600}"#)
 
             // What /auth/login does when the user consents: a code for that challenge and state.
             let consent = try await daemon.admin.consent(

@@ -11,7 +11,7 @@ import Testing
             "authorization_rejected", "authorization_duplicate", "token_exchanged", "token_exchange_failed",
             "key_detected", "key_not_created", "secret_secured", "secret_lost", "secret_read", "key_disabled",
             "key_gone", "reconcile_drift", "revoke_requested", "key_revoked", "key_revoke_failed", "token_expired",
-            "audit_pruned",
+            "audit_pruned", "authorize_url_issued", "command_refused",
         ]
         #expect(AuditEvent.allCases.map(\.rawValue) == design)
     }

@@ -40,7 +40,7 @@ import Testing
 
     @Test func anAuthorizationFromTheCommandLineParsesBack() async throws {
         let spool = try Spool()
-        let run = try await ProgramRun.wbkeyctl(["submit", "--spool", spool.root, "--user", "u-1001", "--code", Self.code, "--verifier", Self.verifier])
+        let run = try await ProgramRun.wbkeyctl(["submit", "--spool", spool.root, "--insecure-argv", "--user", "u-1001", "--code", Self.code, "--verifier", Self.verifier])
         #expect(run.status == 0, "\(run.standardError)")
         let (name, item) = try spool.delivered()
         #expect(run.standardOutput == "authorization for u-1001 delivered: \(spool.root)/new/\(name)\n")
@@ -75,7 +75,7 @@ import Testing
         let codeFile = spool.root + "/code"
         try Data(Self.code.utf8).write(to: URL(fileURLWithPath: codeFile))
         let run = try await ProgramRun.wbkeyctl([
-            "submit", "--spool", spool.root, "--user", "u-1003", "--code-file", codeFile, "--state", Self.state,
+            "submit", "--spool", spool.root, "--insecure-argv", "--user", "u-1003", "--code-file", codeFile, "--state", Self.state,
             "--received-at", "2026-11-26T10:00:00+01:00", "--api-key", "pk-public-1",
         ])
         #expect(run.status == 0, "\(run.standardError)")
@@ -91,16 +91,41 @@ import Testing
         expectNoSecret(in: run)
     }
 
+    @Test func theCodeAndTheStateBothFromStandardInputOnePerLine() async throws {
+        let spool = try Spool()
+        let run = try await ProgramRun.wbkeyctl(
+            ["submit", "--spool", spool.root, "--user", "u-1006", "--code-file", "-", "--state-file", "-"],
+            input: Array("\(Self.code)\n\(Self.state)\r\n".utf8))
+        #expect(run.status == 0, "\(run.standardError)")
+        guard case .authorization(let request) = try spool.delivered().item else { Issue.record("not an authorization"); return }
+        #expect(request.code.constantTimeEquals(Sensitive(Self.code)))
+        #expect(request.state?.constantTimeEquals(Sensitive(Self.state)) == true && request.codeVerifier == nil)
+        expectNoSecret(in: run)
+    }
+
+    @Test func theStateFromAFile() async throws {
+        let spool = try Spool()
+        let stateFile = spool.root + "/state"
+        try Data((Self.state + "\n").utf8).write(to: URL(fileURLWithPath: stateFile))
+        let run = try await ProgramRun.wbkeyctl(
+            ["submit", "--spool", spool.root, "--user", "u-1007", "--code-file", "-", "--state-file", stateFile],
+            input: Array(Self.code.utf8))
+        #expect(run.status == 0, "\(run.standardError)")
+        guard case .authorization(let request) = try spool.delivered().item else { Issue.record("not an authorization"); return }
+        #expect(request.state?.constantTimeEquals(Sensitive(Self.state)) == true)
+        expectNoSecret(in: run)
+    }
+
     /// base64url values may begin with `-`; they must not be taken for options.
     @Test func valuesThatBeginWithADash() async throws {
         let spool = try Spool()
         let state = "-" + Self.state, verifier = "-" + Self.verifier, code = "-" + Self.code
-        let run = try await ProgramRun.wbkeyctl(["submit", "--spool", spool.root, "--user", "u-1005", "--code", code, "--state", state])
+        let run = try await ProgramRun.wbkeyctl(["submit", "--spool", spool.root, "--insecure-argv", "--user", "u-1005", "--code", code, "--state", state])
         #expect(run.status == 0, "\(run.standardError)")
         guard case .authorization(let request) = try spool.delivered().item else { Issue.record("not an authorization"); return }
         #expect(request.code.constantTimeEquals(Sensitive(code)) && request.state?.constantTimeEquals(Sensitive(state)) == true)
         let other = try Spool()
-        let withVerifier = try await ProgramRun.wbkeyctl(["submit", "--spool", other.root, "--user", "u-1005", "--code", code, "--verifier", verifier])
+        let withVerifier = try await ProgramRun.wbkeyctl(["submit", "--spool", other.root, "--insecure-argv", "--user", "u-1005", "--code", code, "--verifier", verifier])
         #expect(withVerifier.status == 0, "\(withVerifier.standardError)")
         guard case .authorization(let second) = try other.delivered().item else { Issue.record("not an authorization"); return }
         #expect(second.codeVerifier?.constantTimeEquals(Sensitive(verifier)) == true)
@@ -115,21 +140,25 @@ import Testing
     }
 
     static let refusals: [([String], String)] = [
-        (["--user", "u-1", "--code", code, "--verifier", "short-\(verifier.prefix(5))"], "--verifier: code_verifier is 11 characters long, at least 43 required"),
-        (["--user", "u 1", "--code", code, "--verifier", verifier], "--user: user has a character outside"),
-        (["--user", "u-1", "--code", code + "\u{7}", "--verifier", verifier], "--code: code has a character outside"),
-        (["--user", "u-1", "--code", code, "--state", state + "\u{1}"], "--state: state has a character outside"),
-        (["--user", "u-1", "--code", code], "give exactly one of --verifier, --verifier-file or --state"),
-        (["--user", "u-1", "--verifier", verifier], "give the code exactly once"),
-        (["--user", "u-1", "--code", code, "--code-file", "/x", "--verifier", verifier], "give the code exactly once"),
-        (["--user", "u-1", "--code-file", "-", "--verifier-file", "-"], "standard input can carry the code or the verifier, not both"),
-        (["--user", "u-1", "--code", code, "--verifier", verifier, "--reason", "x"], "--reason belongs to a revocation"),
+        (["--insecure-argv", "--user", "u-1", "--code", code, "--verifier", "short-\(verifier.prefix(5))"], "--verifier: code_verifier is 11 characters long, at least 43 required"),
+        (["--insecure-argv", "--user", "u 1", "--code", code, "--verifier", verifier], "--user: user has a character outside"),
+        (["--insecure-argv", "--user", "u-1", "--code", code + "\u{7}", "--verifier", verifier], "--code: code has a character outside"),
+        (["--insecure-argv", "--user", "u-1", "--code", code, "--state", state + "\u{1}"], "--state: state has a character outside"),
+        (["--insecure-argv", "--user", "u-1", "--code", code], "give exactly one of --verifier-file, --state-file, --verifier or --state"),
+        (["--insecure-argv", "--user", "u-1", "--verifier", verifier], "give the code exactly once"),
+        (["--insecure-argv", "--user", "u-1", "--code", code, "--code-file", "/x", "--verifier", verifier], "give the code exactly once"),
+        (["--user", "u-1", "--code-file", "-", "--verifier-file", "-"], "standard input must hold two lines, the code and then the other value; it holds 1"),
+        // Without --insecure-argv, no secret is taken from the command line.
+        (["--user", "u-1", "--code", code, "--verifier-file", "/x"], "--code puts its value on the command line, where every local user can read it (ps, /proc/PID/cmdline): use --code-file (`-` for standard input), or add --insecure-argv"),
+        (["--user", "u-1", "--code-file", "/x", "--verifier", verifier], "--verifier puts its value on the command line"),
+        (["--user", "u-1", "--code-file", "/x", "--state", state], "--state puts its value on the command line"),
+        (["--insecure-argv", "--user", "u-1", "--code", code, "--verifier", verifier, "--reason", "x"], "--reason belongs to a revocation"),
         (["--revoke", "--user", "u-1", "--code", code], "--code belong to an authorization"),
-        (["--user", "u-1", "--code", code, "--verifier", verifier, "--received-at", "yesterday"], "--received-at: not an RFC 3339"),
-        (["--user", "u-1", "--code-file", "/nonexistent/code", "--verifier", verifier], "--code-file /nonexistent/code: No such file or directory"),
-        (["--user", "u-1", "--code", code, "--verifier", verifier, "--api-key", "pk\u{1}"], "--api-key: api_key has a character outside"),
+        (["--insecure-argv", "--user", "u-1", "--code", code, "--verifier", verifier, "--received-at", "yesterday"], "--received-at: not an RFC 3339"),
+        (["--insecure-argv", "--user", "u-1", "--code-file", "/nonexistent/code", "--verifier", verifier], "--code-file /nonexistent/code: No such file or directory"),
+        (["--insecure-argv", "--user", "u-1", "--code", code, "--verifier", verifier, "--api-key", "pk\u{1}"], "--api-key: api_key has a character outside"),
         (["--revoke", "--user", "u-1", "--reason", String(repeating: "r", count: 600)], "--reason: reason is 600 characters long, at most 512 allowed"),
-        (["--code", code, "--verifier", verifier], "--user"),
+        (["--code-file", "/x", "--verifier-file", "/y"], "--user"),
     ]
 
     @Test(arguments: refusals)

@@ -60,6 +60,7 @@ import Testing
         #expect(run.status == 0)
         let text = run.standardOutput.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(text.contains("visible to every local user while wbkeyctl runs (ps, /proc/PID/cmdline)"))
-        #expect(text.contains("`--code-file -` reads the code from standard input"))
+        #expect(text.contains("--code, --verifier and --state are refused unless --insecure-argv is given too"))
+        #expect(text.contains("`-` reads standard input"))
     }
 }
