@@ -288,11 +288,17 @@ public struct SimState: Sendable, Decodable {
     public let codes: [Code]
     /// Requests per endpoint: `token`, `info`, `secret`, `delete`.
     public let requests: [String: Int]
+    /// Account reads: `signed` (private V4 requests) and `accounts` (Bearer `/api/v4/accounts/*`).
+    public let accountRequests: [String: Int]
     /// Answers per `"ENDPOINT STATUS"` (`"secret dropped"` for a closed connection).
     public let responses: [String: Int]
     /// Faults still queued.
     public let faults: [SimFaultSpec]
     public let settings: SimAdminSettings
+
+    enum CodingKeys: String, CodingKey {
+        case clients, keys, tokens, codes, requests, accountRequests = "account_requests", responses, faults, settings
+    }
 
     public func key(_ externalID: String) -> Key? { keys.first { $0.externalID == externalID } }
     public func keys(of user: String) -> [Key] { keys.filter { $0.user == user } }

@@ -50,6 +50,7 @@ import WhiteBITSimHarness
             let withFields = try await post(
                 sim, "/api/v4/accounts/balances/spot", bearer: scoped, body: #"{"request":"/api/v4/accounts/balances/spot","nonce":1}"#)
             #expect(withFields.status == 200)
+            #expect(try await sim.admin.state().accountRequests == ["accounts": 6, "signed": 0])
         }
     }
 

@@ -105,6 +105,19 @@ import Testing
         #expect(try await sim.world.requestLog(of: key.externalID).count == 1)
     }
 
+    @Test func theLoginRedirectCarriesThePublicKeyInTheAPIKeyReading() async throws {
+        var settings = SimSettings()
+        settings.apiKeyHeader = .apiKey
+        let sim = SimFixture(settings: settings)
+        let answer = await sim.world.login(query: [
+            "clientId": SimFixture.clientID, "redirect_uri": SimConfiguration.demoRedirectURI, "state": "st",
+            "code_challenge": PKCEPairForTests.challenge, "code_challenge_method": "S256", "sim_user": "u-8",
+        ])
+        #expect(answer.status == 302)
+        let key = try await SignedKey.of(sim, user: "u-8")
+        #expect(answer.headers["Location"]?.hasSuffix("&state=st&api_key=\(key.apiKey)") == true)
+    }
+
     @Test func theStageReadingIsTheDefaultAndTheCallbackCarriesNoKey() async throws {
         let sim = SimFixture()
         let grant = try await sim.world.consent(ConsentRequest(user: "u-7", state: "st", codeChallenge: PKCEPairForTests.challenge, key: .now))

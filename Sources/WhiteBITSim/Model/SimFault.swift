@@ -2,6 +2,8 @@
 /// `signed` is every private V4 request, `accounts` every Bearer `/api/v4/accounts/*` read.
 public enum SimEndpoint: String, Sendable, CaseIterable {
     case token, info, secret, delete, signed, accounts
+
+    var isAccountRead: Bool { self == .signed || self == .accounts }
 }
 
 /// A queued fault: the next `remaining` requests to `endpoint` (of `user`, when set) get it.

@@ -85,10 +85,15 @@ extension SimulatedWhiteBIT {
             ]
         }
         var requests: [String: JSONValue] = [:]
-        for endpoint in SimEndpoint.allCases { requests[endpoint.rawValue] = .integer(requestCounts[endpoint, default: 0]) }
+        var accountRequests: [String: JSONValue] = [:]
+        for endpoint in SimEndpoint.allCases {
+            // The account reads count apart, so `requests` stays the four OAuth calls it always was.
+            let count = JSONValue.integer(requestCounts[endpoint, default: 0])
+            if endpoint.isAccountRead { accountRequests[endpoint.rawValue] = count } else { requests[endpoint.rawValue] = count }
+        }
         return [
             "clients": .array(clientList), "keys": .array(keyList), "tokens": .array(tokenList),
-            "codes": .array(codeList), "requests": .object(requests),
+            "codes": .array(codeList), "requests": .object(requests), "account_requests": .object(accountRequests),
             "responses": .object(responseCounts.mapValues(JSONValue.integer)),
             "faults": .array(faults.map(\.json)), "settings": settings.json,
         ]

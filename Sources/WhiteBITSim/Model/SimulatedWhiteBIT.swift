@@ -2,7 +2,8 @@ import Foundation
 import Sensitive
 
 /// WhiteBIT's OAuth side in memory: clients, consents, codes, tokens and partner keys, with
-/// the rules of `whitebit-api.md` §2–§3.5 and the switches of §7. It does no I/O and reads
+/// the rules of `docs/whitebit-api.md` §2–§3.6 and the switches of §7; and the issued keys in
+/// use: signed V4 reads and the Bearer account reads (§4–§5). It does no I/O and reads
 /// the time only from `clock`, so every rule can be tested without sockets or sleeping.
 /// Answers come back as `SimAnswer` values for the HTTP layer to write.
 public actor SimulatedWhiteBIT {
