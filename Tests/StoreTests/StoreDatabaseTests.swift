@@ -90,12 +90,12 @@ import Testing
                     try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_prune_gate")
                 )
             }
-            #expect(identifiers == ["0001_audit", "0002_grants"])
+            #expect(identifiers == ["0001_audit", "0002_grants", "0003_keys"])
             #expect(head?.seq == 2)
             #expect(gates == 1)
             try store.close()
         }
-        #expect(StoreSchema.standard.migrations.map(\.identifier) == ["0001_audit", "0002_grants"])
+        #expect(StoreSchema.standard.migrations.map(\.identifier) == ["0001_audit", "0002_grants", "0003_keys"])
     }
 
     @Test func laterMigrationsApplyToAnExistingStore() throws {
@@ -116,7 +116,7 @@ import Testing
                 try db.tableExists("later"), try log.head(in: db)
             )
         }
-        #expect(identifiers == ["0001_audit", "0002_grants", "0099_later"])
+        #expect(identifiers == ["0001_audit", "0002_grants", "0003_keys", "0099_later"])
         #expect(hasLaterTable)
         #expect(head?.seq == 2)
         try store.close()
