@@ -140,7 +140,7 @@ struct AuditVerify: ParsableCommand {
             hash as --expect SEQ:HASH.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("The SQLite store (store.path of the configuration).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The SQLite store (default: store.path of --config, else /var/lib/wbkeyd/wbkeyd.sqlite3).", valueName: "path"))
     var store: String?
 
     @Option(name: .long, help: ArgumentHelp("The master key file (default: $CREDENTIALS_DIRECTORY/master-key).", valueName: "path"))
