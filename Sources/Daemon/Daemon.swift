@@ -28,11 +28,14 @@ public final class Daemon: Sendable {
     let dispatcher: ControlDispatcher
     let notifier = ServiceNotifier()
     let logger: Logger
+    let witness: AuditWitness
     let accounts: any AccountDirectory
     let loader: ConfigurationLoader
     /// The control socket's path when wbkeyd bound it itself (not passed by systemd).
     let boundSocketPath = Locked<String?>(nil)
     private let failure = Locked<String?>(nil)
+    /// Set when start-up found the chain short of its witness; leads the STATUS= line.
+    let auditAlarm = Locked<String?>(nil)
     private let shutdown = Locked<(@Sendable () -> Void)?>(nil)
 
     public init(loaded: LoadedConfiguration, loader: ConfigurationLoader, accounts: any AccountDirectory, logger: Logger) throws {
@@ -45,8 +48,11 @@ public final class Daemon: Sendable {
         self.logger = logger
         self.status = DaemonStatus(version: Self.version)
         self.store = try StoreDatabase.open(path: configuration.store.path)
+        // Before the summary, so the head it shows includes an `audit_keyed` row written here.
+        let keyring = try StoreKeyring.unlock(masterKey: Data(masterKey.bytes), store: store)
+        self.witness = AuditWitness(storePath: configuration.store.path, chainKey: keyring.chainKey, logger: logger)
         self.summary = try StoreSummary(loadingFrom: store.pool)
-        let sealer = try Sealer(masterKey: Data(masterKey.bytes))
+        let sealer = keyring.sealer
         let client = try WhiteBITClient(configuration: Self.clientConfiguration(configuration, secret: clientSecret), logger: logger)
         self.scheduler = Scheduler<DaemonTimer>()
         self.spool = try SpoolDirectory(root: configuration.spool.directory)
@@ -54,7 +60,7 @@ public final class Daemon: Sendable {
         let shutdown = self.shutdown
         let status = self.status
         self.engine = GrantEngine(
-            store: store, summary: summary, sealer: sealer, client: client, scheduler: scheduler, policy: Self.policy(configuration), logger: logger,
+            store: store, summary: summary, sealer: sealer, audit: AuditLog(chainKey: keyring.chainKey), client: client, scheduler: scheduler, policy: Self.policy(configuration), logger: logger,
             onHalt: { reason in
                 status.phase = .degraded
                 failure.withLock { $0 = $0 ?? reason }
@@ -105,6 +111,13 @@ public final class Daemon: Sendable {
     /// migrated (in init), timers rebuilt, the spool recovered and scanned once.
     func prepare() async throws {
         let head = try await engine.auditHead()
+        if let mismatch = try await witness.check(store: store) {
+            logger.critical(
+                "audit chain no longer holds the witnessed head: \(mismatch.description)",
+                metadata: ["event": "audit_witness_mismatch", "seq": "\(mismatch.witnessed.seq)", "hash": "\(mismatch.witnessed.hash)"])
+            auditAlarm.value = "AUDIT WITNESS MISMATCH (\(mismatch.description))"
+            try await engine.record(AuditEntry(.auditWitnessMismatch, detail: mismatch.detail), message: "audit witness mismatch")
+        }
         try await engine.record(
             AuditEntry(.daemonStarted, user: nil, externalId: nil, actor: .wbkeyd,
                 detail: ["version": .string(Self.version), "pid": .int(Int(getpid())), "previous_head_seq": .int(Int(head?.seq ?? 0))]),
@@ -152,10 +165,9 @@ public final class Daemon: Sendable {
             await housekeeping(retention: c.store.auditRetention, maxCodeAge: c.spool.maxCodeAge)
             await scheduler.schedule(.housekeeping, at: Date().addingTimeInterval(3600))
         case .auditWitness:
-            if let head = try? await engine.auditHead() {
-                logger.info("audit chain head seq=\(head.seq) hash=\(head.hash)", metadata: ["event": "audit_head", "seq": "\(head.seq)", "hash": "\(head.hash)"])
-            }
-            await scheduler.schedule(.auditWitness, at: Date().addingTimeInterval(600))
+            // Every 10 s, but the witness speaks only when the head moved (or 10 min passed).
+            if let head = try? await engine.auditHead() { witness.witness(head) }
+            await scheduler.schedule(.auditWitness, at: Date().addingTimeInterval(AuditWitness.checkInterval))
         case .statusLine:
             if status.phase == .ready { notifier.status(statusLine()) }
             await scheduler.schedule(.statusLine, at: Date().addingTimeInterval(10))
@@ -164,12 +176,18 @@ public final class Daemon: Sendable {
 
     func housekeeping(retention: Duration, maxCodeAge: Duration) async {
         let now = Date()
-        let audit = AuditLog()
+        let audit = engine.audit
         do {
             // Through the committer, like every write, so that the summary sees the
             // `audit_pruned` row become the head.
             try await engine.committer.write { db in
-                _ = try audit.prune(olderThan: now.addingTimeInterval(-retention.seconds), in: db)
+                if case let .refused(doomed, rows, cutoff) = try audit.prune(retention: retention.seconds, in: db) {
+                    // Loud, but not fatal: nothing was deleted, and the log keeps growing until
+                    // an operator looks (a clock step forward, or a much shortened retention).
+                    self.logger.critical(
+                        "audit pruning refused: it would delete \(doomed) of \(rows) rows (older than \(cutoff)); nothing deleted",
+                        metadata: ["event": "audit_prune_refused"])
+                }
                 try GrantRecords.pruneIngestions(before: now.addingTimeInterval(-max(2 * maxCodeAge.seconds, 86_400)), in: db)
                 try GrantRecords.prunePendingStates(now: now, in: db)
             }
@@ -183,7 +201,8 @@ public final class Daemon: Sendable {
         let stored = summary.snapshot
         let byState = GrantState.allCases.compactMap { state in stored.grants[state].map { "\($0) \(state.rawValue)" } }
         let backlog = census.backlog()
-        var parts = [byState.isEmpty ? "no grants" : byState.joined(separator: ", ")]
+        var parts = auditAlarm.value.map { [$0] } ?? []
+        parts.append(byState.isEmpty ? "no grants" : byState.joined(separator: ", "))
         parts.append("spool \(backlog?.new ?? 0) waiting")
         if let next = stored.nextDeadline {
             parts.append("next deadline in \(max(0, Int(next.timeIntervalSinceNow)))s")
@@ -206,6 +225,7 @@ public final class Daemon: Sendable {
                 AuditEntry(.daemonStopped, user: nil, externalId: nil, actor: .wbkeyd, detail: ["version": .string(Self.version)]),
                 message: "wbkeyd stopped")
         }
+        if let head = try? await engine.auditHead() { witness.witness(head, force: true) }
         try? store.close()
     }
 }

@@ -34,13 +34,13 @@ actor GrantEngine {
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(
-        store: StoreDatabase, summary: StoreSummary, sealer: Sealer, client: WhiteBITClient, scheduler: Scheduler<DaemonTimer>,
+        store: StoreDatabase, summary: StoreSummary, sealer: Sealer, audit: AuditLog, client: WhiteBITClient, scheduler: Scheduler<DaemonTimer>,
         policy: LifecyclePolicy, logger: Logger, onHalt: @escaping @Sendable (String) -> Void
     ) {
         self.store = store
         self.committer = GroupCommitter(pool: store.pool, summary: summary)
         self.sealer = sealer
-        self.audit = AuditLog()
+        self.audit = audit
         self.clientBox = Mutex(client)
         self.scheduler = scheduler
         self.lifecycle = Lifecycle(policy: policy)

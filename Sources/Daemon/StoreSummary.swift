@@ -33,7 +33,7 @@ final class StoreSummary: Sendable {
         let nextDeadline: Date?
 
         static func read(in db: Database) throws -> Tail {
-            Tail(auditHead: try AuditLog().head(in: db), nextDeadline: try GrantRecords.nextDeadline(in: db))
+            Tail(auditHead: try AuditLog.head(in: db), nextDeadline: try GrantRecords.nextDeadline(in: db))
         }
     }
 

@@ -20,8 +20,13 @@ public struct ConfigurationReport: Sendable, Equatable {
 
     /// Loads the file and then opens both credential files as the daemon would at start,
     /// so that a file with the wrong mode is caught by the check and not by the restart.
-    /// The credentials are read and dropped at once.
-    public static func check(path: String, loader: ConfigurationLoader) -> ConfigurationReport {
+    /// The credentials are read and dropped at once. `matchesStore` checks the master key
+    /// against the store (its key id and check value) and returns the reason it does not fit,
+    /// or nil; it lives with the store, which this module does not know.
+    public static func check(
+        path: String, loader: ConfigurationLoader,
+        matchesStore: (LoadedConfiguration, MasterKey) -> String? = { _, _ in nil }
+    ) -> ConfigurationReport {
         let loaded: LoadedConfiguration
         do {
             loaded = try loader.load(path: path)
@@ -35,7 +40,10 @@ public struct ConfigurationReport: Sendable, Equatable {
             problems.append(ConfigurationProblem(file: path, key: error.key, reason: "\(error.path) \(error.reason)"))
         }
         do {
-            _ = try CredentialFile.readMasterKey(at: loaded.credentials.masterKey)
+            let key = try CredentialFile.readMasterKey(at: loaded.credentials.masterKey)
+            if let reason = matchesStore(loaded, key) {
+                problems.append(ConfigurationProblem(file: path, key: loaded.credentials.masterKey.key, reason: reason))
+            }
         } catch {
             problems.append(ConfigurationProblem(file: path, key: error.key, reason: "\(error.path) \(error.reason)"))
         }

@@ -74,7 +74,7 @@ final class DemoDisplay: Sendable {
             "  \(wbkeyctl) --socket \(socket) secret bob      # you run the demo, so you may read secrets",
             "the audit log is the table audit in \(store):",
             "  sqlite3 \(store) 'SELECT seq, at, event, user, actor FROM audit'",
-            "  \(Self.sibling("wbkeyd")) audit-verify --store \(store)",
+            "  \(Self.sibling("wbkeyd")) audit-verify --store \(store) --master-key-file \(paths.masterKeyFile)",
             duration == nil ? "Ctrl-C stops everything and removes \(paths.directory)." : "the demo ends by itself after its duration.",
         ]
         notes.withLock { $0 += lines }

@@ -73,4 +73,10 @@ public enum AuditEvent: String, Sendable, CaseIterable, Codable {
     case auditPruned = "audit_pruned"
     case authorizeURLIssued = "authorize_url_issued"
     case commandRefused = "command_refused"
+    /// The chain became keyed (a new store, or the first start after an upgrade).
+    case auditKeyed = "audit_keyed"
+    /// The chain's head no longer holds the row last witnessed outside the store.
+    case auditWitnessMismatch = "audit_witness_mismatch"
+    /// `wbkeyd rewrap` moved every sealed box and the chain key to a new master key.
+    case masterKeyRewrapped = "master_key_rewrapped"
 }

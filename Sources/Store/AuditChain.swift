@@ -6,8 +6,10 @@ import Foundation
 /// auditors re-implement this, so the encoding below is a contract: changing it breaks
 /// every existing log.
 ///
-/// `hash` is the lowercase hex SHA-256 of the concatenation of these eight fields, in
-/// this order:
+/// `hash` is the lowercase hex HMAC-SHA256, under the store's audit chain key (see
+/// `StoreKeyring` and docs/audit.md), of the concatenation of these eight fields, in this
+/// order (rows written before the chain was keyed, the legacy prefix, use plain SHA-256 of
+/// the same bytes):
 ///
 ///     prev_hash, seq, at, event, user, external_id, actor, detail
 ///
@@ -27,13 +29,15 @@ import Foundation
 ///         if v is None: return b"\x00"
 ///         b = str(v).encode()
 ///         return b"\x01" + len(b).to_bytes(4, "big") + b
-///     sha256(b"".join(map(field, (prev_hash, seq, at, event, user, external_id, actor, detail)))).hexdigest()
+///     message = b"".join(map(field, (prev_hash, seq, at, event, user, external_id, actor, detail)))
+///     hmac.new(chain_key, message, sha256).hexdigest()     # legacy rows: sha256(message).hexdigest()
 public enum AuditChain {
     public static let genesisPrevHash = String(repeating: "0", count: 64)
 
+    /// `key` nil computes a legacy (unkeyed) row's hash; only the verifier does that.
     public static func hash(
         prevHash: String, seq: Int64, at: String, event: String, user: String?, externalId: String?,
-        actor: String, detail: String
+        actor: String, detail: String, key: AuditChainKey?
     ) -> String {
         var message: [UInt8] = []
         message.reserveCapacity(256 + detail.utf8.count)
@@ -47,9 +51,16 @@ public enum AuditChain {
             message.append(contentsOf: [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: length >> $0) })
             message.append(contentsOf: field.utf8)
         }
+        if let key {
+            return hexText(HMAC<SHA256>.authenticationCode(for: message, using: key.key))
+        }
+        return hexText(SHA256.hash(data: message))
+    }
+
+    static func hexText(_ bytes: some Sequence<UInt8>) -> String {
         var hex: [UInt8] = []
         hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: message) {
+        for byte in bytes {
             hex.append(hexDigits[Int(byte >> 4)])
             hex.append(hexDigits[Int(byte & 0x0f)])
         }
@@ -71,6 +82,34 @@ public enum AuditTimestamp {
         return pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-"
             + pad(Int(parts.tm_mday), 2) + "T" + pad(Int(parts.tm_hour), 2) + ":" + pad(Int(parts.tm_min), 2)
             + ":" + pad(Int(parts.tm_sec), 2) + "." + pad(Int(milliseconds), 3) + "Z"
+    }
+
+    /// The inverse of `format`; nil for text that is not in that exact shape.
+    public static func parse(_ text: String) -> Date? {
+        let digits = Array(text.utf8)
+        guard digits.count == 24, digits[4] == 0x2D, digits[7] == 0x2D, digits[10] == 0x54, digits[13] == 0x3A,
+            digits[16] == 0x3A, digits[19] == 0x2E, digits[23] == 0x5A
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for digit in digits[range] {
+                guard (0x30...0x39).contains(digit) else { return nil }
+                value = value * 10 + Int(digit - 0x30)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
+            let minute = number(14..<16), let second = number(17..<19), let millisecond = number(20..<23)
+        else { return nil }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        let seconds = timegm(&parts)
+        return Date(timeIntervalSince1970: TimeInterval(seconds) + TimeInterval(millisecond) / 1000)
     }
 
     private static func floorDivision(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
@@ -108,4 +147,37 @@ public struct AuditRow: Sendable, Hashable {
     public let hash: String
 
     public var head: AuditHead { AuditHead(seq: seq, hash: hash) }
+}
+
+/// The 32-byte key that HMACs the audit chain. Random, made once per store, and kept in the
+/// store sealed under the master key, so only a holder of the master key can extend the
+/// chain, and rotating the master key (`wbkeyd rewrap`) re-seals it instead of changing it:
+/// the rows already written stay verifiable.
+public struct AuditChainKey: Sendable {
+    let key: SymmetricKey
+
+    init(key: SymmetricKey) { self.key = key }
+
+    /// A fresh random key.
+    static func random() -> AuditChainKey { AuditChainKey(key: SymmetricKey(size: .bits256)) }
+
+    /// For tests and tools that hold the raw bytes (32).
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        key = SymmetricKey(data: bytes)
+    }
+
+    var hexText: String { key.withUnsafeBytes { AuditChain.hexText($0) } }
+
+    /// The MAC of a witnessed head (`STORE.witness`): HMAC-SHA256 of "wbkeyd witness" 0x00
+    /// seq 0x00 hash, as hex.
+    public func witnessMAC(seq: Int64, hash: String) -> String {
+        AuditChain.hexText(HMAC<SHA256>.authenticationCode(for: Data("wbkeyd witness\u{0}\(seq)\u{0}\(hash)".utf8), using: key))
+    }
+}
+
+extension AuditChainKey: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "AuditChainKey(<redacted>)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }

@@ -31,12 +31,30 @@ public struct AuditPruning: Sendable, Hashable {
     public let row: AuditRow
 }
 
-/// The hash-chained audit log. Writes run inside the caller's write transaction, so a
-/// state change and its audit row commit together or not at all.
-public struct AuditLog: Sendable {
-    private let clock: @Sendable () -> Date
+/// What a call to `AuditLog.prune` did.
+public enum AuditPruneOutcome: Sendable, Hashable {
+    /// No row is older than the cutoff.
+    case nothingOlder
+    case pruned(AuditPruning)
+    /// The prefix would have been the whole log or more than the allowed share of it; nothing
+    /// was deleted. A forward clock step looks exactly like this, and an `audit_pruned` row
+    /// would make the loss look legitimate, so the caller reports it loudly instead.
+    case refused(wouldDelete: Int, ofRows: Int, cutoff: String)
+}
 
-    public init(clock: @escaping @Sendable () -> Date = { Date() }) {
+/// The hash-chained audit log. Writes run inside the caller's write transaction, so a
+/// state change and its audit row commit together or not at all. Every row it writes is
+/// keyed with the store's chain key (`StoreKeyring`), so a writer without the master key
+/// cannot extend or rewrite the chain unnoticed.
+public struct AuditLog: Sendable {
+    /// The largest share of the rows one pruning may delete.
+    public static let defaultMaxPruneShare = 0.5
+
+    private let clock: @Sendable () -> Date
+    private let chainKey: AuditChainKey
+
+    public init(chainKey: AuditChainKey, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.chainKey = chainKey
         self.clock = clock
     }
 
@@ -51,42 +69,61 @@ public struct AuditLog: Sendable {
         }
     }
 
-    /// Deletes the oldest rows, up to (not including) the first row at or after `cutoff`,
-    /// and appends `audit_pruned` vouching for the last deleted row's hash. Returns nil and
-    /// writes nothing when no row is older than `cutoff`. Must run inside a write
-    /// transaction, which the store's gate also enforces (see `AuditSchema`).
-    @discardableResult
-    public func prune(olderThan cutoff: Date, actor: AuditActor = .wbkeyd, in db: Database) throws(StoreError)
-        -> AuditPruning?
-    {
+    /// Deletes the oldest rows older than `retention`, and appends `audit_pruned` vouching for
+    /// the last deleted row's hash. The cutoff counts back from the earlier of now and the
+    /// newest row's time, so a clock that jumped forward does not age every row at once; and
+    /// a prefix that would be every row, or more than `maxShare` of them, is refused (nothing
+    /// deleted). Must run inside a write transaction, which the store's gate also enforces
+    /// (see `AuditSchema`).
+    public func prune(
+        retention: TimeInterval, maxShare: Double = AuditLog.defaultMaxPruneShare, actor: AuditActor = .wbkeyd,
+        in db: Database
+    ) throws(StoreError) -> AuditPruneOutcome {
         guard db.isInsideTransaction else { throw .notInTransaction(operation: "audit prune") }
-        return try performing("audit prune") { () throws -> AuditPruning? in
+        return try performing("audit prune") { () throws -> AuditPruneOutcome in
             guard let head = try fetchHead(db),
-                let oldest = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM audit")
-            else { return nil }
+                let oldest = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM audit"),
+                let newestAt = try String.fetchOne(db, sql: "SELECT at FROM audit WHERE seq = ?", arguments: [head.seq])
+            else { return .nothingOlder }
+            let now = clock()
+            let reference = AuditTimestamp.parse(newestAt).map { min($0, now) } ?? now
+            let cutoff = AuditTimestamp.format(reference.addingTimeInterval(-retention))
             // Rows normally come in time order, but the clock can step back: the prefix
             // ends before the first row that is not older than the cutoff, wherever later
             // rows stand.
             let firstKept = try Int64.fetchOne(
-                db, sql: "SELECT seq FROM audit WHERE at >= ? ORDER BY seq LIMIT 1",
-                arguments: [AuditTimestamp.format(cutoff)])
+                db, sql: "SELECT seq FROM audit WHERE at >= ? ORDER BY seq LIMIT 1", arguments: [cutoff])
             let through = (firstKept ?? head.seq + 1) - 1
             guard through >= oldest,
                 let anchorHash = try String.fetchOne(db, sql: "SELECT hash FROM audit WHERE seq = ?", arguments: [through])
-            else { return nil }
+            else { return .nothingOlder }
+            let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") ?? 0
+            let doomed = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit WHERE seq <= ?", arguments: [through]) ?? 0
+            guard doomed < rows, Double(doomed) <= maxShare * Double(rows) else {
+                return .refused(wouldDelete: doomed, ofRows: rows, cutoff: cutoff)
+            }
 
             try db.execute(sql: "UPDATE audit_prune_gate SET through_seq = ? WHERE id = 1", arguments: [through])
             try db.execute(sql: "DELETE FROM audit WHERE seq <= ?", arguments: [through])
             let deletedRows = db.changesCount
             try db.execute(sql: "UPDATE audit_prune_gate SET through_seq = NULL WHERE id = 1")
 
-            // `head` was read before the deletion: when every row went, the chain still
-            // continues from it.
             let entry = AuditEntry(
                 .auditPruned, actor: actor,
                 detail: ["through_seq": .int(Int(through)), "anchor_hash": .string(anchorHash)])
             let row = try appendRow(entry, following: head, in: db)
-            return AuditPruning(throughSeq: through, anchorHash: anchorHash, deletedRows: deletedRows, row: row)
+            return .pruned(AuditPruning(throughSeq: through, anchorHash: anchorHash, deletedRows: deletedRows, row: row))
+        }
+    }
+
+    /// The newest row's seq and hash; nil for an empty log. Needs no key.
+    public static func head(in db: Database) throws(StoreError) -> AuditHead? {
+        do {
+            return try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").map {
+                AuditHead(seq: $0["seq"], hash: $0["hash"])
+            }
+        } catch {
+            throw StoreError.wrapping(error, operation: "audit head")
         }
     }
 
@@ -136,7 +173,7 @@ public struct AuditLog: Sendable {
             prevHash: head?.hash ?? AuditChain.genesisPrevHash, hash: "")
         let hash = AuditChain.hash(
             prevHash: row.prevHash, seq: row.seq, at: row.at, event: row.event.rawValue, user: row.user,
-            externalId: row.externalId, actor: row.actor.text, detail: row.detail)
+            externalId: row.externalId, actor: row.actor.text, detail: row.detail, key: chainKey)
         try db.cachedStatement(sql: "INSERT INTO audit (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .execute(arguments: [
                 row.seq, row.at, row.event.rawValue, row.user, row.externalId, row.actor.text, row.detail,

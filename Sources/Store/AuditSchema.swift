@@ -14,11 +14,12 @@ import GRDB
 /// Why this is safe enough: triggers stop accidents and our own bugs, not an attacker who
 /// can write the file; such a one can drop the triggers, or open the gate from a
 /// connection with foreign keys off (the `sqlite3` shell's default). What catches that is
-/// the hash chain: a row changed or removed breaks it at that row, and a prefix removed
+/// the keyed hash chain: a row changed or removed breaks it at that row, a prefix removed
 /// without the `audit_pruned` row that vouches for its last hash leaves the new oldest row
-/// unvouched. `wbkeyd audit-verify` reports either. Rewriting the whole chain from a
-/// point on is only caught against a copy of the head kept elsewhere, which is why the
-/// head also goes to the journal.
+/// unvouched, and neither a row nor a voucher can be forged without the chain key that the
+/// master key unseals. `wbkeyd audit-verify` reports each. A tail cut from the end is only
+/// caught against a copy of the head kept elsewhere, which is why the head also goes to the
+/// journal and the witness file (docs/audit.md).
 public enum AuditSchema {
     public static let migration = StoreMigration(version: 1, name: "audit") { db in
         try db.execute(sql: """

@@ -1,5 +1,6 @@
-import Lifecycle
+import Foundation
 import GRDB
+import Lifecycle
 
 /// The outcome of re-walking the audit chain.
 public enum AuditVerification: Sendable, Equatable {
@@ -22,6 +23,20 @@ public enum AuditChainFault: Error, Sendable, Equatable {
     case unvouchedStart(prevHash: String)
     /// A column holds NULL or a value of the wrong type where the schema forbids it.
     case malformedColumn(String)
+    /// The row after a legacy prefix is not the `audit_keyed` row that vouches for it, or an
+    /// `audit_keyed` row stands anywhere else (a store keyed from its first row has none).
+    case misplacedKeyedRow(legacyThroughSeq: Int64)
+    /// The chain has no keyed row at all, though the store is keyed.
+    case noKeyedRow(legacyThroughSeq: Int64)
+    /// An `audit_pruned` row claims rows were pruned that are still there, or its detail is
+    /// not what pruning writes: pruning could not have put it here.
+    case misplacedVoucher(throughSeq: Int64?)
+    /// `--expect SEQ:HASH`: the chain holds row SEQ, but with another hash.
+    case expectedHashDiffers(seq: Int64, expected: String, found: String)
+    /// `--expect SEQ:HASH`: the chain ends before SEQ (its tail was cut).
+    case expectedRowMissing(seq: Int64, head: Int64?)
+    /// `--expect SEQ:HASH`: row SEQ was pruned, so the witness cannot be checked.
+    case expectedRowPruned(seq: Int64, oldest: Int64)
 }
 
 extension AuditChainFault: CustomStringConvertible {
@@ -37,6 +52,19 @@ extension AuditChainFault: CustomStringConvertible {
             return "oldest row follows hash \(prevHash), which no audit_pruned row vouches for (rows removed)"
         case let .malformedColumn(column):
             return "column \(column) is missing or of the wrong type"
+        case let .misplacedKeyedRow(legacy):
+            return "the legacy prefix ends at seq \(legacy), so only seq \(legacy + 1) may be audit_keyed, and it must be"
+        case let .noKeyedRow(legacy):
+            return "the store is keyed after seq \(legacy), but no row after it is left (rows removed or rewritten)"
+        case let .misplacedVoucher(through):
+            return "audit_pruned row" + (through.map { " for through_seq \($0)" } ?? " with a malformed detail")
+                + " stands where no pruning could have put it (forged or rows restored)"
+        case let .expectedHashDiffers(seq, expected, found):
+            return "row \(seq) has hash \(found), not the expected \(expected) (chain rewritten)"
+        case let .expectedRowMissing(seq, head):
+            return "the chain ends at seq \(head.map(String.init) ?? "none") before the expected row \(seq) (tail cut)"
+        case let .expectedRowPruned(seq, oldest):
+            return "row \(seq) was pruned (oldest row is \(oldest)); the expectation cannot be checked"
         }
     }
 }
@@ -44,26 +72,64 @@ extension AuditChainFault: CustomStringConvertible {
 /// Re-walks the audit chain of a store file from its oldest row, for `wbkeyd audit-verify`
 /// and for outside auditors. Streams the rows through a cursor in one read transaction,
 /// so memory stays flat however long the log is, and the daemon may keep writing meanwhile.
+///
+/// Rows up to the store's `legacy_through_seq` are checked as plain SHA-256 (written before
+/// the chain was keyed); the row after them must be `audit_keyed`, whose HMAC covers the
+/// legacy head, and every later row is checked as HMAC under the chain key. A store keyed
+/// from its first row has no legacy prefix (`legacy_through_seq` 0). docs/audit.md.
 public enum AuditVerifier {
-    /// Throws only when the store cannot be read at all; a chain that does not hold is an
-    /// answer, `.broken`, not an error.
-    public static func verify(storePath: String) throws(StoreError) -> AuditVerification {
+    /// Throws only when the store cannot be read at all, or the master key does not unlock
+    /// it; a chain that does not hold is an answer, `.broken`, not an error. `expecting` is a
+    /// witnessed head (from the journal) that the chain must still hold.
+    public static func verify(
+        storePath: String, masterKey: Data, expecting: AuditHead? = nil
+    ) throws(StoreError) -> AuditVerification {
+        let sealer: Sealer
+        do { sealer = try Sealer(masterKey: masterKey) } catch { throw .keys(path: storePath, message: "\(error)") }
         let queue = try StoreDatabase.openReadOnly(path: storePath)
         defer { try? queue.close() }
         do {
             return try queue.read { db in
                 guard try db.tableExists("audit") else { throw StoreError.noAuditTable(path: storePath) }
-                return try walk(db)
+                guard let keyring = try StoreKeyring.read(sealer: sealer, path: storePath, in: db) else {
+                    throw StoreError.keys(
+                        path: storePath,
+                        message: "the store has no audit chain key (start wbkeyd on it once to key an older store)")
+                }
+                var walk = ChainWalk(keyring: keyring, expecting: expecting)
+                return try walk.run(db)
             }
         } catch {
             throw StoreError.wrapping(error, operation: "audit-verify of \(storePath)")
         }
     }
+}
 
-    private static func walk(_ db: Database) throws -> AuditVerification {
-        let cursor = try Row.fetchCursor(db, sql: "SELECT \(AuditLog.columns) FROM audit ORDER BY seq")
-        var count = 0
-        var previous: AuditHead?
+private struct ChainWalk {
+    let keyring: StoreKeyring
+    let expecting: AuditHead?
+    var count = 0
+    var previous: AuditHead?
+    var oldest: Int64?
+    var lastVoucherThrough: Int64?
+
+    init(keyring: StoreKeyring, expecting: AuditHead?) {
+        self.keyring = keyring
+        self.expecting = expecting
+    }
+
+    mutating func run(_ db: Database) throws -> AuditVerification {
+        let legacy = keyring.legacyThroughSeq
+        // What pruning and keying wrote into detail, read by SQLite (NULL for malformed JSON).
+        let cursor = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT \(AuditLog.columns),
+                    CASE WHEN json_valid(detail) THEN json_extract(detail, '$.through_seq') END,
+                    CASE WHEN json_valid(detail) THEN json_extract(detail, '$.anchor_hash') END,
+                    CASE WHEN json_valid(detail) THEN json_extract(detail, '$.legacy_through_seq') END
+                FROM audit ORDER BY seq
+                """)
         while let row = try cursor.next() {
             guard let seq = (row[0] as DatabaseValue).storage.int64 else {
                 // Without a seq the row cannot even be named: name the one it should have been.
@@ -81,22 +147,69 @@ public enum AuditVerifier {
                 guard fields.prevHash == previous.hash else {
                     return .broken(firstBadSeq: seq, reason: .brokenLink(previousSeq: previous.seq))
                 }
-            } else if !(try startIsAccepted(seq: seq, prevHash: fields.prevHash, db)) {
-                return .broken(firstBadSeq: seq, reason: .unvouchedStart(prevHash: fields.prevHash))
+            } else {
+                if !(try Self.startIsAccepted(seq: seq, prevHash: fields.prevHash, db)) {
+                    return .broken(firstBadSeq: seq, reason: .unvouchedStart(prevHash: fields.prevHash))
+                }
+                oldest = seq
             }
+            let keyed = seq > legacy
             let expected = AuditChain.hash(
                 prevHash: fields.prevHash, seq: seq, at: fields.at, event: fields.event, user: fields.user,
-                externalId: fields.externalId, actor: fields.actor, detail: fields.detail)
+                externalId: fields.externalId, actor: fields.actor, detail: fields.detail,
+                key: keyed ? keyring.chainKey : nil)
             guard expected == fields.hash else { return .broken(firstBadSeq: seq, reason: .hashMismatch) }
+            let boundary = legacy > 0 && seq == legacy + 1
+            if boundary != (fields.event == AuditEvent.auditKeyed.rawValue)
+                || (boundary && (row[11] as DatabaseValue).storage.int64 != legacy)
+            {
+                return .broken(firstBadSeq: seq, reason: .misplacedKeyedRow(legacyThroughSeq: legacy))
+            }
+            if fields.event == AuditEvent.auditPruned.rawValue,
+                let fault = voucherFault(through: (row[9] as DatabaseValue).storage.int64, anchor: row[10] as DatabaseValue, seq: seq)
+            {
+                return .broken(firstBadSeq: seq, reason: fault)
+            }
+            if let expecting, expecting.seq == seq, expecting.hash != fields.hash {
+                return .broken(firstBadSeq: seq, reason: .expectedHashDiffers(seq: seq, expected: expecting.hash, found: fields.hash))
+            }
             previous = AuditHead(seq: seq, hash: fields.hash)
             count += 1
+        }
+        if let previous, previous.seq <= legacy {
+            return .broken(firstBadSeq: previous.seq, reason: .noKeyedRow(legacyThroughSeq: legacy))
+        }
+        if let expecting {
+            if let oldest, expecting.seq < oldest {
+                return .broken(firstBadSeq: expecting.seq, reason: .expectedRowPruned(seq: expecting.seq, oldest: oldest))
+            }
+            if expecting.seq > (previous?.seq ?? 0) {
+                return .broken(firstBadSeq: expecting.seq, reason: .expectedRowMissing(seq: expecting.seq, head: previous?.seq))
+            }
         }
         return .sound(rows: count, head: previous)
     }
 
+    /// Pruning deletes the prefix through N and then appends its voucher at the head, so a
+    /// voucher stands after every row it covers, none of them survives it (the oldest row
+    /// left is past N), and a later pruning covers more than an earlier one.
+    private mutating func voucherFault(through: Int64?, anchor: DatabaseValue, seq: Int64) -> AuditChainFault? {
+        guard let through, case let .string(anchorHash) = anchor.storage, anchorHash.utf8.count == 64 else {
+            return .misplacedVoucher(throughSeq: nil)
+        }
+        let coversOnlyGoneRows = oldest.map { through < $0 } ?? false
+        let coversMore = (lastVoucherThrough ?? 0) < through
+        guard through < seq, coversOnlyGoneRows, coversMore else {
+            return .misplacedVoucher(throughSeq: through)
+        }
+        lastVoucherThrough = through
+        return nil
+    }
+
     /// The oldest row either opens the log, or follows a pruned prefix that an
-    /// `audit_pruned` row (itself, when the whole log was pruned) vouches for. That row's own hash is checked when the walk gets
-    /// to it, so a forged voucher is caught there.
+    /// `audit_pruned` row (itself, when the whole log was pruned) vouches for. That row's own
+    /// hash is checked when the walk gets to it, so a forged voucher is caught there: after
+    /// the legacy prefix it is an HMAC only the chain key makes.
     private static func startIsAccepted(seq: Int64, prevHash: String, _ db: Database) throws -> Bool {
         if prevHash == AuditChain.genesisPrevHash { return seq == 1 }
         return try Bool.fetchOne(

@@ -54,7 +54,7 @@ public enum GrantSchema {
 
     /// The 423 ladder of a secret fetch gets its own attempt count and start, apart from
     /// the transient-failure ladder it used to share.
-    public static let lockLadderMigration = StoreMigration(version: 3, name: "secret_lock_ladder") { db in
+    public static let lockLadderMigration = StoreMigration(version: 4, name: "secret_lock_ladder") { db in
         try db.execute(sql: """
             ALTER TABLE grants ADD COLUMN lock_attempts INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE grants ADD COLUMN lock_started_at REAL;

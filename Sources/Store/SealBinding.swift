@@ -11,6 +11,8 @@ public struct SealBinding: Sendable, Hashable {
         case codeVerifier = "code_verifier"
         case apiSecret = "api_secret"
         case pendingStateVerifier = "pending_state_verifier"
+        /// The store's audit chain key (`StoreKeyring`), bound to user "wbkeyd".
+        case auditChainKey = "audit_chain_key"
     }
 
     public let kind: Kind
@@ -72,6 +74,8 @@ public enum SealError: Error, Equatable, Sendable {
     /// Wrong master key, wrong binding, or bytes altered since sealing: GCM cannot tell
     /// which, by design.
     case authenticationFailed(SealBinding)
+    /// A version-2 box names another master key than the one in use (ids only, never keys).
+    case sealedUnderOtherKey(SealBinding, keyID: String, expected: String)
     /// Authenticated, but the content is not UTF-8 text (it was not sealed by `Sealer`).
     case notText(SealBinding)
 }
@@ -87,6 +91,8 @@ extension SealError: CustomStringConvertible {
             return "sealed \(binding) has unknown format version \(version)"
         case let .authenticationFailed(binding):
             return "sealed \(binding) failed authentication: wrong master key, wrong binding, or altered data"
+        case let .sealedUnderOtherKey(binding, keyID, expected):
+            return "sealed \(binding) was sealed under master key id \(keyID), not under the key in use (id \(expected))"
         case let .notText(binding):
             return "sealed \(binding) does not hold UTF-8 text"
         }

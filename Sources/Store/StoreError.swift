@@ -19,6 +19,10 @@ public enum StoreError: Error, Equatable, Sendable {
     case migrationFailed(path: String, message: String)
     /// The store has no `audit` table (not a wbkeyd store, or never migrated).
     case noAuditTable(path: String)
+    /// The store is keyed with another master key than the one given (ids, never keys).
+    case wrongMasterKey(path: String, storeKeyID: String, givenKeyID: String)
+    /// The store's keys are missing, malformed or do not open.
+    case keys(path: String, message: String)
     /// An operation that must share the caller's transaction was called outside one.
     case notInTransaction(operation: String)
     /// SQLite reported an error while running `operation`.
@@ -58,6 +62,10 @@ extension StoreError: CustomStringConvertible {
             return "migrating store \(path) failed: \(message)"
         case let .noAuditTable(path):
             return "store \(path) has no audit table"
+        case let .wrongMasterKey(path, storeKeyID, givenKeyID):
+            return "store \(path) is keyed with master key id \(storeKeyID), but the master key given has id \(givenKeyID)"
+        case let .keys(path, message):
+            return "keys of store \(path): \(message)"
         case let .notInTransaction(operation):
             return "\(operation) must run inside the caller's write transaction"
         case let .database(operation, message):

@@ -36,6 +36,7 @@ public struct StoreSchema: Sendable {
     public static let standard = StoreSchema(migrations: [
         AuditSchema.migration,
         GrantSchema.migration,
+        KeySchema.migration,
         GrantSchema.lockLadderMigration,
     ])
 

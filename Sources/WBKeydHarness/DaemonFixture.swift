@@ -292,8 +292,9 @@ public final class DaemonFixture: Sendable {
         try await CommandRunner.wbkeyd(arguments)
     }
 
-    /// `wbkeyd audit-verify --store` on this fixture's store.
-    public func auditVerify() async throws -> CommandResult {
-        try await wbkeyd(["audit-verify", "--store", paths.store])
+    /// `wbkeyd audit-verify --store --master-key-file` on this fixture's store and key,
+    /// with `extra` arguments (`--expect SEQ:HASH`).
+    public func auditVerify(_ extra: [String] = []) async throws -> CommandResult {
+        try await wbkeyd(["audit-verify", "--store", paths.store, "--master-key-file", paths.masterKeyFile] + extra)
     }
 }

@@ -32,7 +32,7 @@ struct StartupScale: AsyncParsableCommand {
 
         let fixture = try await DaemonFixture.prepare(DaemonFixture.Options(simArguments: ["--log-level", "error"]))
         let generation = ContinuousClock.now
-        try fill(store: fixture.paths.store)
+        try fill(store: fixture.paths.store, masterKey: Data(fixture.masterKey))
         let size = (try? FileManager.default.attributesOfItem(atPath: fixture.paths.store)[.size] as? Int) ?? 0
         print("store: \(grants) grants, \(auditRows) audit rows, \(size / 1_048_576) MiB, made in \(Int(generation.duration(to: .now).seconds)) s")
         let start = ContinuousClock.now
@@ -53,8 +53,10 @@ struct StartupScale: AsyncParsableCommand {
     /// Grants in a spread of states (a tenth with a deadline an hour away, so start-up
     /// rebuilds a real heap and nothing fires during the measurement), and a real
     /// hash-chained audit log.
-    func fill(store path: String) throws {
+    func fill(store path: String, masterKey: Data) throws {
         let store = try StoreDatabase.open(path: path)
+        // Keyed with the daemon's master key, as the daemon itself would.
+        let keyring = try StoreKeyring.unlock(masterKey: masterKey, store: store)
         let states: [GrantState] = [.active, .dormant, .revoked, .noKey, .gone, .lost, .failed, .disabled]
         let now = Date()
         let batch = 10_000
@@ -72,7 +74,7 @@ struct StartupScale: AsyncParsableCommand {
                 }
             }
         }
-        let audit = AuditLog()
+        let audit = AuditLog(chainKey: keyring.chainKey)
         for first in stride(from: 0, to: auditRows, by: batch) {
             try store.pool.write { db in
                 for index in first..<min(first + batch, auditRows) {

@@ -45,7 +45,7 @@ struct WBKeyd: AsyncParsableCommand {
                                      socket, logging to the journal
             """,
         version: Daemon.version,
-        subcommands: [CheckConfig.self, AuditVerify.self, DemoCommand.self])
+        subcommands: [CheckConfig.self, AuditVerify.self, Rewrap.self, DemoCommand.self])
 
     @OptionGroup var options: ConfigOption
 
@@ -70,6 +70,8 @@ struct WBKeyd: AsyncParsableCommand {
             Self.fail("configuration refused:\n\(error.description)", exitCode: Self.configurationExitCode, notifier: notifier, logger: logger)
         } catch let error as CredentialError {
             Self.fail("credential refused: \(error)", exitCode: Self.configurationExitCode, notifier: notifier, logger: logger)
+        } catch let error as StoreError where error.isKeyProblem {
+            Self.fail("master key refused: \(error)", exitCode: Self.configurationExitCode, notifier: notifier, logger: logger)
         } catch {
             Self.fail("\(error)", exitCode: 1, notifier: notifier, logger: logger)
         }
@@ -104,7 +106,9 @@ struct CheckConfig: ParsableCommand {
         abstract: "Checks a configuration file and its credential files: exit 0 if usable, else 1 with one line per problem.",
         discussion: """
             Loads the file as the daemon would, without starting anything: every key and \
-            value, and each credential file (its mode and length). Credentials whose *_file setting is \
+            value, and each credential file (its mode and length), and that the master key is the \
+            one the store is keyed with (by key id and check value, when the store exists). \
+            Credentials whose *_file setting is \
             empty are read from $CREDENTIALS_DIRECTORY, as under systemd; to check those, run \
             `CREDENTIALS_DIRECTORY=/etc/wbkeyd wbkeyd check-config --config /etc/wbkeyd/wbkeyd.toml`. \
             Run it before `systemctl reload wbkeyd`.
@@ -114,7 +118,9 @@ struct CheckConfig: ParsableCommand {
 
     func run() throws {
         let config = options.config
-        let report = ConfigurationReport.check(path: config, loader: ConfigurationLoader())
+        let report = ConfigurationReport.check(path: config, loader: ConfigurationLoader()) { loaded, key in
+            MasterKeyCheck.problem(storePath: loaded.configuration.store.path, masterKey: Data(key.bytes))
+        }
         if report.isValid {
             print(report.text, terminator: report.text.hasSuffix("\n") ? "" : "\n")
         } else {
@@ -127,29 +133,99 @@ struct CheckConfig: ParsableCommand {
 struct AuditVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit-verify",
-        abstract: "Re-walks the audit log's hash chain: exit 0 if sound, 1 naming the first bad row, 2 if the store cannot be read.",
+        abstract: "Re-walks the audit log's keyed hash chain: exit 0 if sound, 1 naming the first bad row, 2 if the store cannot be read or unlocked.",
         discussion: """
-            Needs only read access to the store (no master key), so it works on a copy too. \
-            Compare its head with the latest audit_head entry in the journal \
-            (`journalctl -u wbkeyd WBKEYD_EVENT=audit_head -n 1`), the witness that the chain \
-            was not rewritten from the start.
+            The chain is keyed (HMAC) with a key sealed in the store under the master key, so \
+            audit-verify needs the master key: --master-key-file, else store.master_key_file of \
+            --config when given, else $CREDENTIALS_DIRECTORY/master-key. It only reads the store, \
+            so it works on a copy too. A cut tail shows only against a head witnessed outside \
+            the store: take the latest audit_head entry from the journal \
+            (`journalctl -u wbkeyd WBKEYD_EVENT=audit_head -n 1 -o verbose`) and pass its seq and \
+            hash as --expect SEQ:HASH.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("The SQLite store (store.path of the configuration).", valueName: "path"))
-    var store: String = "/var/lib/wbkeyd/wbkeyd.sqlite3"
+    @Option(name: .long, help: ArgumentHelp("The SQLite store (default: store.path of --config, else /var/lib/wbkeyd/wbkeyd.sqlite3).", valueName: "path"))
+    var store: String?
+
+    @Option(name: .long, help: ArgumentHelp("The master key file (default: $CREDENTIALS_DIRECTORY/master-key).", valueName: "path"))
+    var masterKeyFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Take the store and master key from this configuration file.", valueName: "path"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("A witnessed head the chain must still hold, e.g. 42:5f3a… from an audit_head journal entry.", valueName: "seq:hash"))
+    var expect: String?
 
     func run() throws {
+        var expected: AuditHead?
+        if let expect {
+            let parts = expect.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let seq = Int64(parts[0]), seq > 0, parts[1].utf8.count == 64,
+                parts[1].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            else {
+                throw ValidationError("--expect: expected SEQ:HASH (a positive seq, 64 lowercase hex digits), got \(expect)")
+            }
+            expected = AuditHead(seq: seq, hash: String(parts[1]))
+        }
+        let source = try KeySource.resolve(store: store, masterKeyFile: masterKeyFile, config: config)
         do {
-            switch try AuditVerifier.verify(storePath: store) {
+            switch try AuditVerifier.verify(storePath: source.store, masterKey: source.masterKey, expecting: expected) {
             case .sound(let rows, let head):
-                print("audit chain sound: \(rows) rows" + (head.map { ", head seq \($0.seq) hash \($0.hash)" } ?? ""))
+                print("audit chain sound: \(rows) rows" + (head.map { ", head seq \($0.seq) hash \($0.hash)" } ?? "")
+                    + (expected.map { "; holds seq \($0.seq) as expected" } ?? ""))
             case .broken(let seq, let reason):
                 FileHandle.standardError.write(Data("audit chain broken at seq \(seq): \(reason)\n".utf8))
                 throw ExitCode(1)
             }
         } catch let error as StoreError {
-            FileHandle.standardError.write(Data("cannot verify \(store): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("cannot verify \(source.store): \(error)\n".utf8))
             throw ExitCode(2)
+        }
+    }
+}
+
+struct Rewrap: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rewrap",
+        abstract: "Moves the store to a new master key: re-seals every secret and the audit chain key in one transaction.",
+        discussion: """
+            Stop wbkeyd first. Both key files are read like the master key credential (mode 0600 \
+            or stricter; 32 raw bytes, 64 hex digits or base64). The chain key does not change, \
+            so the audit log stays verifiable; the change is audited as master_key_rewrapped with \
+            both key ids. Outstanding authorize-url links and the duplicate-code memory are keyed \
+            with the old key and are dropped. Then install the new key as the master-key \
+            credential and start wbkeyd; exit 0 on success, 1 naming what failed.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("The SQLite store (store.path of the configuration).", valueName: "path"))
+    var store: String = "/var/lib/wbkeyd/wbkeyd.sqlite3"
+
+    @Option(name: .long, help: ArgumentHelp("The master key the store is keyed with now.", valueName: "path"))
+    var oldKeyFile: String
+
+    @Option(name: .long, help: ArgumentHelp("The master key to move to.", valueName: "path"))
+    var newKeyFile: String
+
+    func run() throws {
+        umask(0o077)
+        do {
+            let old = try KeySource.readKey(oldKeyFile, option: "--old-key-file")
+            let new = try KeySource.readKey(newKeyFile, option: "--new-key-file")
+            // Opening creates a missing store; rewrap must not make an empty one.
+            guard FileManager.default.fileExists(atPath: store) else {
+                throw StoreError.missingFile(path: store)
+            }
+            let database = try StoreDatabase.open(path: store)
+            defer { try? database.close() }
+            let outcome = try StoreRewrap.rewrap(store: database, oldMasterKey: old, newMasterKey: new)
+            print("rewrapped \(store): \(outcome.boxes) sealed secrets and the audit chain key moved from key id "
+                + "\(outcome.oldKeyID) to \(outcome.newKeyID); \(outcome.droppedFingerprints) fingerprints dropped")
+        } catch let error as StoreError {
+            FileHandle.standardError.write(Data("rewrap refused: \(error)\n".utf8))
+            throw ExitCode(1)
+        } catch let error as CredentialError {
+            FileHandle.standardError.write(Data("rewrap refused: \(error)\n".utf8))
+            throw ExitCode(1)
         }
     }
 }

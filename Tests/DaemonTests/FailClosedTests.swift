@@ -27,7 +27,7 @@ import WhiteBITSimHarness
             try await daemon.awaitEvent("secret_secured", user: "u-fc1")
             #expect(try await daemon.grantState("u-fc1") == "active")
             daemon.expectSpoolDrained()
-            let verified = try await CommandRunner.wbkeyd(["audit-verify", "--store", daemon.paths.store])
+            let verified = try await daemon.auditVerify()
             #expect(verified.exitStatus == 0, "\(verified.standardError)")
         }
     }

@@ -55,7 +55,8 @@ import WBKeydHarness
         try await withPreparedDaemon(.init(config: ["store.audit_retention": "3650d"])) { daemon in
             // A row from ten days ago, appended by the store's own log with its clock set back.
             let store = try StoreDatabase.open(path: daemon.paths.store)
-            let log = AuditLog(clock: { Date().addingTimeInterval(-10 * 86_400) })
+            let keyring = try StoreKeyring.unlock(masterKey: Data(daemon.masterKey), store: store)
+            let log = AuditLog(chainKey: keyring.chainKey, clock: { Date().addingTimeInterval(-10 * 86_400) })
             try await store.pool.write { db in
                 _ = try log.append(AuditEntry(.daemonStopped, detail: ["version": "0.0.0"]), in: db)
             }

@@ -55,7 +55,8 @@ import WBKeydHarness
         #expect(text.contains("  echo status | socat - UNIX-CONNECT:/tmp/wbkeyd-demo.y/control.sock\n"))
         #expect(text.contains("wbkeyctl --socket /tmp/wbkeyd-demo.y/control.sock grants\n"))
         #expect(text.contains("the audit log is the table audit in /tmp/wbkeyd-demo.y/wbkeyd.sqlite3:\n"))
-        #expect(text.contains("wbkeyd audit-verify --store /tmp/wbkeyd-demo.y/wbkeyd.sqlite3\n"))
+        #expect(text.contains(
+            "wbkeyd audit-verify --store /tmp/wbkeyd-demo.y/wbkeyd.sqlite3 --master-key-file /tmp/wbkeyd-demo.y/credentials/master-key\n"))
         #expect(text.contains("the demo ends by itself"))
         let untimed = Captured()
         DemoDisplay(interactive: false, output: untimed.append).whatToTry(paths: paths, duration: nil)

@@ -12,6 +12,8 @@ import Testing
             "key_detected", "key_not_created", "secret_secured", "secret_lost", "secret_read", "key_disabled",
             "key_gone", "reconcile_drift", "revoke_requested", "key_revoked", "key_revoke_failed", "token_expired",
             "audit_pruned", "authorize_url_issued", "command_refused",
+            // The keyed chain and its witnesses (docs/audit.md).
+            "audit_keyed", "audit_witness_mismatch", "master_key_rewrapped",
         ]
         #expect(AuditEvent.allCases.map(\.rawValue) == design)
     }
@@ -47,6 +49,7 @@ import Testing
         let clock = TestClock()
         let (store, log) = try storeWithRows(6, in: directory, clock: clock)
         let rows = try store.pool.read { db in try log.rows(after: 0, in: db) }
+        let chainKey = try StoreKeyring.unlock(masterKey: testMasterKey, store: store).chainKey
         #expect(rows.map(\.seq) == [1, 2, 3, 4, 5, 6])
         #expect(rows[0].prevHash == String(repeating: "0", count: 64))
         for (previous, row) in zip(rows, rows.dropFirst()) {
@@ -56,7 +59,7 @@ import Testing
             #expect(row.hash.count == 64 && row.hash.allSatisfy { "0123456789abcdef".contains($0) })
             #expect(row.hash == AuditChain.hash(
                 prevHash: row.prevHash, seq: row.seq, at: row.at, event: row.event.rawValue, user: row.user,
-                externalId: row.externalId, actor: row.actor.text, detail: row.detail))
+                externalId: row.externalId, actor: row.actor.text, detail: row.detail, key: chainKey))
         }
         #expect(rows[0].at == AuditTimestamp.format(Date(timeIntervalSince1970: 1_740_000_000)))
         #expect(rows[4].actor == .uid(1000))
@@ -101,7 +104,7 @@ import Testing
         #expect(try store.pool.read { db in try log.head(in: db) } == headBefore)
         let next = try store.pool.write { db in try log.append(AuditEntry(.daemonStopped), in: db) }
         #expect(next.seq == 3 && next.prevHash == headBefore?.hash)
-        #expect(try AuditVerifier.verify(storePath: store.path) == .sound(rows: 3, head: next.head))
+        #expect(try verifyChain(store.path) == .sound(rows: 3, head: next.head))
     }
 
     @Test func updateAndDeleteAreRefusedThroughGRDB() throws {

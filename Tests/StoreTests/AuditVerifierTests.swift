@@ -1,36 +1,38 @@
 import Foundation
 import GRDB
-import Store
+@testable import Store
 import Testing
 
 @Suite struct AuditVerifierTests {
     @Test func emptyLogIsSound() throws {
         let directory = try TemporaryDirectory()
         let (store, _) = try storeWithRows(0, in: directory)
-        #expect(try AuditVerifier.verify(storePath: store.path) == .sound(rows: 0, head: nil))
+        #expect(try verifyChain(store.path) == .sound(rows: 0, head: nil))
     }
 
     @Test func realLogIsSoundWhileOpenAndAfterClose() throws {
         let directory = try TemporaryDirectory()
         let (store, log) = try storeWithRows(60, in: directory)
         let head = try store.pool.read { db in try log.head(in: db) }
-        #expect(try AuditVerifier.verify(storePath: store.path) == .sound(rows: 60, head: head))
+        #expect(try verifyChain(store.path) == .sound(rows: 60, head: head))
         try store.close()
-        #expect(try AuditVerifier.verify(storePath: store.path) == .sound(rows: 60, head: head))
+        #expect(try verifyChain(store.path) == .sound(rows: 60, head: head))
     }
 
     /// An outside auditor's implementation of the documented encoding (AuditChain), in
     /// Python over its own sqlite3 module, must agree with every stored hash.
     @Test func documentedEncodingIsReproducibleOutsideSwift() throws {
         let directory = try TemporaryDirectory()
-        let (store, _) = try storeWithRows(25, in: directory)
+        let (store, log) = try storeWithRows(25, in: directory)
+        let chainKey = try StoreKeyring.unlock(masterKey: testMasterKey, store: store).chainKey
         _ = try store.pool.write { db in
-            try AuditLog().append(
+            try log.append(
                 AuditEntry(.reconcileDrift, user: "ü-ser", externalId: "", detail: ["why": "naïve \"quote\""]), in: db)
         }
         try store.close()
         let script = """
-            import hashlib, sqlite3, sys
+            import hashlib, hmac, sqlite3, sys
+            key = bytes.fromhex(sys.argv[2])
             def field(v):
                 if v is None: return b"\\x00"
                 b = str(v).encode()
@@ -39,12 +41,12 @@ import Testing
             for row in sqlite3.connect(sys.argv[1]).execute(
                     "SELECT prev_hash, seq, at, event, user, external_id, actor, detail, hash FROM audit ORDER BY seq"):
                 assert row[0] == prev, row[1]
-                digest = hashlib.sha256(b"".join(map(field, row[:8]))).hexdigest()
+                digest = hmac.new(key, b"".join(map(field, row[:8])), hashlib.sha256).hexdigest()
                 assert digest == row[8], row[1]
                 prev, count = digest, count + 1
             print(count)
             """
-        let result = try run("python3", ["-c", script, store.path])
+        let result = try run("python3", ["-c", script, store.path, chainKey.hexText])
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.output == "26\n")
     }
@@ -67,7 +69,7 @@ import Testing
             store.path, "DROP TRIGGER audit_refuses_update; UPDATE audit SET \(column) = \(newValue) WHERE seq = 7;")
         #expect(tamper.status == 0, "\(tamper.errors)")
         #expect(try sqliteShell(store.path, "SELECT \(column) FROM audit WHERE seq = 7;").output != before)
-        #expect(try AuditVerifier.verify(storePath: store.path) == .broken(firstBadSeq: 7, reason: fault))
+        #expect(try verifyChain(store.path) == .broken(firstBadSeq: 7, reason: fault))
     }
 
     @Test func oneByteOfDetailIsEnough() throws {
@@ -79,7 +81,7 @@ import Testing
             UPDATE audit SET detail = replace(detail, '"note":"row 4"', '"note":"row 5"') WHERE seq = 4;
             """)
         #expect(tamper.status == 0, "\(tamper.errors)")
-        #expect(try AuditVerifier.verify(storePath: store.path) == .broken(firstBadSeq: 4, reason: .hashMismatch))
+        #expect(try verifyChain(store.path) == .broken(firstBadSeq: 4, reason: .hashMismatch))
     }
 
     @Test func deletedMiddleRowNamesTheNextOne() throws {
@@ -87,7 +89,7 @@ import Testing
         let (store, _) = try storeWithRows(10, in: directory)
         let tamper = try sqliteShell(store.path, "DROP TRIGGER audit_refuses_delete; DELETE FROM audit WHERE seq = 5;")
         #expect(tamper.status == 0, "\(tamper.errors)")
-        #expect(try AuditVerifier.verify(storePath: store.path) == .broken(firstBadSeq: 6, reason: .seqGap(expected: 5)))
+        #expect(try verifyChain(store.path) == .broken(firstBadSeq: 6, reason: .seqGap(expected: 5)))
     }
 
     @Test func renumberedRowsAfterADeletionAreCaught() throws {
@@ -98,24 +100,24 @@ import Testing
             DELETE FROM audit WHERE seq = 3; UPDATE audit SET seq = seq - 1 WHERE seq > 3;
             """)
         #expect(tamper.status == 0, "\(tamper.errors)")
-        #expect(try AuditVerifier.verify(storePath: store.path)
+        #expect(try verifyChain(store.path)
             == .broken(firstBadSeq: 3, reason: .brokenLink(previousSeq: 2)))
     }
 
     @Test func missingStoreOrTableIsAnErrorNotAVerdict() throws {
         let directory = try TemporaryDirectory()
         let missing = directory.file("absent.sqlite3")
-        #expect(throws: StoreError.missingFile(path: missing)) { try AuditVerifier.verify(storePath: missing) }
+        #expect(throws: StoreError.missingFile(path: missing)) { try verifyChain(missing) }
         let other = directory.file("other.sqlite3")
         #expect(try sqliteShell(other, "CREATE TABLE t (x);").status == 0)
-        #expect(throws: StoreError.noAuditTable(path: other)) { try AuditVerifier.verify(storePath: other) }
+        #expect(throws: StoreError.noAuditTable(path: other)) { try verifyChain(other) }
     }
 
     @Test func longLogIsWalkedToTheEnd() throws {
         let directory = try TemporaryDirectory()
         let (store, log) = try storeWithRows(0, in: directory)
         let clock = TestClock()
-        let fast = AuditLog(clock: { clock.now })
+        let fast = try keyedLog(store, clock: clock)
         for batch in 0..<20 {
             try store.pool.write { db in
                 for index in 0..<1000 {
@@ -125,6 +127,6 @@ import Testing
         }
         let head = try store.pool.read { db in try log.head(in: db) }
         #expect(head?.seq == 20_000)
-        #expect(try AuditVerifier.verify(storePath: store.path) == .sound(rows: 20_000, head: head))
+        #expect(try verifyChain(store.path) == .sound(rows: 20_000, head: head))
     }
 }

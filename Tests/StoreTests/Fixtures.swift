@@ -90,12 +90,25 @@ func fileMode(_ path: String) -> mode_t? {
     return info.st_mode & 0o7777
 }
 
-/// Opens a fresh store in `directory` and appends `count` rows, one transaction each.
+/// The master key of the stores these tests make.
+let testMasterKey = Data((0..<32).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) })
+
+/// `AuditVerifier.verify` with the tests' master key.
+func verifyChain(_ path: String, expecting: AuditHead? = nil) throws -> AuditVerification {
+    try AuditVerifier.verify(storePath: path, masterKey: testMasterKey, expecting: expecting)
+}
+
+/// The log of a store keyed with `testMasterKey`.
+func keyedLog(_ store: StoreDatabase, clock: TestClock = TestClock()) throws -> AuditLog {
+    AuditLog(chainKey: try StoreKeyring.unlock(masterKey: testMasterKey, store: store).chainKey, clock: { clock.now })
+}
+
+/// Opens a fresh store in `directory`, keys it and appends `count` rows, one transaction each.
 func storeWithRows(
     _ count: Int, in directory: TemporaryDirectory, clock: TestClock = TestClock(), step: TimeInterval = 1
 ) throws -> (StoreDatabase, AuditLog) {
     let store = try StoreDatabase.open(path: directory.file("wbkeyd.sqlite3"))
-    let log = AuditLog(clock: { clock.now })
+    let log = try keyedLog(store, clock: clock)
     for index in 1...max(count, 1) where count > 0 {
         _ = try store.pool.write { db in
             try log.append(sampleEntry(index), in: db)

@@ -25,10 +25,11 @@ import Testing
         }
     }
 
-    @Test func formatIsVersionNonceCiphertextTag() throws {
+    @Test func formatIsVersionKeyIdNonceCiphertextTag() throws {
         let sealed = try sealer.seal(secret, binding: binding)
-        #expect(sealed.first == 1)
-        #expect(sealed.count == 1 + 12 + secret.revealed.utf8.count + 16)
+        #expect(sealed.first == 2)
+        #expect(Array(sealed.dropFirst().prefix(8)) == Array(MasterKeyID(masterKey: masterKey).bytes))
+        #expect(sealed.count == 1 + 8 + 12 + secret.revealed.utf8.count + 16)
         #expect(sealed.range(of: Data(secret.revealed.utf8)) == nil)
         #expect(sealed.range(of: Data("CLEARTEXT".utf8)) == nil)
     }
@@ -37,15 +38,15 @@ import Testing
         let sealer = try sealer
         let seals = (0..<50).map { _ in sealer.seal(secret, binding: binding) }
         #expect(Set(seals).count == seals.count)
-        #expect(Set(seals.map { $0.dropFirst().prefix(12) }).count == seals.count)
+        #expect(Set(seals.map { $0.dropFirst(9).prefix(12) }).count == seals.count)
     }
 
     /// The documented derivation, done here independently: HKDF-SHA256 of the master key,
     /// no salt, info "wbkeyd seal v1". The master key itself must not open a seal.
     @Test func cipherKeyIsDerivedWithHKDF() throws {
         let sealed = try sealer.seal(secret, binding: binding)
-        let associatedData = associatedDataByHand(version: 1, kind: "api_secret", user: "alice@example", externalId: "ext-42")
-        let box = try AES.GCM.SealedBox(combined: sealed.dropFirst())
+        let associatedData = associatedDataByHand(version: 2, kind: "api_secret", user: "alice@example", externalId: "ext-42")
+        let box = try AES.GCM.SealedBox(combined: sealed.dropFirst(9))
         let derived = HKDF<SHA256>.deriveKey(
             inputKeyMaterial: SymmetricKey(data: masterKey), info: Data("wbkeyd seal v1".utf8), outputByteCount: 32)
         let opened = try AES.GCM.open(box, using: derived, authenticating: associatedData)
@@ -59,9 +60,25 @@ import Testing
         let sealed = try sealer.seal(secret, binding: binding)
         var otherKey = masterKey
         otherKey[31] ^= 0x01
-        #expect(throws: SealError.authenticationFailed(binding)) {
-            try Sealer(masterKey: otherKey).open(sealed, binding: binding)
+        let other = try Sealer(masterKey: otherKey)
+        #expect(throws: SealError.sealedUnderOtherKey(binding, keyID: try sealer.keyID.text, expected: other.keyID.text)) {
+            try other.open(sealed, binding: binding)
         }
+        // A box without the key id (format 1), or one whose id was forged, still fails
+        // authentication under the wrong key.
+        var relabelled = sealed
+        relabelled.replaceSubrange(1..<9, with: other.keyID.bytes)
+        #expect(throws: SealError.authenticationFailed(binding)) { try other.open(relabelled, binding: binding) }
+    }
+
+    /// Boxes sealed before key ids (format 1: version, nonce, ciphertext, tag) still open.
+    @Test func formatOneStillOpens() throws {
+        let derived = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: masterKey), info: Data("wbkeyd seal v1".utf8), outputByteCount: 32)
+        let associatedData = associatedDataByHand(version: 1, kind: "api_secret", user: "alice@example", externalId: "ext-42")
+        let box = try AES.GCM.seal(Data(secret.revealed.utf8), using: derived, authenticating: associatedData)
+        let sealed = Data([1]) + box.nonce.withUnsafeBytes { Data($0) } + box.ciphertext + box.tag
+        #expect(try sealer.open(sealed, binding: binding).revealed == secret.revealed)
     }
 
     @Test(arguments: [
@@ -95,7 +112,14 @@ import Testing
             var altered = sealed
             altered[index] ^= 0x20
             let expected: SealError =
-                index == sealed.startIndex ? .unknownVersion(binding, version: 1 ^ 0x20) : .authenticationFailed(binding)
+                switch index - sealed.startIndex {
+                case 0: .unknownVersion(binding, version: 2 ^ 0x20)
+                case 1..<9:
+                    .sealedUnderOtherKey(
+                        binding, keyID: MasterKeyID(text: altered[1..<9].map { String(format: "%02x", $0) }.joined())!.text,
+                        expected: sealer.keyID.text)
+                default: .authenticationFailed(binding)
+                }
             #expect(throws: expected) { try sealer.open(altered, binding: binding) }
         }
     }
@@ -106,7 +130,7 @@ import Testing
         for length in 0..<sealed.count {
             let truncated = sealed.prefix(length)
             let error = #expect(throws: SealError.self) { try sealer.open(Data(truncated), binding: binding) }
-            if length < 29 {
+            if length < 1 + 8 + 12 + 16 {
                 #expect(error == .truncated(binding, byteCount: length))
             } else {
                 #expect(error == .authenticationFailed(binding))

@@ -132,7 +132,11 @@ step "the printed commands work: wbkeyctl, audit-verify, and a secret read leave
 wbkeyctl="$clone/$(sed -n 's/^  \([^ ]*wbkeyctl\) --socket .* grants$/\1/p' "$work/demo.log")"
 (cd "$clone" && "$wbkeyctl" --socket "$socket" grants) | grep -Eq '^alice +dormant ' || fail "wbkeyctl grants does not list alice as dormant"
 (cd "$clone" && "$wbkeyctl" --socket "$socket" --json show alice) | grep -q '"state":"dormant"' || fail "wbkeyctl --json show alice does not say dormant"
-verify="$(cd "$clone" && .build/debug/wbkeyd audit-verify --store "$store")" || fail "audit-verify refused the demo's chain: $verify"
+# The command as the demo printed it (the chain is keyed: it names the master key file).
+verify_command="$(sed -n 's/^  [^ ]*wbkeyd \(audit-verify --store .*\)$/\1/p' "$work/demo.log")"
+[ -n "$verify_command" ] || fail "the demo printed no audit-verify command"
+# shellcheck disable=SC2086 # the printed command's words
+verify="$(cd "$clone" && .build/debug/wbkeyd $verify_command)" || fail "audit-verify refused the demo's chain: $verify"
 note "$verify"
 # bob's secret, read as the demo invites (the person running it may), must appear nowhere
 # else: not in the demo's output, the audit table, the store's pages or its WAL.
