@@ -9,7 +9,8 @@ enum ErrorMapping {
         let document = JSONValue.parse(body)
         let messages = ResponseText.messages(in: document).map { ResponseText.scrub($0, removing: secrets) }
         let code = ResponseText.code(in: document)
-        let kind = (endpoint.isV4 ? V4ErrorMapping.kind(status: status, messages: messages, code: code) : nil)
+        // The auth messages belong to the signature check; the Bearer twins have none.
+        let kind = (endpoint.isSignedV4 ? V4ErrorMapping.kind(status: status, messages: messages, code: code) : nil)
             ?? kind(endpoint: endpoint, status: status, document: document, secrets: secrets)
         return WhiteBITError(
             endpoint: endpoint, externalID: externalID, kind: kind, messages: messages, status: status,

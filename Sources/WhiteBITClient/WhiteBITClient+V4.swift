@@ -71,6 +71,27 @@ extension WhiteBITClient {
     }
 }
 
+extension WhiteBITClient {
+    /// A signed request for a partner process to send itself (`sign USER PATH [JSON-BODY]`,
+    /// docs/design.md §12), with the key's next nonce. Nothing is sent. Which paths may be
+    /// signed (`agent.sign_paths`) is the caller's decision.
+    ///
+    /// The partner's request must reach WhiteBIT before any later-numbered one for the same
+    /// key, wbkeyd's own reads included, or WhiteBIT answers "Too many requests.".
+    public func signedRequest(
+        path: String, jsonBody: String, credentials: V4Credentials, nonces: V4NonceSource, nonceWindow: Bool = false
+    ) throws(V4SigningError) -> SignedV4Request {
+        let parameters = try V4RequestSigner.parameters(fromJSON: jsonBody)
+        return try V4RequestSigner.sign(
+            path: path, parameters: parameters, nonce: nonces.next(for: credentials.apiKey), nonceWindow: nonceWindow,
+            credentials: credentials
+        )
+    }
+
+    /// The URL a signed request goes to: the configured base URL and its path.
+    public func url(of request: SignedV4Request) -> String { baseURL + request.path }
+}
+
 /// One permit per API key, made on first use and kept for the client's life (one per
 /// grant: a few thousand at most).
 final class KeyLanes: Sendable {

@@ -70,7 +70,9 @@ public struct WhiteBITError: Error, Sendable, Equatable, CustomStringConvertible
         /// signature against, so the documented answer for that is "Unauthorized
         /// request.", and a bare 401 is read the same way. Either answer is stable: waiting
         /// does not change it. A 403 or 404 without a known message is *not* read as gone
-        /// (`refused`): it may be a permission or routing matter with the key intact.
+        /// (`refused`): it may be a permission or routing matter with the key intact; a 404
+        /// saying "Key not found." (WhiteBIT's words for a deleted key on the OAuth
+        /// endpoints) is.
         case keyGone
         /// The key exists but is disabled ("Enable your key"). This message also covers a
         /// request from an IP the key's restriction excludes, which the docs do not tell
@@ -150,6 +152,9 @@ public struct WhiteBITError: Error, Sendable, Equatable, CustomStringConvertible
         switch kind {
         case .signatureRejected: return .keyGone
         case .unauthorized where endpoint.isSignedV4: return .keyGone
+        // WhiteBIT's own words for a key it no longer has, on the OAuth endpoints (§3.4);
+        // a signed call that answers them names the key, not the path.
+        case .notFound where endpoint.isSignedV4 && messages.contains("Key not found."): return .keyGone
         case .unauthorized: return .tokenRejected
         case .keyDisabled: return .keyDisabled
         default: return .refused

@@ -119,6 +119,10 @@ import Testing
         let oauth = ErrorMapping.error(
             endpoint: .info, externalID: nil, status: 401, body: Array(Self.legacy("Unauthorized request.").utf8), secrets: [])
         #expect(oauth.kind == .unauthorized && oauth.code == nil)
+        let bearer = ErrorMapping.error(
+            endpoint: .accountsMainBalance, externalID: nil, status: 401, body: Array(#"{"code":3,"message":"Unauthorized request."}"#.utf8),
+            secrets: [])
+        #expect(bearer.kind == .unauthorized && bearer.code == 3 && bearer.verdict == .tokenRejected)
     }
 
     /// Every payload and signature the server received: neither may appear in any text.

@@ -125,6 +125,24 @@ import Testing
         }
     }
 
+    @Test func aRequestSignedForAPartnerIsWhatTheServerAccepts() async throws {
+        try await V4Wire.withServer([.respond(status: 200, body: "{}")]) { server, client, _ in
+            let nonces = V4NonceSource(now: FixedClock(1_000).read)
+            _ = try await client.accountRead(.mainBalance, credentials: credentials, nonces: nonces)
+            let signed = try client.signedRequest(
+                path: "/api/v4/trade-account/balance", jsonBody: #"{"ticker":"BTC"}"#, credentials: credentials, nonces: nonces)
+            #expect(signed.nonce == 1_001, "the partner's nonce follows wbkeyd's own")
+            #expect(client.url(of: signed) == server.baseURL + "/api/v4/trade-account/balance")
+            #expect(signed.body == #"{"request":"/api/v4/trade-account/balance","nonce":1001,"ticker":"BTC"}"#)
+            #expect(signed.signature == V4Wire.hmacHex(signed.payload, secret: credentials.secret.revealed))
+            #expect(server.received.count == 1, "signing sends nothing")
+            #expect(throws: V4SigningError(reason: "the body must be a JSON object, not an array")) {
+                try client.signedRequest(path: "/api/v4/trade-account/balance", jsonBody: "[]", credentials: credentials, nonces: nonces)
+            }
+            #expect(nonces.lastIssued(for: credentials.apiKey) == 1_001, "a refused body spends no nonce")
+        }
+    }
+
     @Test func theTLSFloorIsOnePointTwo() throws {
         let configuration = WhiteBITClient.Configuration(baseURL: "https://whitebit.com", clientID: "c", clientSecret: Sensitive("s"))
         let http = WhiteBITClient.httpConfiguration(for: configuration)
