@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Dependencies are chosen on purpose (DESIGN.md §10, README "Dependencies"); each one
+// Dependencies are chosen on purpose (docs/design.md §10, README "Dependencies"); each one
 // named here is used.
 let log = Target.Dependency.product(name: "Logging", package: "swift-log")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
@@ -35,7 +35,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
-        // The config file is TOML (DESIGN.md §3); TOMLKit wraps toml++, a complete parser.
+        // The config file is TOML (docs/design.md §3); TOMLKit wraps toml++, a complete parser.
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "Sensitive"),
         .testTarget(name: "SensitiveTests", dependencies: ["Sensitive"]),
 
-        // The calls wbkeyd makes to WhiteBIT (whitebit-api.md §3, §4, §5), with deadlines,
+        // The calls wbkeyd makes to WhiteBIT (docs/whitebit-api.md §3, §4, §5), with deadlines,
         // a rate limit, a concurrency limit and errors that never carry a secret; the V4
         // request signer (HMAC-SHA512) and nonce source.
         .target(name: "WhiteBITClient", dependencies: ["Sensitive", httpClient, log, nioCore, nioHTTP1, nioPosix, nioSSL, crypto]),
@@ -69,14 +69,14 @@ let package = Package(
         .systemLibrary(name: "CExtendedAttributes"),
         .testTarget(name: "DaemonConfigTests", dependencies: ["DaemonConfig", "Sensitive"]),
 
-        // Intake of spool files (DESIGN.md §4): claim, read, validate, reject, watch, submit.
+        // Intake of spool files (docs/design.md §4): claim, read, validate, reject, watch, submit.
         .target(name: "Spool", dependencies: ["Sensitive", "JSONString"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "Sensitive", "UnixSocketAddress"]),
 
         .target(name: "UnixSocketAddress"),
         .testTarget(name: "UnixSocketAddressTests", dependencies: ["UnixSocketAddress"]),
 
-        // The grant state machine of DESIGN.md §5: pure, no I/O, no clock.
+        // The grant state machine of docs/design.md §5: pure, no I/O, no clock.
         .target(name: "Lifecycle"),
         .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle"]),
 

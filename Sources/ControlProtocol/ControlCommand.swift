@@ -1,6 +1,6 @@
 import Lifecycle
 
-/// One control-socket line, parsed (DESIGN.md §7). A trailing word `json` asks for
+/// One control-socket line, parsed (docs/design.md §7). A trailing word `json` asks for
 /// one JSON document instead of aligned text.
 public struct ControlRequest: Sendable, Equatable {
     public var command: ControlCommand
@@ -49,7 +49,7 @@ public enum ControlCommand: Sendable, Equatable {
     }
 }
 
-/// The access tiers of DESIGN.md §7, decided from SO_PEERCRED, never from the client.
+/// The access tiers of docs/design.md §7, decided from SO_PEERCRED, never from the client.
 public enum AccessTier: Int, Sendable, Comparable {
     case anyone = 0
     case admin = 1

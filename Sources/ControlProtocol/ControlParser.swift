@@ -90,7 +90,7 @@ public enum ControlParser {
         return .audit(count: count, user: try rest.first.map { word throws(ControlError) in try user(word) })
     }
 
-    /// DESIGN.md §4: 1–128 of `A-Z a-z 0-9 . _ : @ -`.
+    /// docs/design.md §4: 1–128 of `A-Z a-z 0-9 . _ : @ -`.
     public static func isValidUser(_ word: String) -> Bool {
         (1...128).contains(word.utf8.count)
             && word.utf8.allSatisfy { byte in

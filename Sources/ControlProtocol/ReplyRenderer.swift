@@ -1,7 +1,7 @@
 import Foundation
 import Lifecycle
 
-/// Renders replies as aligned text for humans or one JSON document (DESIGN.md §7
+/// Renders replies as aligned text for humans or one JSON document (docs/design.md §7
 /// names the JSON fields; they are part of the contract). Every reply ends with a
 /// newline so `socat` output is clean.
 public struct ReplyRenderer: Sendable {

@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// The control socket (DESIGN.md §7): a stream Unix socket; the client sends one
+/// The control socket (docs/design.md §7): a stream Unix socket; the client sends one
 /// line, gets one answer, and the connection closes. SwiftNIO does the socket work;
 /// the kernel's SO_PEERCRED says who is asking. Limits: line length, idle timeout,
 /// a bounded number of connections (the longest-idle one makes room for a newcomer; when

@@ -4,7 +4,7 @@ import Store
 import Systemd
 import WhiteBITClient
 
-/// SIGHUP (DESIGN.md §8): RELOADING=1, re-read the file, apply what can change live,
+/// SIGHUP (docs/design.md §8): RELOADING=1, re-read the file, apply what can change live,
 /// audit it, READY=1. A bad file changes nothing and says why.
 extension Daemon {
     func reload() async {

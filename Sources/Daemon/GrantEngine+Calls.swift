@@ -105,7 +105,7 @@ extension GrantEngine {
         }
     }
 
-    /// The client's typed errors in the lifecycle's terms (DESIGN.md §5).
+    /// The client's typed errors in the lifecycle's terms (docs/design.md §5).
     func failure(_ error: WhiteBITError) -> CallFailure {
         logger.warning(
             "WhiteBIT request failed", metadata: ["event": "whitebit_request_failed", "endpoint": "\(error.endpoint)", "error": "\(error)"])

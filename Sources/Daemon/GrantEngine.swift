@@ -180,7 +180,7 @@ actor GrantEngine {
 
     // MARK: failure
 
-    /// Fail closed (DESIGN.md §6): a write that cannot be made means nothing more is
+    /// Fail closed (docs/design.md §6): a write that cannot be made means nothing more is
     /// done at WhiteBIT, and the daemon exits with the reason.
     func halt(_ reason: String) {
         guard haltReason == nil else { return }

@@ -108,7 +108,7 @@ struct WatchdogService: Service {
     }
 }
 
-/// SIGHUP: reload the configuration (DESIGN.md §8).
+/// SIGHUP: reload the configuration (docs/design.md §8).
 struct ReloadService: Service {
     let daemon: Daemon
 

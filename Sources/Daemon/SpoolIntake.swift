@@ -4,7 +4,7 @@ import Sensitive
 import Spool
 import Store
 
-/// The spool stage (DESIGN.md §4): claim, validate, commit, then delete, like
+/// The spool stage (docs/design.md §4): claim, validate, commit, then delete, like
 /// Postfix's pickup. A refused file goes to `rejected/` with its reason after the
 /// refusal is audited; an accepted one is deleted only after its grant committed.
 /// Anything that fails in between stays in `claimed/` and is taken again at start.

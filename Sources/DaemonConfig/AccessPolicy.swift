@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// What a control-socket peer may do (DESIGN.md §7). The tiers are not a ladder: a secret
+/// What a control-socket peer may do (docs/design.md §7). The tiers are not a ladder: a secret
 /// reader (the partner application's account) may fetch secrets without being an admin,
 /// and an admin may revoke keys without being able to read their secrets. Root is both.
 public enum AccessTier: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {

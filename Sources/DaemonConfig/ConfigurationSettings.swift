@@ -17,7 +17,7 @@ public struct ConfigurationSetting: Sendable, Equatable {
 }
 
 extension DaemonConfiguration {
-    /// Every key of DESIGN.md §3 in the order of the example file.
+    /// Every key of docs/design.md §3 in the order of the example file.
     public var settings: [ConfigurationSetting] {
         let entries: [(String, String)] = [
             ("whitebit.base_url", TOMLRendering.string(whitebit.baseURL)),

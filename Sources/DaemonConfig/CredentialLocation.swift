@@ -52,7 +52,7 @@ struct CredentialSettingError: Error {
     let reason: String
 }
 
-/// The two credentials wbkeyd needs (DESIGN.md §3): neither is ever in the config itself.
+/// The two credentials wbkeyd needs (docs/design.md §3): neither is ever in the config itself.
 public struct CredentialLocations: Sendable, Equatable {
     public let clientSecret: CredentialLocation
     public let masterKey: CredentialLocation

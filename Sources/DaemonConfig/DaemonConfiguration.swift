@@ -1,4 +1,4 @@
-/// The settings of wbkeyd.toml as written (DESIGN.md §3), with the defaults of that section.
+/// The settings of wbkeyd.toml as written (docs/design.md §3), with the defaults of that section.
 /// Names (admin group, secret readers) and credential file settings are kept as the operator
 /// wrote them; what they resolve to lives in `LoadedConfiguration`, because resolving them
 /// depends on the machine (the account database, `$CREDENTIALS_DIRECTORY`).
@@ -37,7 +37,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public init() {}
     }
 
-    /// `[spool]`: the Maildir-style drop directory for authorizations (DESIGN.md §4).
+    /// `[spool]`: the Maildir-style drop directory for authorizations (docs/design.md §4).
     public struct Spool: Sendable, Equatable {
         public var directory: String = "/var/spool/wbkeyd"
         public var rescanInterval: Duration = .seconds(30)
@@ -67,7 +67,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public init() {}
     }
 
-    /// `[control]`: the admin socket and who may do what on it (DESIGN.md §7).
+    /// `[control]`: the admin socket and who may do what on it (docs/design.md §7).
     public struct Control: Sendable, Equatable {
         public var socket: String = "/run/wbkeyd/control.sock"
         public var mode: SocketMode = SocketMode(0o660)

@@ -2,7 +2,7 @@ import Foundation
 import WBKeydHarness
 import WhiteBITSimHarness
 
-/// The partner users the demo plays, each showing one path of DESIGN.md §5, and the
+/// The partner users the demo plays, each showing one path of docs/design.md §5, and the
 /// state each must end in (the README's table says the same).
 struct DemoUser: Sendable {
     let name: String

@@ -13,7 +13,7 @@ public struct Grant: Sendable, Equatable {
     public var reason: String?
     /// The key WhiteBIT reported for this user, while it matters.
     public var externalID: String?
-    /// The public key string, when the callback handed one (whitebit-api.md §3.6, `main`).
+    /// The public key string, when the callback handed one (docs/whitebit-api.md §3.6, `main`).
     public var apiKey: String?
     /// The store holds this key's secret, sealed.
     public var hasSecret: Bool

@@ -41,7 +41,7 @@ public struct KeyInfo: Sendable, Equatable {
 }
 
 /// How a WhiteBIT call failed, in the terms the lifecycle rules are written in
-/// (DESIGN.md §5). The shell maps the client's typed errors onto these.
+/// (docs/design.md §5). The shell maps the client's typed errors onto these.
 public enum CallFailure: Sendable, Equatable {
     case unauthorized
     case forbidden

@@ -1,4 +1,4 @@
-/// The states of DESIGN.md §5. The raw values are the names operators see in
+/// The states of docs/design.md §5. The raw values are the names operators see in
 /// `grants`, `show`, metrics and the audit log; they are part of the contract.
 public enum GrantState: String, Sendable, CaseIterable, Codable, Comparable {
     case pending

@@ -42,7 +42,7 @@ extension Step {
         audit(.tokenExchanged, ["expires_in_s": String(Int(lifetime.seconds))])
         switch grant.state {
         case .revokePending:
-            // DESIGN.md §5: the old key goes first, then the new authorization carries on.
+            // docs/design.md §5: the old key goes first, then the new authorization carries on.
             grant.resumeAfterDeletion = grant.doomedKey != nil
             // No key known yet (revoked before the exchange): look for the one the user
             // is creating as often as `awaiting_key` would, not only at each reconcile.
@@ -182,7 +182,7 @@ extension Step {
         }
     }
 
-    /// While a token lives `/info` is the truth (DESIGN.md §5 "Reconcile").
+    /// While a token lives `/info` is the truth (docs/design.md §5 "Reconcile").
     mutating func reconcile(_ info: KeyInfo) {
         let from = grant.state
         grant.stepAttempts = 0

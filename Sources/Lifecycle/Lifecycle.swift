@@ -1,6 +1,6 @@
 import Foundation
 
-/// The grant lifecycle of DESIGN.md §5 as a pure function:
+/// The grant lifecycle of docs/design.md §5 as a pure function:
 /// (grant, event, now) → (grant, audit rows, at most one WhiteBIT call).
 ///
 /// No clocks, files or sockets: `now` and the random `roll` (for jitter) come in as

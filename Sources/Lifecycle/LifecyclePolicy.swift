@@ -1,19 +1,19 @@
 import Foundation
 
-/// The timing rules of DESIGN.md §3 `[keys]`/`[spool]` and §5, as the engine needs them.
+/// The timing rules of docs/design.md §3 `[keys]`/`[spool]` and §5, as the engine needs them.
 public struct LifecyclePolicy: Sendable, Equatable {
     public var infoPollInterval: Duration
     public var infoPollBudget: Duration
     public var reconcileInterval: Duration
     public var expiryMargin: Duration
     public var maxCodeAge: Duration
-    /// Assumed when WhiteBIT omits `expires_in` (whitebit-api.md §3.1: 4 h, no refresh).
+    /// Assumed when WhiteBIT omits `expires_in` (docs/whitebit-api.md §3.1: 4 h, no refresh).
     public var defaultTokenLifetime: Duration
-    /// `expires_in` is clamped into this band (DESIGN.md §5 "Edges, decided").
+    /// `expires_in` is clamped into this band (docs/design.md §5 "Edges, decided").
     public var tokenLifetimeBand: ClosedRange<Duration>
     /// The 423 ladder: 5 s, doubling, 60 s cap, 5 min in all.
     public var secretLock: Backoff
-    /// Network, 5xx, 429 (whitebit-api.md §5.4): 1 s, doubling, 30 s cap, jittered.
+    /// Network, 5xx, 429 (docs/whitebit-api.md §5.4): 1 s, doubling, 30 s cap, jittered.
     public var transient: Backoff
 
     public init(

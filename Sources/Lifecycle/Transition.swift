@@ -46,7 +46,7 @@ public struct AuditNote: Sendable, Equatable {
     }
 }
 
-/// The audit events of DESIGN.md §6. The raw values are what the audit log's `event`
+/// The audit events of docs/design.md §6. The raw values are what the audit log's `event`
 /// column holds and what its hash chain covers: never rename one. Grant transitions
 /// produce most of them; the rest (daemon, spool, socket) are the shell's.
 public enum AuditEvent: String, Sendable, CaseIterable, Codable {

@@ -1,6 +1,6 @@
 import GRDB
 
-/// The `audit` table of DESIGN.md §6 and the triggers that keep it append-only.
+/// The `audit` table of docs/design.md §6 and the triggers that keep it append-only.
 ///
 /// The pruning gate. Triggers refuse every UPDATE of `audit` and every DELETE, except one
 /// that the one-row table `audit_prune_gate` allows: while its `through_seq` holds N, a

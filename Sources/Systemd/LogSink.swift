@@ -4,7 +4,7 @@ import Logging
 /// Where log entries go: journald's native protocol when stderr is a journal
 /// stream, else readable stderr lines. Decided from `JOURNAL_STREAM` (device and
 /// inode of the stream systemd connected), not from `sd_journal_sendv`'s result,
-/// which is 0 even when nobody listens (DESIGN.md §10).
+/// which is 0 even when nobody listens (docs/design.md §10).
 public enum LogSink: Sendable, Equatable {
     case journal
     case stderr

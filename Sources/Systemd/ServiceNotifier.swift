@@ -1,7 +1,7 @@
 import CSystemd
 import Glibc
 
-/// The sd_notify protocol (DESIGN.md §8): one datagram per state change to the
+/// The sd_notify protocol (docs/design.md §8): one datagram per state change to the
 /// socket systemd names in `NOTIFY_SOCKET` (a path or an abstract `@name`).
 /// Without `NOTIFY_SOCKET` every call is a no-op, so the daemon runs the same way
 /// in a terminal, in tests and under systemd.

@@ -12,7 +12,7 @@ public struct SubmittedAuthorization: Sendable {
     public let file: String
 }
 
-/// Delivering spool files the way partners must (DESIGN.md §4): written under `tmp/`,
+/// Delivering spool files the way partners must (docs/design.md §4): written under `tmp/`,
 /// renamed into `new/`.
 extension DaemonFixture {
     /// An authorization through `SpoolSubmission` and `SpoolWriter`; answers the file name.

@@ -2,13 +2,13 @@ import FoundationEssentials
 import Sensitive
 
 extension WhiteBITClient {
-    /// The `[whitebit]` settings of DESIGN.md §3, already parsed.
+    /// The `[whitebit]` settings of docs/design.md §3, already parsed.
     public struct Configuration: Sendable, CustomStringConvertible {
         /// `https://whitebit.com`, or whitebit-sim's `http://127.0.0.1:PORT`.
         public var baseURL: String
         public var clientID: String
         public var clientSecret: Sensitive
-        /// Sent to the token endpoint when set and not empty (whitebit-api.md §7.3: WhiteBIT
+        /// Sent to the token endpoint when set and not empty (docs/whitebit-api.md §7.3: WhiteBIT
         /// may or may not require it there).
         public var redirectURI: String?
         /// The whole call, from sending to the last byte of the answer; waiting for the
@@ -19,7 +19,7 @@ extension WhiteBITClient {
         /// Requests per second (token bucket, bursts of `max(1, rateLimit)`).
         public var rateLimit: Double
         /// Adds `grant_type=authorization_code` to the token request. Off by default: no
-        /// WhiteBIT example sends it (whitebit-api.md §7.3); the switch is there in case
+        /// WhiteBIT example sends it (docs/whitebit-api.md §7.3); the switch is there in case
         /// WhiteBIT turns out to require it.
         public var sendsGrantType: Bool
 

@@ -1,6 +1,6 @@
 import Sensitive
 
-/// What `POST /oauth2/token` grants (whitebit-api.md §3.1). A refresh token, if WhiteBIT
+/// What `POST /oauth2/token` grants (docs/whitebit-api.md §3.1). A refresh token, if WhiteBIT
 /// sends one, is dropped: the Fast API Key flow documents none and wbkeyd never refreshes.
 public struct AccessToken: Sendable, CustomStringConvertible {
     public let value: Sensitive
@@ -19,7 +19,7 @@ public struct AccessToken: Sendable, CustomStringConvertible {
     }
 }
 
-/// `GET /oauth2/api-key/info` (whitebit-api.md §3.4): whether the (user, client) pair has
+/// `GET /oauth2/api-key/info` (docs/whitebit-api.md §3.4): whether the (user, client) pair has
 /// a partner-issued key. `exists:false` is "no key", not an error.
 public struct APIKeyInfo: Sendable, Equatable {
     public let exists: Bool

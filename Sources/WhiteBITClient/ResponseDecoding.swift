@@ -6,7 +6,7 @@ struct MalformedBody: Error, Equatable {
     let reason: String
 }
 
-/// Turns 2xx bodies into values, accepting every variant whitebit-api.md §3 and §7 allow.
+/// Turns 2xx bodies into values, accepting every variant docs/whitebit-api.md §3 and §7 allow.
 enum ResponseDecoding {
     /// Longest `expires_in` believed: beyond it the value is nonsense, not a lifetime.
     static let longestPlausibleLifetime: Double = 10 * 365 * 24 * 3600

@@ -2,7 +2,7 @@ import ArgumentParser
 import ControlProtocol
 import Lifecycle
 
-// The read-only commands of DESIGN.md §7: anyone who can open the socket may run them.
+// The read-only commands of docs/design.md §7: anyone who can open the socket may run them.
 
 struct Help: ControlLine {
     static let configuration = CommandConfiguration(

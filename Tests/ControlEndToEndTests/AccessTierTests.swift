@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import WBKeydHarness
 
-/// DESIGN.md §7's tiers with real accounts: who may connect is the socket's mode and
+/// docs/design.md §7's tiers with real accounts: who may connect is the socket's mode and
 /// group; what each may do is decided from SO_PEERCRED and the group database.
 @Suite struct AccessTierTests {
     static let readOnly = ["help", "status", "status json", "grants", "show u-1", "audit 5", "metrics"]

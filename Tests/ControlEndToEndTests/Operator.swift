@@ -1,7 +1,7 @@
 import Foundation
 import WBKeydHarness
 
-/// The two ways DESIGN.md §7 promises an operator can put a line on the socket.
+/// The two ways docs/design.md §7 promises an operator can put a line on the socket.
 enum ControlTool: String, CaseIterable, Sendable, CustomStringConvertible {
     /// `echo LINE | socat - UNIX-CONNECT:PATH`, literally.
     case socat

@@ -4,7 +4,7 @@ import Testing
 import WBKeydHarness
 import WhiteBITSimHarness
 
-/// The states on the way to a secured key (DESIGN.md §5), each reached end to end: real
+/// The states on the way to a secured key (docs/design.md §5), each reached end to end: real
 /// wbkeyd, real whitebit-sim, real spool files, real SQLite.
 @Suite struct AcquisitionStateTests {
     @Test func aConsentBecomesAnActiveGrantWithItsSecretSealed() async throws {

@@ -4,7 +4,7 @@ import Testing
 import WBKeydHarness
 import WhiteBITSimHarness
 
-/// DESIGN.md §1's other road in: `authorize-url USER` makes the PKCE pair and keeps the
+/// docs/design.md §1's other road in: `authorize-url USER` makes the PKCE pair and keeps the
 /// verifier; the partner sends the user to the URL and drops only code and state.
 @Suite struct AuthorizeURLTests {
     @Test func anAuthorizeURLRoundTripSecuresTheKeyAndItsStateWorksOnce() async throws {

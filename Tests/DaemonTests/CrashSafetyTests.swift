@@ -5,7 +5,7 @@ import WBKeydHarness
 import WhiteBITSimHarness
 
 /// `kill -9` of wbkeyd at each step of a grant, then a restart on the same store and
-/// spool: the grant converges to the state DESIGN.md §5 asks for, no spool file is lost
+/// spool: the grant converges to the state docs/design.md §5 asks for, no spool file is lost
 /// or taken twice, and no key whose secret left WhiteBIT is without either its sealed
 /// secret or a deletion.
 @Suite struct CrashSafetyTests {

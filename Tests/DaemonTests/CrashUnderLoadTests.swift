@@ -6,7 +6,7 @@ import WhiteBITSimHarness
 /// A real `kill -9` at an arbitrary point of a burst: many authorizations and malformed
 /// files in flight at once, the daemon killed once a handful are in, then restarted.
 /// Wherever the cut fell, every delivery is accounted for exactly once and every grant
-/// ends where DESIGN.md §5 says a crash at that point must leave it.
+/// ends where docs/design.md §5 says a crash at that point must leave it.
 @Suite struct CrashUnderLoadTests {
     static let users = (1...30).map { "burst-\($0)" }
     static let badFiles = (1...10).map { "burst-bad-\($0).json" }

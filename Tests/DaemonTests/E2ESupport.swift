@@ -102,7 +102,7 @@ extension DaemonFixture {
         try await auditRows(user: user).filter { $0.event == event }
     }
 
-    /// DESIGN.md §5 in one check: every key whose secret left WhiteBIT is either deleted
+    /// docs/design.md §5 in one check: every key whose secret left WhiteBIT is either deleted
     /// or held sealed in the store under its own id; no retrieval is still in flight.
     func expectNoKeyWithoutSecretOrDeletion(sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let state = try await admin.state()

@@ -3,7 +3,7 @@ import Testing
 import WBKeydHarness
 import WhiteBITSimHarness
 
-/// DESIGN.md's fail-closed rule, end to end: when a store or audit write fails, wbkeyd
+/// docs/design.md's fail-closed rule, end to end: when a store or audit write fails, wbkeyd
 /// makes no further call to WhiteBIT, says it is degraded (STATUS=, a critical log line)
 /// and exits 1; what it was given stays where a restart finds it. The failure is real:
 /// the `sqlite3` CLI holds the store's write lock past wbkeyd's busy timeout.

@@ -3,7 +3,7 @@ import Glibc
 import Testing
 import WBKeydHarness
 
-/// The sd_notify conversation with a real datagram listener (DESIGN.md §8): the order
+/// The sd_notify conversation with a real datagram listener (docs/design.md §8): the order
 /// of READY, RELOADING and STOPPING, and watchdog pings that stop while the daemon is
 /// frozen.
 @Suite struct NotifyProtocolTests {

@@ -4,7 +4,7 @@ import Testing
 import WBKeydHarness
 import WhiteBITSimHarness
 
-/// DESIGN.md §5 "Nothing secret leaves in clear": after a scenario with an active, a lost,
+/// docs/design.md §5 "Nothing secret leaves in clear": after a scenario with an active, a lost,
 /// a revoked and a failed grant, no token, code, verifier, API secret, client secret or
 /// master key appears in the SQLite file, its WAL, anything wbkeyd printed, or any control
 /// answer but `secret`'s. The raw bytes are searched, in clear and in base64.

@@ -4,7 +4,7 @@ import Testing
 import WBKeydHarness
 import WhiteBITSimHarness
 
-/// Start-up and stop as systemd sees them (DESIGN.md §8): READY=1 only once the spool is
+/// Start-up and stop as systemd sees them (docs/design.md §8): READY=1 only once the spool is
 /// recovered, SIGTERM a clean exit, a bad config or an exposed credential a refusal.
 @Suite struct StartupAndStopTests {
     @Test func readyComesOnlyAfterTheFilesLeftInClaimedAreProcessed() async throws {

@@ -3,7 +3,7 @@ import Testing
 import WBKeydHarness
 import WhiteBITSimHarness
 
-/// States that follow from the end of a token (no refresh, whitebit-api.md §3.1): tokens
+/// States that follow from the end of a token (no refresh, docs/whitebit-api.md §3.1): tokens
 /// of a few seconds, the final reconcile one second before expiry.
 @Suite struct TokenExpiryStateTests {
     static let shortTokens = DaemonFixture.Options(
@@ -69,7 +69,7 @@ import WhiteBITSimHarness
         }
     }
 
-    /// A 401 on a token believed valid ends it early (DESIGN.md §5).
+    /// A 401 on a token believed valid ends it early (docs/design.md §5).
     @Test func aTokenWhiteBITRejectsEndsEarlyAndTheGrantIsDormant() async throws {
         try await withDaemon { daemon in
             try await daemon.activeGrant("u-401")

@@ -3,7 +3,7 @@ import Testing
 import WBKeydHarness
 import WhiteBITSimHarness
 
-/// WhiteBIT answers that are not final (DESIGN.md §5): 5xx and dropped connections are
+/// WhiteBIT answers that are not final (docs/design.md §5): 5xx and dropped connections are
 /// retried, 423 on a secret backs off 5 s, 404 on a secret sends the grant back to `/info`.
 @Suite struct TransientFailureTests {
     @Test func aTokenExchangeThatFailsTransientlyIsRetried() async throws {

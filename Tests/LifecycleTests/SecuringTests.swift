@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Lifecycle
 
-/// The once-only secret (DESIGN.md §5): 409, the 423 ladder, 404, 403, 401, transport.
+/// The once-only secret (docs/design.md §5): 409, the 423 ladder, 404, 403, 401, transport.
 @Suite struct SecuringTests {
     func securing() -> Walk {
         var walk = Walk()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Host-side checks of the shipped units, run by `make test`. No running systemd needed.
 #   - the exposure score of `systemd-analyze security --offline=true` is at most 2.0
-#     (DESIGN.md §8);
+#     (docs/design.md §8);
 #   - every directive of the shipped units is one this systemd knows (verify would say
 #     "Unknown key"; the full `systemd-analyze verify`, which also wants the installed
 #     binary, runs inside the container in tests/systemd/run.sh).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# wbkeyd under a real systemd (DESIGN.md §8, §10), run by `make test`.
+# wbkeyd under a real systemd (docs/design.md §8, §10), run by `make test`.
 #
 # Boots Debian's systemd in systemd-nspawn over a debootstrap root (cached under
 # /var/cache/wbkeyd-test, so only the first run pays for it), installs the static release
@@ -392,7 +392,7 @@ step "systemctl stop wbkeyd: inactive, Result=success, exit status 0"
 in_container systemctl stop wbkeyd.service 2>/dev/null
 expect_unit ActiveState inactive
 expect_unit Result success
-# SIGTERM ends in exit(0) after the graceful shutdown (DESIGN.md §8), not in death by
+# SIGTERM ends in exit(0) after the graceful shutdown (docs/design.md §8), not in death by
 # the signal (which systemd would also call success). CLD_EXITED is 1.
 expect_unit ExecMainCode 1
 expect_unit ExecMainStatus 0

@@ -42,7 +42,7 @@ public struct WaitingFile: Sendable, Equatable {
     }
 }
 
-/// The spool tree of DESIGN.md §4. Writers deliver into `new/`; this type is the only
+/// The spool tree of docs/design.md §4. Writers deliver into `new/`; this type is the only
 /// one that moves files out of it, and it never replaces a file that is already
 /// where it moves one to.
 public struct SpoolDirectory: Sendable {

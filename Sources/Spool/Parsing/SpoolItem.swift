@@ -52,7 +52,7 @@ public struct RevocationRequest: Sendable, Equatable {
     }
 }
 
-/// The fields of DESIGN.md §4, by their names in the file.
+/// The fields of docs/design.md §4, by their names in the file.
 public enum SpoolField: String, Sendable, CaseIterable {
     case type
     case user

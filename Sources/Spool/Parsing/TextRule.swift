@@ -1,4 +1,4 @@
-/// Length and alphabet of one string field, as DESIGN.md §4 states them.
+/// Length and alphabet of one string field, as docs/design.md §4 states them.
 struct TextRule: Sendable {
     enum Characters: Sendable, CustomStringConvertible {
         case userReference

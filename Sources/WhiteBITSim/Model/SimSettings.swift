@@ -1,4 +1,4 @@
-/// The behaviours `whitebit-api.md` §7 leaves open, each one a switch so that a client can
+/// The behaviours `docs/whitebit-api.md` §7 leaves open, each one a switch so that a client can
 /// be tested against every variant, plus the lifetimes that tests shorten.
 public struct SimSettings: Sendable, Equatable {
     /// What the token answer carries as `refresh_token` (the Fast API Key flow issues none).

@@ -3,7 +3,7 @@ import Testing
 import WhiteBITSimHarness
 @testable import WhiteBITClient
 
-/// Every switch the simulator has for whitebit-api.md §7: the client must work, or fail
+/// Every switch the simulator has for docs/whitebit-api.md §7: the client must work, or fail
 /// with the right error, whichever way WhiteBIT turns out to behave.
 @Suite struct SimSwitchTests {
     @Test(arguments: ["absent", "null", "empty", "present"])
