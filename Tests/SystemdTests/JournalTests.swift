@@ -36,6 +36,12 @@ import Testing
             #expect(catalog.contains("-- \(id)\nSubject: "), "catalog lacks \(event)")
             #expect(catalog.contains("Event name: \(event) "))
         }
+        // `journalctl -x` shows where to read more: every entry names the manual page.
+        let entries = catalog.components(separatedBy: "\n-- ").dropFirst()
+        #expect(entries.count == JournalMessageID.byEvent.count)
+        for entry in entries {
+            #expect(entry.contains("\nDocumentation: man:wbkeyd(1)\n"), "\(entry.prefix(40))")
+        }
     }
 
     @Test func theSinkIsTheJournalOnlyWhenStderrIsTheNamedStream() {
