@@ -41,18 +41,10 @@ enum RejectedContent {
         guard fstat(descriptor, &status) == 0, status.fileType == S_IFREG else { return nil }
         let limit = SpoolDirectory.maximumFileSize
         if Int(status.st_size) > limit { return unparsable(size: Int(status.st_size)) }
-        var buffer = [UInt8](repeating: 0, count: limit + 1)
-        var filled = 0
-        while filled < buffer.count {
-            let count = buffer[filled...].withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return unparsable(size: Int(status.st_size))
-            }
-            filled += count
+        switch SpoolDirectory.readBounded(descriptor, limit: limit) {
+        case .failure: return unparsable(size: Int(status.st_size))
+        case .success(let bytes) where bytes.count > limit: return unparsable(size: bytes.count)
+        case .success(let bytes): return blanked(bytes)
         }
-        if filled > limit { return unparsable(size: filled) }
-        return blanked(Array(buffer[..<filled]))
     }
 }

@@ -103,7 +103,19 @@ extension SpoolDirectory {
         let limit = Self.maximumFileSize
         if Int(status.st_size) > limit { return .failure(.tooLarge(size: Int(status.st_size))) }
 
-        // One byte past the limit, so a file that grew since fstat is caught.
+        switch Self.readBounded(descriptor, limit: limit) {
+        case .failure(let refusal):
+            return .failure(refusal)
+        case .success(let bytes) where bytes.count > limit:
+            return .failure(.tooLarge(size: max(bytes.count, Int(status.st_size))))
+        case .success(let bytes):
+            return .success(SpoolFileContent(bytes: bytes, modified: status.modified))
+        }
+    }
+
+    /// Everything `descriptor` holds, up to one byte past `limit`, so that a file that grew
+    /// since fstat is caught (the caller sees more than `limit` bytes); or why not.
+    static func readBounded(_ descriptor: Int32, limit: Int) -> Result<[UInt8], SpoolReadRefusal> {
         var buffer = [UInt8](repeating: 0, count: limit + 1)
         var filled = 0
         while filled < buffer.count {
@@ -115,7 +127,6 @@ extension SpoolDirectory {
             }
             filled += count
         }
-        if filled > limit { return .failure(.tooLarge(size: max(filled, Int(status.st_size)))) }
-        return .success(SpoolFileContent(bytes: Array(buffer[..<filled]), modified: status.modified))
+        return .success(Array(buffer[..<filled]))
     }
 }
