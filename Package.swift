@@ -46,7 +46,7 @@ let package = Package(
         // The calls wbkeyd makes to WhiteBIT (docs/whitebit-api.md §3, §4, §5), with deadlines,
         // a rate limit, a concurrency limit and errors that never carry a secret; the V4
         // request signer (HMAC-SHA512) and nonce source.
-        .target(name: "WhiteBITClient", dependencies: ["Sensitive", httpClient, log, nioCore, nioHTTP1, nioPosix, nioSSL, crypto]),
+        .target(name: "WhiteBITClient", dependencies: ["Sensitive", "JSONString", httpClient, log, nioCore, nioHTTP1, nioPosix, nioSSL, crypto]),
         .testTarget(
             name: "WhiteBITClientTests",
             dependencies: [

@@ -1,3 +1,5 @@
+import JSONString
+
 /// Any JSON document, so that the decoders can accept every shape docs/whitebit-api.md §7
 /// leaves open (a `data` wrapper or not, numbers as strings, fields absent or null)
 /// without a Codable struct per variant, and so that a V4 answer can be handed on as
@@ -127,23 +129,9 @@ enum JSONWriter {
         members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
+    /// One escaper for every JSON string wbkeyd writes by hand (`JSONString`): the signed
+    /// body's bytes are the ones the signature covers.
     static func writeString(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        out += JSONString.quoted(text)
     }
 }
