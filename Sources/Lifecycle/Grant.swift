@@ -43,6 +43,17 @@ public struct Grant: Sendable, Equatable {
     public var doomedKey: String?
     public var resumeAfterDeletion: Bool
 
+    /// Which value goes in `X-TXC-APIKEY` (docs/whitebit-api.md §3.6), once a signed read
+    /// proved it; nil until then, when the `stage` reading (externalId) is assumed.
+    public var keyIdentity: KeyIdentity?
+    /// The last signed read of the key (verification or probe): when, and what it found.
+    public var keyCheckedAt: Date?
+    public var keyCheck: KeyCheck?
+    /// The last time a signed request with this key was accepted by WhiteBIT.
+    public var keyUsedAt: Date?
+    /// When the next probe of a key that no token watches runs (`keys.probe_interval`).
+    public var probeAt: Date?
+
     public var updatedAt: Date
 
     public init(user: String, state: GrantState = .pending, now: Date) {
@@ -58,11 +69,38 @@ public struct Grant: Sendable, Equatable {
 
     /// The earliest moment something must happen to this grant; the scheduler's key.
     public var nextDeadline: Date? {
-        [stepAt, exchangeAt, tokenExpiresAt].compactMap { $0 }.min()
+        [stepAt, exchangeAt, tokenExpiresAt, probeAt].compactMap { $0 }.min()
+    }
+
+    /// The `X-TXC-APIKEY` value for this grant's key: the identity a signed read proved,
+    /// or externalId before any did (docs/whitebit-api.md §3.6, the `stage` reading).
+    public var signingIdentity: String? {
+        switch keyIdentity {
+        case .apiKey: apiKey
+        case .externalID, nil: externalID
+        }
     }
 
     public func holdsLiveToken(at now: Date) -> Bool {
         guard let expiry = tokenExpiresAt else { return false }
         return expiry > now
     }
+}
+
+/// The two readings of docs/whitebit-api.md §3.6. Raw values are stored and shown.
+public enum KeyIdentity: String, Sendable, Codable, CaseIterable {
+    case externalID = "external_id"
+    case apiKey = "api_key"
+}
+
+/// What the last signed read of a key found. Raw values are stored, shown and counted.
+public enum KeyCheck: String, Sendable, Codable, CaseIterable {
+    /// WhiteBIT accepted the signed request.
+    case ok
+    /// WhiteBIT said the key is disabled.
+    case disabled
+    /// The key no longer authenticates (deleted, or never known under either identity).
+    case gone
+    /// Anything else: a refusal that says nothing about the key, or no answer.
+    case failed
 }

@@ -30,8 +30,9 @@ public enum GrantRecords {
             sql: """
                 INSERT INTO grants (user, state, reason, external_id, api_key, token_expires_at, step_at, step_attempts,
                     step_started_at, lock_attempts, lock_started_at, poll_until, exchange_at, exchange_attempts,
-                    authorization_received_at, doomed_key, resume_after_deletion, next_deadline, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    authorization_received_at, doomed_key, resume_after_deletion, key_identity, key_checked_at, key_check,
+                    key_used_at, probe_at, next_deadline, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(user) DO UPDATE SET state = excluded.state, reason = excluded.reason,
                     external_id = excluded.external_id, api_key = excluded.api_key, token_expires_at = excluded.token_expires_at,
                     step_at = excluded.step_at, step_attempts = excluded.step_attempts, step_started_at = excluded.step_started_at,
@@ -39,13 +40,16 @@ public enum GrantRecords {
                     poll_until = excluded.poll_until, exchange_at = excluded.exchange_at,
                     exchange_attempts = excluded.exchange_attempts, authorization_received_at = excluded.authorization_received_at,
                     doomed_key = excluded.doomed_key, resume_after_deletion = excluded.resume_after_deletion,
+                    key_identity = excluded.key_identity, key_checked_at = excluded.key_checked_at,
+                    key_check = excluded.key_check, key_used_at = excluded.key_used_at, probe_at = excluded.probe_at,
                     next_deadline = excluded.next_deadline, updated_at = excluded.updated_at
                 """
         ).execute(
             arguments: [
                 g.user, g.state.rawValue, g.reason, g.externalID, g.apiKey, seconds(g.tokenExpiresAt), seconds(g.stepAt),
                 g.stepAttempts, seconds(g.stepStartedAt), g.lockAttempts, seconds(g.lockStartedAt), seconds(g.pollUntil), seconds(g.exchangeAt), g.exchangeAttempts,
-                seconds(g.authorizationReceivedAt), g.doomedKey, g.resumeAfterDeletion, seconds(g.nextDeadline),
+                seconds(g.authorizationReceivedAt), g.doomedKey, g.resumeAfterDeletion, g.keyIdentity?.rawValue,
+                seconds(g.keyCheckedAt), g.keyCheck?.rawValue, seconds(g.keyUsedAt), seconds(g.probeAt), seconds(g.nextDeadline),
                 g.updatedAt.timeIntervalSince1970,
             ])
     }
@@ -182,6 +186,13 @@ public enum GrantRecords {
         g.authorizationReceivedAt = date(row, "authorization_received_at")
         g.doomedKey = row["doomed_key"]
         g.resumeAfterDeletion = row["resume_after_deletion"]
+        // Unknown values read as unknown (nil): they only say which identity to try first
+        // and what the last check found, and the next check sets them again.
+        g.keyIdentity = (row["key_identity"] as String?).flatMap(KeyIdentity.init(rawValue:))
+        g.keyCheckedAt = date(row, "key_checked_at")
+        g.keyCheck = (row["key_check"] as String?).flatMap(KeyCheck.init(rawValue:))
+        g.keyUsedAt = date(row, "key_used_at")
+        g.probeAt = date(row, "probe_at")
         let sealedSecret: Data? = row["sealed_secret"]
         g.hasSecret = sealedSecret != nil
         return StoredGrant(

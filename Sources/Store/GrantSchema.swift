@@ -60,4 +60,16 @@ public enum GrantSchema {
             ALTER TABLE grants ADD COLUMN lock_started_at REAL;
             """)
     }
+
+    /// The key in use (docs/design.md §12): which identity signs, what the last signed
+    /// read found and when, and the next probe of a key no token watches.
+    public static let keyWatchMigration = StoreMigration(version: 5, name: "key_watch") { db in
+        try db.execute(sql: """
+            ALTER TABLE grants ADD COLUMN key_identity TEXT;
+            ALTER TABLE grants ADD COLUMN key_checked_at REAL;
+            ALTER TABLE grants ADD COLUMN key_check TEXT;
+            ALTER TABLE grants ADD COLUMN key_used_at REAL;
+            ALTER TABLE grants ADD COLUMN probe_at REAL;
+            """)
+    }
 }

@@ -38,6 +38,7 @@ public struct StoreSchema: Sendable {
         GrantSchema.migration,
         KeySchema.migration,
         GrantSchema.lockLadderMigration,
+        GrantSchema.keyWatchMigration,
     ])
 
     public var migrator: DatabaseMigrator {
