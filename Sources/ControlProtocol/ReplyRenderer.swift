@@ -67,6 +67,9 @@ public struct ReplyRenderer: Sendable {
             ("token expires", grant.tokenExpiresAt.map { "\(Self.timestamp($0)!) (in \(relative($0)))" } ?? "no token"),
             ("next action", grant.nextActionAt.map { "\(Self.timestamp($0)!) (in \(relative($0)))" } ?? "-"),
             ("attempts", String(grant.attempts)),
+            ("key check", keyCheckText(grant.key)),
+            ("key last used", Self.timestamp(grant.key.usedAt) ?? "-"),
+            ("next key check", grant.key.nextCheckAt.map { "\(Self.timestamp($0)!) (in \(relative($0)))" } ?? "-"),
             ("updated", Self.timestamp(grant.updatedAt) ?? "-"),
         ]
         return Self.keyValues(rows) + "\n" + auditTable(audit)
@@ -102,7 +105,19 @@ public struct ReplyRenderer: Sendable {
             "token_expires_at": Self.timestamp(g.tokenExpiresAt) as Any, "updated_at": Self.timestamp(g.updatedAt) as Any,
             "reason": g.reason as Any, "api_key": g.apiKey as Any, "has_secret": g.hasSecret,
             "next_action_at": Self.timestamp(g.nextActionAt) as Any, "attempts": g.attempts,
+            "key_identity": g.key.identity as Any, "key_check": g.key.check as Any,
+            "key_checked_at": Self.timestamp(g.key.checkedAt) as Any, "key_used_at": Self.timestamp(g.key.usedAt) as Any,
+            "next_key_check_at": Self.timestamp(g.key.nextCheckAt) as Any,
         ]
+    }
+
+    /// `ok at 2026-12-03T12:00:00Z (X-TXC-APIKEY: external_id)`, or `never`.
+    func keyCheckText(_ key: KeyWatchView) -> String {
+        guard let check = key.check else { return "never" }
+        var text = check
+        if let at = Self.timestamp(key.checkedAt) { text += " at \(at)" }
+        if let identity = key.identity { text += " (X-TXC-APIKEY: \(identity))" }
+        return text
     }
 
     static func auditObject(_ r: AuditRowView) -> [String: Any] {

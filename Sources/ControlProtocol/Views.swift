@@ -74,8 +74,9 @@ public struct GrantView: Sendable, Equatable {
     public var hasSecret: Bool
     public var nextActionAt: Date?
     public var attempts: Int
+    public var key: KeyWatchView
 
-    public init(user: String, state: GrantState, externalID: String?, tokenExpiresAt: Date?, updatedAt: Date?, reason: String?, apiKey: String? = nil, hasSecret: Bool = false, nextActionAt: Date? = nil, attempts: Int = 0) {
+    public init(user: String, state: GrantState, externalID: String?, tokenExpiresAt: Date?, updatedAt: Date?, reason: String?, apiKey: String? = nil, hasSecret: Bool = false, nextActionAt: Date? = nil, attempts: Int = 0, key: KeyWatchView = KeyWatchView()) {
         self.user = user
         self.state = state
         self.externalID = externalID
@@ -86,6 +87,27 @@ public struct GrantView: Sendable, Equatable {
         self.hasSecret = hasSecret
         self.nextActionAt = nextActionAt
         self.attempts = attempts
+        self.key = key
+    }
+}
+
+/// What signed reads found about a grant's key (docs/design.md §12), for `show`.
+public struct KeyWatchView: Sendable, Equatable {
+    /// `external_id` or `api_key`: the X-TXC-APIKEY reading a signed read proved.
+    public var identity: String?
+    /// ok, disabled, gone or failed; nil: never checked.
+    public var check: String?
+    public var checkedAt: Date?
+    public var usedAt: Date?
+    /// The next verification or probe.
+    public var nextCheckAt: Date?
+
+    public init(identity: String? = nil, check: String? = nil, checkedAt: Date? = nil, usedAt: Date? = nil, nextCheckAt: Date? = nil) {
+        self.identity = identity
+        self.check = check
+        self.checkedAt = checkedAt
+        self.usedAt = usedAt
+        self.nextCheckAt = nextCheckAt
     }
 }
 

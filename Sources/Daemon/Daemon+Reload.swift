@@ -44,6 +44,13 @@ extension Daemon {
         applied.control.mode = old.configuration.control.mode
         settings.current = LoadedConfiguration(path: path, configuration: applied, access: new.access, credentials: old.credentials)
         await engine.setPolicy(Self.policy(applied))
+        if changes.changedKeys.contains("keys.probe_interval") {
+            do {
+                _ = try await engine.settleKeyWatches()
+            } catch {
+                logger.error("probes could not be re-planned after the reload", metadata: ["error": "\(error)"])
+            }
+        }
         await intake.setMaxCodeAge(applied.spool.maxCodeAge)
         if changes.changedKeys.contains(where: { $0.hasPrefix("whitebit.") && !ConfigurationChanges.restartKeys.contains($0) }) {
             await replaceClient(applied)

@@ -84,7 +84,8 @@ public final class Daemon: Sendable {
     static func policy(_ c: DaemonConfiguration) -> LifecyclePolicy {
         LifecyclePolicy(
             infoPollInterval: c.keys.infoPollInterval, infoPollBudget: c.keys.infoPollBudget,
-            reconcileInterval: c.keys.reconcileInterval, expiryMargin: c.keys.expiryMargin, maxCodeAge: c.spool.maxCodeAge)
+            reconcileInterval: c.keys.reconcileInterval, expiryMargin: c.keys.expiryMargin, maxCodeAge: c.spool.maxCodeAge,
+            verifyKey: c.keys.verifyKey, probeInterval: c.keys.probeInterval)
     }
 
     /// Runs until SIGTERM/SIGINT (exit 0) or a failure that must stop the daemon
@@ -124,6 +125,8 @@ public final class Daemon: Sendable {
             message: "wbkeyd \(Self.version) starting")
         let timers = try await engine.rebuildTimers()
         logger.info("timers rebuilt", metadata: ["grants_with_deadlines": "\(timers)"])
+        let unsettled = try await engine.settleKeyWatches()
+        if unsettled > 0 { logger.info("key probes to plan", metadata: ["grants": "\(unsettled)"]) }
         await intake.recount()
         await intake.recover()
         await intake.scan()
@@ -216,6 +219,7 @@ public final class Daemon: Sendable {
     func finish() async {
         status.enter(.stopping)
         notifier.stopping(status: "stopping")
+        await engine.stopStartingCalls()
         await engine.waitUntilIdle(timeout: .seconds(10))
         // Calls that outlast the grace are cancelled; their outcome (a retry) still commits.
         await engine.client.shutdown()

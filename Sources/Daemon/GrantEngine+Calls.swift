@@ -12,7 +12,9 @@ extension GrantEngine {
         let outcome = await outcome(of: call, user: user)
         await withLock(user) {
             // Only once its outcome is committed is the call over: `finish()` waits for that.
-            defer { callFinished(user) }
+            // The commit makes the next call at once when one follows (securing → fetch).
+            callReturned(user)
+            defer { outcomeSettled() }
             do {
                 _ = try await applyLocked(outcome.event, user: user, extras: outcome.extras)
             } catch {
@@ -56,6 +58,8 @@ extension GrantEngine {
             } catch {
                 return Outcome(event: .secretFetchFailed(failure(error)))
             }
+        case .checkKey(let externalID, let identity):
+            return Outcome(event: .keyChecked(await checkKey(stored, externalID: externalID, identity: identity)))
         case .deleteKey(let externalID):
             guard let token = openToken(stored) else { return Outcome(event: .keyDeletionFailed(.unauthorized)) }
             do {
@@ -129,6 +133,7 @@ extension GrantEngine {
         case .keyInfo: .keyInfoFailed(failure)
         case .fetchSecret: .secretFetchFailed(failure)
         case .deleteKey: .keyDeletionFailed(failure)
+        case .checkKey(let externalID, _): .keyChecked(KeyCheckReport(externalID: externalID, outcome: .failed, message: failure.summary))
         }
     }
 }

@@ -39,7 +39,10 @@ extension GrantEngine {
         GrantView(
             user: g.user, state: g.state, externalID: g.externalID, tokenExpiresAt: g.tokenExpiresAt, updatedAt: g.updatedAt,
             reason: g.reason, apiKey: g.apiKey, hasSecret: g.hasSecret, nextActionAt: [g.stepAt, g.exchangeAt].compactMap { $0 }.min(),
-            attempts: max(g.stepAttempts, g.exchangeAttempts))
+            attempts: max(g.stepAttempts, g.exchangeAttempts),
+            key: KeyWatchView(
+                identity: g.keyIdentity?.rawValue, check: g.keyCheck?.rawValue, checkedAt: g.keyCheckedAt, usedAt: g.keyUsedAt,
+                nextCheckAt: g.probeAt))
     }
 
     static func view(_ r: AuditRow) -> AuditRowView {
@@ -177,7 +180,9 @@ extension GrantEngine {
         try await record(
             AuditEntry(.secretRead, user: user, externalId: externalID, actor: actor, detail: [:]),
             message: "secret read", level: .notice, metadata: ["actor": "\(actor.text)"])
-        return SecretView(user: user, externalID: externalID, apiKey: stored.grant.apiKey ?? externalID, apiSecret: secret)
+        // The key value to sign with: what verification proved (docs/design.md §12).
+        let identity = stored.grant.signingIdentity ?? externalID
+        return SecretView(user: user, externalID: externalID, apiKey: identity, apiSecret: secret)
     }
 
     /// A control command refused to `actor`: the command word and why, never its

@@ -75,7 +75,9 @@ extension GrantEngine {
             return try step.run(
                 .authorizationReceived(receivedAt: request.receivedAt, apiKey: request.apiKey), user: user, actor: .wbkeyd,
                 create: true,
-                extras: { _, db in
+                extras: { t, db in
+                    // A code already too old fails in this same decision: nothing to keep.
+                    guard !t.wipeAuthorization else { return }
                     try GrantRecords.setAuthorization(code: sealedCode, verifier: sealedVerifier, user: user, in: db)
                 }, in: db)
         }

@@ -19,6 +19,8 @@ actor GrantEngine {
     let store: StoreDatabase
     let committer: GroupCommitter
     let sealer: Sealer
+    /// The nonces of every request wbkeyd signs with an issued key (docs/design.md §12).
+    let nonces = V4NonceSource()
     let audit: AuditLog
     private let clientBox: Mutex<WhiteBITClient>
     let scheduler: Scheduler<DaemonTimer>
@@ -29,6 +31,11 @@ actor GrantEngine {
 
     private var locks = UserLocks()
     private(set) var inFlight: Set<String> = []
+    /// Outcomes returned from WhiteBIT and not yet committed.
+    private var settling = 0
+    /// Stopping: calls out may commit their outcome, but no commit starts another; the
+    /// next call stays due in the store, and the next start makes it.
+    private var stopping = false
     private(set) var haltReason: String?
     private var observers: [String: [UUID: CheckedContinuation<Void, Never>]] = [:]
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
@@ -72,6 +79,17 @@ actor GrantEngine {
         return deadlines.count
     }
 
+    /// Dormant and disabled grants whose probe plan predates the current
+    /// `keys.probe_interval` (an upgrade, a reload) are made due once, so the lifecycle
+    /// plans or drops their probes.
+    func settleKeyWatches() async throws -> Int {
+        let probing = lifecycle.policy.probeInterval != nil
+        let users = try await store.pool.read { db in try GrantRecords.unsettledKeyWatches(probing: probing, in: db) }
+        let now = Date()
+        for user in users { await scheduler.schedule(.grant(user), at: now) }
+        return users.count
+    }
+
     // MARK: locking
 
     func lock(_ user: String) async {
@@ -108,6 +126,7 @@ actor GrantEngine {
     }
 
     /// The same, for a caller that holds the lock already.
+    @discardableResult
     func applyLocked(
         _ event: GrantEvent, user: String, actor: AuditActor = .wbkeyd, create: Bool = false,
         extras: Extras? = nil
@@ -132,7 +151,17 @@ actor GrantEngine {
             throw error
         }
         guard let transition else { return nil }
-        await scheduler.reschedule(.grant(user), at: transition.grant.nextDeadline)
+        if let call = transition.call, !inFlight.contains(user), !stopping {
+            // Made now, after the commit that made it durable; the outcome's commit
+            // schedules whatever comes next, so the grant needs no timer meanwhile.
+            inFlight.insert(user)
+            await scheduler.reschedule(.grant(user), at: nil)
+            Task { await self.perform(call, user: user) }
+        } else {
+            // A call already out for this user commits its outcome first; that transition
+            // makes the call this one left due.
+            await scheduler.reschedule(.grant(user), at: transition.grant.nextDeadline)
+        }
         for note in transition.audit { log(note, user: user) }
         notifyObservers(of: user)
         return transition
@@ -144,27 +173,36 @@ actor GrantEngine {
         await withLock(user) {
             guard haltReason == nil, !inFlight.contains(user) else { return }
             do {
-                guard let t = try await applyLocked(.due, user: user), let call = t.call else { return }
-                inFlight.insert(user)
-                Task { await self.perform(call, user: user) }
+                try await applyLocked(.due, user: user)
             } catch {
                 logger.error("could not run a due step", metadata: ["user": "\(user)", "error": "\(error)"])
             }
         }
     }
 
-    func callFinished(_ user: String) {
+    /// The call of `user` is over: its outcome is about to be committed (`settling`), and
+    /// that commit may start the next call.
+    func callReturned(_ user: String) {
         inFlight.remove(user)
-        if inFlight.isEmpty {
+        settling += 1
+    }
+
+    func outcomeSettled() {
+        settling -= 1
+        if inFlight.isEmpty, settling == 0 {
             for waiter in idleWaiters { waiter.resume() }
             idleWaiters.removeAll()
         }
     }
 
+    func stopStartingCalls() {
+        stopping = true
+    }
+
     /// Returns when no WhiteBIT call is in flight, or after `timeout`: a stopping
     /// daemon lets calls commit their outcome rather than cut them off.
     func waitUntilIdle(timeout: Duration) async {
-        guard !inFlight.isEmpty else { return }
+        guard !inFlight.isEmpty || settling > 0 else { return }
         let timer = Task {
             try? await Task.sleep(for: timeout)
             self.releaseIdleWaiters()

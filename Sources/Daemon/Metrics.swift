@@ -59,6 +59,16 @@ enum Metrics {
         let head = stored.auditHead
         out.family("wbkeyd_audit_seq", "Sequence number of the audit chain head.", type: "gauge")
         out.sample("wbkeyd_audit_seq", [:], Double(head?.seq ?? 0))
+        let keys = try await engine.store.pool.read { db in try GrantRecords.keyWatchSummary(in: db) }
+        out.family("wbkeyd_keys", "Keys with a sealed secret by their last signed check (docs/design.md §12).", type: "gauge")
+        for check in ["unchecked"] + KeyCheck.allCases.map(\.rawValue) {
+            out.sample("wbkeyd_keys", ["check": check], Double(keys.byCheck[check] ?? 0))
+        }
+        if let oldest = keys.oldestUse {
+            out.family(
+                "wbkeyd_key_oldest_use_timestamp_seconds", "Oldest last accepted signed request among the held keys.", type: "gauge")
+            out.sample("wbkeyd_key_oldest_use_timestamp_seconds", [:], oldest.timeIntervalSince1970.rounded())
+        }
         let sizes = engine.store.sizes()
         out.family("wbkeyd_store_bytes", "Size of the SQLite store files.", type: "gauge")
         out.sample("wbkeyd_store_bytes", ["file": "db"], Double(sizes.databaseBytes))

@@ -14,6 +14,9 @@ public enum ConfigurationBands {
     /// The ceiling stays well under the 4 h token lifetime, so the final pass is not the
     /// only pass a grant gets.
     public static let expiryMargin = DurationBand(.seconds(1), .seconds(3_600))
+    /// Seconds for tests against whitebit-sim; under 14 days, so that a probe can come
+    /// before WhiteBIT's inactivity rule disables an idle key (docs/whitebit-api.md §5).
+    public static let probeInterval = DurationBand(.seconds(1), .seconds(13 * 86_400))
     public static let auditRetention = DurationBand(.seconds(86_400), .seconds(3_650 * 86_400))
     public static let maxConcurrency: ClosedRange<Int> = 1...256
     public static let secretReadsPerMinute: ClosedRange<Int> = 1...600

@@ -87,6 +87,8 @@ struct ConfigurationDecoder {
         if let value = reader.duration("info_poll_budget") { settings.infoPollBudget = value }
         if let value = reader.duration("reconcile_interval") { settings.reconcileInterval = value }
         if let value = reader.duration("expiry_margin") { settings.expiryMargin = value }
+        if let value = reader.boolean("verify_key") { settings.verifyKey = value }
+        if let value = reader.durationOrOff("probe_interval") { settings.probeInterval = value }
     }
 
     private static func decodeStore(_ reader: inout TOMLSectionReader, into settings: inout DaemonConfiguration.Store) {

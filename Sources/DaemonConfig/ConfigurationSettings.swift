@@ -34,6 +34,8 @@ extension DaemonConfiguration {
             ("keys.info_poll_budget", TOMLRendering.duration(keys.infoPollBudget)),
             ("keys.reconcile_interval", TOMLRendering.duration(keys.reconcileInterval)),
             ("keys.expiry_margin", TOMLRendering.duration(keys.expiryMargin)),
+            ("keys.verify_key", String(keys.verifyKey)),
+            ("keys.probe_interval", keys.probeInterval.map(TOMLRendering.duration) ?? TOMLRendering.string("off")),
             ("store.path", TOMLRendering.string(store.path)),
             ("store.master_key_file", TOMLRendering.string(store.masterKeyFile)),
             ("store.audit_retention", TOMLRendering.duration(store.auditRetention)),

@@ -59,6 +59,7 @@ struct ConfigurationValidator {
         }
         check("keys.reconcile_interval", settings.reconcileInterval, ConfigurationBands.reconcileInterval)
         check("keys.expiry_margin", settings.expiryMargin, ConfigurationBands.expiryMargin)
+        if let probe = settings.probeInterval { check("keys.probe_interval", probe, ConfigurationBands.probeInterval) }
     }
 
     private mutating func validateStore(_ settings: DaemonConfiguration.Store) {

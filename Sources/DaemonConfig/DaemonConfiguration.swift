@@ -53,6 +53,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
         /// Jittered by the scheduler; this is the mean.
         public var reconcileInterval: Duration = .seconds(15 * 60)
         public var expiryMargin: Duration = .seconds(5 * 60)
+        /// One signed read right after a secret is sealed (docs/design.md §12).
+        public var verifyKey: Bool = true
+        /// Dormant and disabled keys: one signed read per interval; nil is `off`.
+        public var probeInterval: Duration? = .seconds(24 * 3_600)
 
         public init() {}
     }

@@ -55,6 +55,27 @@ struct TOMLSectionReader {
         }
     }
 
+    mutating func boolean(_ key: String) -> Bool? {
+        guard let value = lookUp(key) else { return nil }
+        guard let flag = value.bool else { return wrongType(key, value, expected: "true or false") }
+        return flag
+    }
+
+    /// A duration, or `"off"` (`.some(nil)`); `nil` when the key is absent or faulty.
+    mutating func durationOrOff(_ key: String) -> Duration?? {
+        guard let value = lookUp(key) else { return nil }
+        guard let text = value.string else {
+            return wrongType(key, value, expected: "a duration string such as \"24h\", or \"off\"")
+        }
+        if text == "off" { return .some(nil) }
+        do {
+            return .some(try ConfigDuration.parse(text))
+        } catch {
+            record(key, "\"\(text)\": \(error) (or \"off\")")
+            return nil
+        }
+    }
+
     mutating func strings(_ key: String) -> [String]? {
         guard let value = lookUp(key) else { return nil }
         guard let array = value.array else { return wrongType(key, value, expected: "an array of strings") }

@@ -3,7 +3,7 @@ import Synchronization
 import UnixSignals
 import WBKeydHarness
 
-/// `wbkeyd demo`: whitebit-sim and wbkeyd on loopback in a private directory, five
+/// `wbkeyd demo`: whitebit-sim and wbkeyd on loopback in a private directory, six
 /// partner users played through the consent, and a live table of their grants. It
 /// ends after `duration`, or on Ctrl-C, and removes what it made (unless `keep`).
 public struct Demo: Sendable {

@@ -20,6 +20,7 @@ enum DemoScenario {
         DemoUser(name: "carol", story: "never creates a key", expected: "no_key"),
         DemoUser(name: "dave", story: "the secret's answer is lost on the wire (409 after)", expected: "lost"),
         DemoUser(name: "erin", story: "revoked by the partner through the spool", expected: "revoked"),
+        DemoUser(name: "frank", story: "deletes his key at WhiteBIT once his token ended; a probe finds it", expected: "gone"),
     ]
 
     static let simArguments = ["--token-lifetime", "\(tokenLifetimeSeconds)s"]
@@ -29,6 +30,9 @@ enum DemoScenario {
         "keys.info_poll_budget": "20s",
         "keys.reconcile_interval": "10s",
         "keys.expiry_margin": "5s",
+        // docs/design.md §12: each key verified once sealed; dormant keys probed every 5 s.
+        "keys.verify_key": .bool(true),
+        "keys.probe_interval": "5s",
     ]
 
     /// Plays every user's consent (and erin's revocation once she is active).
@@ -39,8 +43,15 @@ enum DemoScenario {
         try await fixture.admin.addFault(SimFaultSpec(endpoint: .secret, kind: .lostSecret, count: 1, user: "dave"))
         try await fixture.consentAndSubmit(user: "dave", key: .now)
         try await fixture.consentAndSubmit(user: "erin", key: .now)
+        try await fixture.consentAndSubmit(user: "frank", key: .now)
         _ = try await fixture.awaitState("active", user: "erin", deadline: .seconds(30))
         _ = try fixture.submitRevocation(user: "erin", reason: "user disconnected in the partner app")
+        // Frank deletes his key in WhiteBIT's dashboard once no token watches it: only a
+        // signed probe can find out. The demo's table shows it meanwhile.
+        Task {
+            guard (try? await fixture.awaitState("dormant", user: "frank", deadline: .seconds(120))) == "dormant" else { return }
+            _ = try? await fixture.admin.deleteKey(user: "frank")
+        }
     }
 
     /// True once every user is in the state the demo promises.

@@ -21,6 +21,26 @@ public enum GrantEvent: Sendable, Equatable {
     /// DELETE answered 200 (`alreadyGone` false) or 404 (true); both mean done.
     case keyDeleted(alreadyGone: Bool)
     case keyDeletionFailed(CallFailure)
+    /// What a signed read with the key found (docs/design.md §12).
+    case keyChecked(KeyCheckReport)
+}
+
+/// The verdict of one signed read of a key, as the shell worked it out from WhiteBIT's
+/// answer (it tries both readings of docs/whitebit-api.md §3.6 while none is proven).
+public struct KeyCheckReport: Sendable, Equatable {
+    public var externalID: String
+    public var outcome: KeyCheck
+    /// The identity WhiteBIT recognised (the key answered, enabled or not); nil otherwise.
+    public var identity: KeyIdentity?
+    /// WhiteBIT's words, or why no answer came; never a secret.
+    public var message: String?
+
+    public init(externalID: String, outcome: KeyCheck, identity: KeyIdentity? = nil, message: String? = nil) {
+        self.externalID = externalID
+        self.outcome = outcome
+        self.identity = identity
+        self.message = message
+    }
 }
 
 /// What `/oauth2/api-key/info` said.
@@ -53,7 +73,7 @@ public enum CallFailure: Sendable, Equatable {
     /// Any other refusal that retrying will not change (400, 422 …).
     case rejected(String)
 
-    var summary: String {
+    public var summary: String {
         switch self {
         case .unauthorized: "401 unauthorized"
         case .forbidden: "403 forbidden"

@@ -234,6 +234,12 @@ extension Step {
     mutating func secretFetched() {
         // Whatever the state, the sealed secret is in the store now: never forget it.
         grant.hasSecret = true
+        // A new key: nothing a signed read found about the last one holds for it.
+        grant.keyIdentity = nil
+        grant.keyCheckedAt = nil
+        grant.keyCheck = nil
+        grant.keyUsedAt = nil
+        grant.probeAt = nil
         guard grant.state == .securing else { return }
         audit(.secretSecured)
         move(to: .active)

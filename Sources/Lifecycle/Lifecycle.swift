@@ -6,7 +6,9 @@ import Foundation
 /// No clocks, files or sockets: `now` and the random `roll` (for jitter) come in as
 /// values, so every rule is tested in microseconds and a replay is deterministic.
 /// The shell around it commits each `Transition` in one store transaction and only
-/// then performs its call, feeding the outcome back in as the next event.
+/// then performs its call, feeding the outcome back in as the next event. A transition
+/// whose next step is due at once carries that call itself; the scheduler only ever
+/// holds deadlines in the future.
 public struct Lifecycle: Sendable {
     public var policy: LifecyclePolicy
 
@@ -42,6 +44,15 @@ public struct Lifecycle: Sendable {
             step.keyDeleted(alreadyGone: alreadyGone)
         case .keyDeletionFailed(let failure):
             step.keyDeletionFailed(failure)
+        case .keyChecked(let report):
+            step.keyChecked(report)
+        }
+        step.settleKeyWatch()
+        // A decision whose next step is due at once carries that step's call, committed
+        // with it, rather than a deadline of `now` for the scheduler to fire a moment later.
+        if event != .due, step.result.call == nil, let next = step.grant.nextDeadline, next <= now {
+            step.due()
+            step.settleKeyWatch()
         }
         if step.result.grant != grant { step.result.grant.updatedAt = now }
         return step.result
@@ -145,7 +156,10 @@ struct Step {
             dueExchange()
             return
         }
-        guard let stepAt = grant.stepAt, stepAt <= now else { return }
+        guard let stepAt = grant.stepAt, stepAt <= now else {
+            _ = dueKeyCheck()
+            return
+        }
         switch grant.state {
         case .awaitingKey, .active, .disabled:
             call(.keyInfo)

@@ -15,6 +15,12 @@ public struct LifecyclePolicy: Sendable, Equatable {
     public var secretLock: Backoff
     /// Network, 5xx, 429 (docs/whitebit-api.md §5.4): 1 s, doubling, 30 s cap, jittered.
     public var transient: Backoff
+    /// `keys.verify_key`: one signed read right after a secret is sealed.
+    public var verifyKey: Bool
+    /// `keys.probe_interval`; nil is `off`.
+    public var probeInterval: Duration?
+    /// A probe that got no verdict (network, 5xx) is retried after at most this long.
+    public var probeRetry: Duration
 
     public init(
         infoPollInterval: Duration = .seconds(2),
@@ -25,7 +31,10 @@ public struct LifecyclePolicy: Sendable, Equatable {
         defaultTokenLifetime: Duration = .seconds(4 * 3600),
         tokenLifetimeBand: ClosedRange<Duration> = .seconds(1) ... .seconds(24 * 3600),
         secretLock: Backoff = Backoff(initial: .seconds(5), cap: .seconds(60), budget: .seconds(300), jitter: 0),
-        transient: Backoff = Backoff(initial: .seconds(1), cap: .seconds(30), budget: nil, jitter: 0.5)
+        transient: Backoff = Backoff(initial: .seconds(1), cap: .seconds(30), budget: nil, jitter: 0.5),
+        verifyKey: Bool = true,
+        probeInterval: Duration? = .seconds(24 * 3600),
+        probeRetry: Duration = .seconds(3600)
     ) {
         self.infoPollInterval = infoPollInterval
         self.infoPollBudget = infoPollBudget
@@ -36,6 +45,9 @@ public struct LifecyclePolicy: Sendable, Equatable {
         self.tokenLifetimeBand = tokenLifetimeBand
         self.secretLock = secretLock
         self.transient = transient
+        self.verifyKey = verifyKey
+        self.probeInterval = probeInterval
+        self.probeRetry = probeRetry
     }
 
     func tokenLifetime(from expiresIn: Duration?) -> Duration {

@@ -31,6 +31,9 @@ public enum Call: Sendable, Equatable {
     case keyInfo
     case fetchSecret(externalID: String)
     case deleteKey(externalID: String)
+    /// One signed read with the key (verification or probe); `identity` nil: try both
+    /// readings of docs/whitebit-api.md §3.6, externalId first.
+    case checkKey(externalID: String, identity: KeyIdentity?)
 }
 
 /// An audit row the engine wants written; the shell adds time, actor and chain.
@@ -79,4 +82,10 @@ public enum AuditEvent: String, Sendable, CaseIterable, Codable {
     case auditWitnessMismatch = "audit_witness_mismatch"
     /// `wbkeyd rewrap` moved every sealed box and the chain key to a new master key.
     case masterKeyRewrapped = "master_key_rewrapped"
+    /// The first signed read with a freshly sealed key worked (docs/design.md §12).
+    case keyVerified = "key_verified"
+    /// It did not; the detail carries WhiteBIT's words.
+    case keyVerificationFailed = "key_verification_failed"
+    /// A later signed read of a key no token watches (`keys.probe_interval`).
+    case keyProbed = "key_probed"
 }

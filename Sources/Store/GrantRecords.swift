@@ -75,6 +75,31 @@ public enum GrantRecords {
         }
     }
 
+    /// Grants whose key no token watches and whose probe plan does not match `probing`
+    /// (keys.probe_interval set or `off`): after an upgrade or a reload, one `.due` each
+    /// lets the lifecycle plan or drop their probes.
+    public static func unsettledKeyWatches(probing: Bool, in db: Database) throws -> [String] {
+        try String.fetchAll(
+            db,
+            sql: """
+                SELECT user FROM grants WHERE state IN ('dormant', 'disabled') AND sealed_secret IS NOT NULL
+                    AND (probe_at IS NULL) = ?
+                """, arguments: [probing])
+    }
+
+    /// Keys with a sealed secret by what their last signed check found (`unchecked`: none
+    /// yet), and the oldest last accepted use among them (docs/design.md §12).
+    public static func keyWatchSummary(in db: Database) throws -> (byCheck: [String: Int], oldestUse: Date?) {
+        var byCheck: [String: Int] = [:]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT COALESCE(key_check, 'unchecked') AS c, COUNT(*) AS n FROM grants WHERE sealed_secret IS NOT NULL GROUP BY c")
+        {
+            byCheck[row["c"]] = row["n"]
+        }
+        let oldest = try Double.fetchOne(db, sql: "SELECT MIN(key_used_at) FROM grants WHERE sealed_secret IS NOT NULL")
+        return (byCheck, oldest.map(Date.init(timeIntervalSince1970:)))
+    }
+
     /// The earliest deadline of any grant, from the deadline index (one lookup).
     public static func nextDeadline(in db: Database) throws -> Date? {
         try Double.fetchOne(db.cachedStatement(sql: "SELECT MIN(next_deadline) FROM grants WHERE next_deadline IS NOT NULL"))

@@ -1,7 +1,7 @@
 /// Stable 128-bit journal MESSAGE_IDs, one per event kind, so operators can
 /// `journalctl MESSAGE_ID=…` and `journalctl -x` finds the explanation in
-/// systemd/wbkeyd.catalog. They are UUIDv5 of the event name under a fixed
-/// namespace and never change once shipped; a test keeps the catalog in step.
+/// systemd/wbkeyd.catalog. The first were UUIDv5 of the event name, later ones random;
+/// either way an id never changes once shipped, and a test keeps the catalog in step.
 public enum JournalMessageID {
     public static let byEvent: [String: String] = [
         "daemon_started": "5fafccc5199c5039a9d6c3cb020b0364",
@@ -37,5 +37,8 @@ public enum JournalMessageID {
         "whitebit_request_failed": "2fb191107ff95f4997cd3b8f2fe4767f",
         "daemon_degraded": "3afea4a5e7b85eb88d0c5e69421733a7",
         "watchdog_stalled": "19aafc3c9a8253ffa778fe2e68fd075c",
+        "key_verified": "fe97dbfd72854b73b37124ee16ac108b",
+        "key_verification_failed": "17fb51e3504c499ebb1d5c31cf3b51ed",
+        "key_probed": "2ba28f610f0f47cab4f8340bf83b3b00",
     ]
 }

@@ -71,7 +71,8 @@ extension DaemonFixture {
         try await sqliteRows("""
             SELECT user, state, reason, external_id, doomed_key, secret_external_id, token_expires_at, step_attempts,
                 sealed_token IS NOT NULL AS has_token, sealed_secret IS NOT NULL AS has_secret,
-                sealed_code IS NOT NULL AS has_code, sealed_verifier IS NOT NULL AS has_verifier
+                sealed_code IS NOT NULL AS has_code, sealed_verifier IS NOT NULL AS has_verifier,
+                key_identity, key_check, key_checked_at, key_used_at, probe_at
             FROM grants WHERE user = \(Self.sqlQuoted(user))
             """).first
     }

@@ -125,7 +125,8 @@ public final class DaemonFixture: Sendable {
 
     /// The config every fixture starts from: the simulator's default client, this
     /// directory's paths, a short `/info` poll, and admin and secret rights for the
-    /// account running the tests.
+    /// account running the tests. Signed key checks are off, so that the OAuth side's
+    /// tests see exactly its audit rows; `KeyWatchTests` and the secret search turn them on.
     public var defaultConfig: DaemonConfigFile {
         var config = DaemonConfigFile(values: [
             "whitebit.base_url": .string(sim.baseURL),
@@ -134,6 +135,8 @@ public final class DaemonFixture: Sendable {
             "whitebit.redirect_uri": .string(SimDefaults.redirectURI),
             "spool.directory": .string(paths.spoolRoot),
             "keys.info_poll_interval": "250ms",
+            "keys.verify_key": .bool(false),
+            "keys.probe_interval": "off",
             "store.path": .string(paths.store),
             "store.master_key_file": .string(paths.masterKeyFile),
             "control.socket": .string(paths.controlSocket),

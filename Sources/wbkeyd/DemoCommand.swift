@@ -8,7 +8,7 @@ import Foundation
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Runs whitebit-sim and wbkeyd on loopback in a private directory and plays five users through the flow.",
+        abstract: "Runs whitebit-sim and wbkeyd on loopback in a private directory and plays six users through the flow.",
         discussion: """
             alice (ordinary), bob (key appears late), carol (never creates a key), dave (the \
             secret's answer is lost: lost, key deleted), erin (revoked by the partner). Tokens \

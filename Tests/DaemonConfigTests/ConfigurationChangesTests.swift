@@ -72,7 +72,7 @@ import Testing
 
     @Test func everyKeyIsCoveredByTheDiff() {
         let keys = DaemonConfiguration().settings.map(\.key)
-        #expect(keys.count == 22)
+        #expect(keys.count == 24)
         #expect(Set(keys).count == keys.count)
         #expect(ConfigurationChanges.restartKeys.isSubset(of: Set(keys)))
     }

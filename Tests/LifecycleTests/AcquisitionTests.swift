@@ -9,14 +9,14 @@ import Testing
         #expect(t.grant.state == .pending)
         #expect(t.grant.exchangeAt == walk.now)
         #expect(t.grant.apiKey == "pub-1")
-        #expect(t.call == nil)
-        #expect(walk.on(.due).call == .exchangeToken)
+        // The exchange is due at once: the transition carries it, to be made after the commit.
+        #expect(t.call == .exchangeToken)
     }
 
     @Test func codeOlderThanMaxAgeFailsWithoutACall() {
         var walk = Walk()
-        walk.on(.authorizationReceived(receivedAt: walk.now.addingTimeInterval(-601), apiKey: nil))
-        let t = walk.on(.due)
+        // The exchange is due at once, so the authorization's own transition finds the code too old.
+        let t = walk.on(.authorizationReceived(receivedAt: walk.now.addingTimeInterval(-601), apiKey: nil))
         #expect(t.call == nil)
         #expect(t.grant.state == .failed)
         #expect(t.audit.map(\.event) == [.tokenExchangeFailed])
@@ -102,9 +102,10 @@ import Testing
         #expect(t.grant.state == .securing)
         #expect(t.grant.externalID == "key-1")
         #expect(t.audit.map(\.event) == [.keyDetected])
-        // The transition that records the intent carries no call: the shell commits it first.
-        #expect(t.call == nil)
-        #expect(walk.on(.due).call == .fetchSecret(externalID: "key-1"))
+        // The intent (securing) and the fetch it leads to are one decision: the shell commits
+        // the intent, then makes the call.
+        #expect(t.call == .fetchSecret(externalID: "key-1"))
+        #expect(t.grant.stepAt == walk.now, "the intent is durable: a restart makes the call again")
     }
 
     @Test func secretFetchedMakesTheGrantActive() {

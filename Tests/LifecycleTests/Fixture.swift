@@ -3,7 +3,10 @@ import Foundation
 
 /// A grant driven through events at controlled times, recording what came out.
 struct Walk {
-    let engine = Lifecycle(policy: LifecyclePolicy())
+    /// Signed key checks off: the OAuth side's tests see only its own deadlines and calls;
+    /// `KeyWatchTests` turns them on.
+    var policy = LifecyclePolicy(verifyKey: false, probeInterval: nil)
+    var engine: Lifecycle { Lifecycle(policy: policy) }
     var grant: Grant
     var now: Date
     var last = Transition(grant: Grant(user: "u", now: Date(timeIntervalSince1970: 0)))

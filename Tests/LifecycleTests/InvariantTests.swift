@@ -33,6 +33,10 @@ import Testing
             return succeeds ? .secretFetched : .secretFetchFailed(failure)
         case .deleteKey:
             return succeeds ? .keyDeleted(alreadyGone: Bool.random(using: &rng)) : .keyDeletionFailed(failure)
+        case .checkKey(let id, let identity):
+            let outcome = KeyCheck.allCases.randomElement(using: &rng)!
+            let recognised = outcome == .ok || outcome == .disabled
+            return .keyChecked(KeyCheckReport(externalID: id, outcome: outcome, identity: recognised ? identity ?? .externalID : nil))
         }
     }
 
@@ -96,13 +100,19 @@ import Testing
             #expect(g.doomedKey == id && g.tokenExpiresAt != nil)
         }
         if t.call == .keyInfo { #expect(g.tokenExpiresAt != nil) }
+        // Only a key whose secret is sealed is checked, and only the grant's own key.
+        if case .checkKey(let id, _)? = t.call {
+            #expect(g.hasSecret && g.externalID == id)
+        }
+        // A planned check is for a key with a sealed secret.
+        if g.probeAt != nil { #expect(g.hasSecret && g.externalID != nil) }
         // A wiped token leaves no expiry behind; a secret is only held for a known key.
         if t.wipeToken { #expect(g.tokenExpiresAt == nil && before.tokenExpiresAt != nil) }
         if t.wipeSecret { #expect(before.hasSecret && !g.hasSecret) }
         // States that need a token to make progress have one or will be moved on by expiry.
         if [.awaitingKey, .securing, .revoking].contains(g.state) { #expect(g.tokenExpiresAt != nil) }
         // Deadlines set by this transition are never in the past.
-        for (old, new) in [(before.stepAt, g.stepAt), (before.exchangeAt, g.exchangeAt), (before.tokenExpiresAt, g.tokenExpiresAt)] {
+        for (old, new) in [(before.stepAt, g.stepAt), (before.exchangeAt, g.exchangeAt), (before.tokenExpiresAt, g.tokenExpiresAt), (before.probeAt, g.probeAt)] {
             if let new, new != old { #expect(new >= now) }
         }
         // Losing a secret is always audited.

@@ -41,6 +41,7 @@ import Testing
         case .secretFetchFailed(let f): "secret fetch failed (\(label(f)))"
         case .keyDeleted: "key deleted (200 or 404)"
         case .keyDeletionFailed(let f): "delete failed (\(label(f)))"
+        case .keyChecked(let report): "key checked: \(report.outcome.rawValue)"
         }
     }
 

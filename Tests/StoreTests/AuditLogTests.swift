@@ -14,6 +14,8 @@ import Testing
             "audit_pruned", "authorize_url_issued", "command_refused",
             // The keyed chain and its witnesses (docs/audit.md).
             "audit_keyed", "audit_witness_mismatch", "master_key_rewrapped",
+            // The key in use (docs/design.md §12).
+            "key_verified", "key_verification_failed", "key_probed",
         ]
         #expect(AuditEvent.allCases.map(\.rawValue) == design)
     }

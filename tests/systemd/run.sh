@@ -321,6 +321,10 @@ for field in '"MESSAGE_ID":"e0da182c7e0459dc965887defacb1161"' '"WBKEYD_EXTERNAL
     grep -qF "$field" <<<"$secured" || fail "the secret_secured entry for u-1001 lacks $field: $secured"
 done
 note "u-1001 active; $(control 'show u-1001' | grep -E '^external id:')"
+# The shipped config verifies each key with one signed read (docs/design.md §12); the
+# README's Operate output shows its audit row, so it must be in before those commands run.
+key_verified() { journal_json WBKEYD_EVENT=key_verified WBKEYD_USER=u-1001 | grep -qF '"WBKEYD_IDENTITY":"external_id"'; }
+wait_for "u-1001's key to be verified under its external id" 30 key_verified
 
 # With systemd 252's ExecReload=kill -HUP, `systemctl reload` returns once the signal is
 # sent; the outcome shows in the audit log, the journal and the status phase.
