@@ -89,6 +89,24 @@ import WhiteBITSimHarness
         }
     }
 
+    /// A scraper keeps its connection open between scrapes (HTTP keep-alive); SIGTERM
+    /// still stops the daemon cleanly, and the port is closed after.
+    @Test func aKeptAliveConnectionDoesNotHoldUpTheStop() async throws {
+        try await withDaemon(Self.listening) { daemon in
+            let port = try await daemon.metricsPort()
+            let connection = try TCPConnection(port: port)
+            defer { connection.close() }
+            connection.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            let head = connection.read(atLeast: 12)
+            #expect(head.hasPrefix("HTTP/1.1 200"), "\(head)")
+            let started = ContinuousClock.now
+            let stopped = try await daemon.terminate()
+            #expect(stopped.isCleanExit, "\(stopped)")
+            #expect(started.duration(to: .now) < .seconds(20), "the stop waited for the idle connection")
+            #expect(try await scrapeFails(port: port), "something still answers on \(port)")
+        }
+    }
+
     @Test func theListenerIsOffByDefault() async throws {
         try await withDaemon { daemon in
             let process = try daemon.process
@@ -224,6 +242,13 @@ func scrape(port: Int, path: String = "/metrics", method: String = "GET") async 
     return Scrape(status: Int(lines.first ?? "") ?? -1, contentType: lines.count > 1 ? lines[1] : "", body: body)
 }
 
+/// True when nothing answers HTTP on `port` (curl cannot connect).
+func scrapeFails(port: Int) async throws -> Bool {
+    let result = try await CommandRunner.run(
+        try CommandRunner.onPath("curl"), ["-sS", "--max-time", "10", "-o", "/dev/null", "http://127.0.0.1:\(port)/metrics"])
+    return result.exitStatus != 0
+}
+
 /// The samples of an exposition by `name{labels}` as written.
 struct Samples {
     let values: [String: Double]
@@ -315,6 +340,46 @@ final class TCPListener: Sendable {
         guard fd >= 0, bound else { throw HarnessError.unexpectedOutput(command: "bind 127.0.0.1:0", detail: String(cString: strerror(errno))) }
         descriptor = fd
         port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
+}
+
+/// A plain TCP client on loopback, for a connection held open as a scraper would.
+final class TCPConnection: Sendable {
+    let descriptor: Int32
+
+    init(port: Int) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+        guard fd >= 0, connected else { throw HarnessError.unexpectedOutput(command: "connect 127.0.0.1:\(port)", detail: String(cString: strerror(errno))) }
+        descriptor = fd
+    }
+
+    func send(_ text: String) {
+        _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(descriptor, $0.baseAddress, $0.count - 1, 0) }
+    }
+
+    /// Reads until `atLeast` bytes came, the peer closed, or 20 s passed without a byte.
+    func read(atLeast count: Int) -> String {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while bytes.count < count {
+            let n = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func close() { _ = Glibc.close(descriptor) }
