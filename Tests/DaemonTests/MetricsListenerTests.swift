@@ -84,6 +84,12 @@ import WhiteBITSimHarness
             #expect(try await scrape(port: port, method: "POST").status == 405)
             let head = try await scrape(port: port, method: "HEAD")
             #expect(head.status == 200 && head.body.isEmpty)
+            // Not HTTP at all: a 400 and the connection closed, never a crash.
+            let garbage = try TCPConnection(port: port)
+            garbage.send("\u{1}\u{2} not a request line\r\n\r\n")
+            let refusal = garbage.read(atLeast: 1 << 20)
+            garbage.close()
+            #expect(refusal.hasPrefix("HTTP/1.1 400"), "\(refusal)")
             // Still serving after the refusals.
             #expect(try await scrape(port: port).status == 200)
         }
