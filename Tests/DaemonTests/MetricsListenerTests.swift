@@ -312,7 +312,7 @@ func listeningTCPPorts(of pid: pid_t) throws -> [Int] {
     }
     var ports: [Int] = []
     for table in ["/proc/\(pid)/net/tcp", "/proc/\(pid)/net/tcp6"] {
-        guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+        guard let text = procFile(table) else { continue }
         for line in text.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ")
             // sl local_address rem_address st … inode; state 0A is LISTEN.
@@ -323,6 +323,23 @@ func listeningTCPPorts(of pid: pid_t) throws -> [Int] {
         }
     }
     return ports.sorted()
+}
+
+/// A /proc file read to its end with read(2): its size says 0, and a table of many
+/// sockets spans many pages, so a reader that trusts the size or one page misses rows.
+func procFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { _ = Glibc.close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { return nil }
+        if n == 0 { break }
+        bytes += buffer[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// A loopback TCP socket that listens and never answers: an address that is taken.
