@@ -101,12 +101,16 @@ let package = Package(
         .target(name: "Systemd", dependencies: ["CSystemd", log]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "UnixSocketAddress", log]),
 
+        // The `[metrics]` listener: GET /metrics over HTTP/1.1 on one TCP address.
+        .target(name: "MetricsHTTP", dependencies: [nioCore, nioPosix, nioHTTP1, log]),
+
         // The daemon: the shell around Lifecycle that performs its decisions (store,
         // WhiteBIT, timers), the spool intake, the control commands, systemd.
         .target(name: "Daemon", dependencies: [
             "Lifecycle", "Scheduler", "Store", "Spool", "DaemonConfig", "WhiteBITClient", "ControlProtocol", "ControlSocket",
             "Systemd", "PKCE", "Sensitive", grdb, log, lifecycle,
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            "MetricsHTTP",
         ]),
         .testTarget(name: "DaemonTests", dependencies: [
             "Daemon", "Lifecycle", "Store", "Spool", "WhiteBITSimHarness", "WBKeydHarness", "PKCE", "Sensitive", "UnixSocketAddress", grdb, log,

@@ -42,6 +42,7 @@ extension Daemon {
         applied.store.masterKeyFile = old.configuration.store.masterKeyFile
         applied.control.socket = old.configuration.control.socket
         applied.control.mode = old.configuration.control.mode
+        applied.metrics.listen = old.configuration.metrics.listen
         settings.current = LoadedConfiguration(path: path, configuration: applied, access: new.access, credentials: old.credentials)
         await engine.setPolicy(Self.policy(applied))
         if changes.changedKeys.contains("keys.probe_interval") {

@@ -91,8 +91,18 @@ public final class Daemon: Sendable {
     /// Runs until SIGTERM/SIGINT (exit 0) or a failure that must stop the daemon
     /// (thrown, so the process exits non-zero with the reason).
     public func run() async throws {
+        let metrics: MetricsService?
+        do {
+            metrics = try await bindMetrics()
+        } catch {
+            // Nothing started yet: close what init opened, then stop.
+            await engine.client.shutdown()
+            try? store.close()
+            throw error
+        }
         try await prepare()
         var services: [any Service] = [SchedulerService(daemon: self), SpoolWatchService(daemon: self), SpoolCensusService(daemon: self)]
+        if let metrics { services.append(metrics) }
         services.append(ControlService(daemon: self, server: try controlServer()))
         if let interval = notifier.watchdogInterval() { services.append(WatchdogService(daemon: self, interval: interval)) }
         services.append(ReloadService(daemon: self))

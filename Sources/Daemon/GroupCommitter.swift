@@ -83,9 +83,11 @@ final class GroupCommitter: Sendable {
             }
             guard !batch.isEmpty else { return }
             do {
+                // Drains run one at a time, so the summary's head is where this commit began.
+                let previousHead = summary.snapshot.auditHead
                 let (moves, tail) = try await pool.write { db in
                     let moves = batch.compactMap { $0.run(db) }
-                    return (moves, try StoreSummary.Tail.read(in: db))
+                    return (moves, try StoreSummary.Tail.read(in: db, after: previousHead))
                 }
                 summary.committed(moves, tail: tail)
                 for job in batch { job.finish(nil) }

@@ -2,11 +2,24 @@ import Foundation
 import GRDB
 import Lifecycle
 import Store
+import WhiteBITClient
 
-/// The `metrics` command: Prometheus text exposition (format 0.0.4). Aggregates
-/// only: one series per state, endpoint and status, never one per user, so the
-/// scrape stays small with a hundred thousand grants.
+/// The `metrics` command and the `[metrics]` listener's `GET /metrics`: Prometheus text
+/// exposition (format 0.0.4). Aggregates only: one series per state, endpoint, event and
+/// status, never one per user, so the scrape stays small with a hundred thousand grants.
+/// Every series with a known label set is there from the first scrape, at zero until
+/// something happens, so that `rate()` and `increase()` see the first event; a
+/// `*_timestamp_seconds` series with no time to tell is left out, never written as 0.
+///
+/// Written by hand rather than with swift-metrics and swift-prometheus: nearly every sample
+/// is read at scrape time from the summary, census and counters (a registry of instruments
+/// would have to mirror them on every change), `metrics json` needs the same samples as one
+/// document, and swift-prometheus would be one more package to build (swift-metrics comes
+/// with Hummingbird already) for the one histogram this writer renders in a loop.
 enum Metrics {
+    /// The one content type of the exposition, for the HTTP listener.
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
     /// The samples, for the text exposition and for `metrics json`. The aggregates come
     /// from the same summary and census as `status`; the earliest token expiry is the one
     /// figure read from the store (no index: one pass over the grants, on a reader
@@ -25,28 +38,37 @@ enum Metrics {
         out.sample("wbkeyd_up", ["phase": status.phase.rawValue], 1)
         out.family("wbkeyd_uptime_seconds", "Seconds since start.", type: "gauge")
         out.sample("wbkeyd_uptime_seconds", [:], Date().timeIntervalSince(status.startedAt).rounded())
+        out.family("wbkeyd_build_info", "Always 1; the version of the running wbkeyd is a label.", type: "gauge")
+        out.sample("wbkeyd_build_info", ["version": status.version], 1)
+        out.family("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.", type: "gauge")
+        out.sample("process_start_time_seconds", [:], status.startedAt.timeIntervalSince1970.rounded(.down))
         out.family("wbkeyd_grants", "Grants by state.", type: "gauge")
         for state in GrantState.allCases { out.sample("wbkeyd_grants", ["state": state.rawValue], Double(counts[state] ?? 0)) }
         out.family("wbkeyd_revocations_pending", "Deletions wanted and not done (revoking + revoke_pending).", type: "gauge")
         out.sample("wbkeyd_revocations_pending", [:], Double((counts[.revoking] ?? 0) + (counts[.revokePending] ?? 0)))
         out.family("wbkeyd_revocations_failed_permanently", "Keys WhiteBIT refused to delete (irrevocable).", type: "gauge")
         out.sample("wbkeyd_revocations_failed_permanently", [:], Double(counts[.irrevocable] ?? 0))
-        out.family("wbkeyd_next_token_expiry_timestamp_seconds", "Earliest token expiry of any grant (0: none).", type: "gauge")
-        out.sample("wbkeyd_next_token_expiry_timestamp_seconds", [:], nextExpiry ?? 0)
-        out.family("wbkeyd_next_action_timestamp_seconds", "Earliest deadline of any grant (0: none).", type: "gauge")
-        out.sample("wbkeyd_next_action_timestamp_seconds", [:], nextAction ?? 0)
+        if let nextExpiry {
+            out.family("wbkeyd_next_token_expiry_timestamp_seconds", "Earliest token expiry of any grant (absent: none).", type: "gauge")
+            out.sample("wbkeyd_next_token_expiry_timestamp_seconds", [:], nextExpiry.rounded(.down))
+        }
+        if let nextAction {
+            out.family("wbkeyd_next_action_timestamp_seconds", "Earliest deadline of any grant (absent: none).", type: "gauge")
+            out.sample("wbkeyd_next_action_timestamp_seconds", [:], nextAction.rounded(.down))
+        }
         if let backlog = census.backlog() {
             out.family("wbkeyd_spool_files", "Files in the spool by directory.", type: "gauge")
             out.sample("wbkeyd_spool_files", ["dir": "new"], Double(backlog.new))
             out.sample("wbkeyd_spool_files", ["dir": "claimed"], Double(backlog.claimed))
             out.sample("wbkeyd_spool_files", ["dir": "rejected"], Double(backlog.rejected))
-            out.family("wbkeyd_spool_oldest_age_seconds", "Age of the oldest file waiting in new/.", type: "gauge")
+            out.family("wbkeyd_spool_oldest_age_seconds", "Age of the oldest file waiting in new/ (0: none waiting).", type: "gauge")
             out.sample("wbkeyd_spool_oldest_age_seconds", [:], backlog.oldestNewAge.map { Double($0.components.seconds) } ?? 0)
         }
         let counters = engine.client.counters
+        let endpoints = Endpoint.allCases.sorted { $0.rawValue < $1.rawValue }
         out.family("wbkeyd_whitebit_requests_total", "Requests sent to WhiteBIT by endpoint.", type: "counter")
-        for (endpoint, n) in counters.requests.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            out.sample("wbkeyd_whitebit_requests_total", ["endpoint": endpoint.rawValue], Double(n))
+        for endpoint in endpoints {
+            out.sample("wbkeyd_whitebit_requests_total", ["endpoint": endpoint.rawValue], Double(counters.requests[endpoint] ?? 0))
         }
         out.family("wbkeyd_whitebit_responses_total", "WhiteBIT outcomes by endpoint and status or error kind.", type: "counter")
         for (endpoint, outcomes) in counters.responses.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
@@ -56,6 +78,24 @@ enum Metrics {
         }
         out.family("wbkeyd_whitebit_errors_total", "Failed WhiteBIT requests.", type: "counter")
         out.sample("wbkeyd_whitebit_errors_total", [:], Double(counters.errors))
+        let duration = "wbkeyd_whitebit_request_duration_seconds"
+        out.family(duration, "Time from sending a WhiteBIT request to its outcome, by endpoint.", type: "histogram")
+        for endpoint in endpoints {
+            let histogram = counters.latency[endpoint] ?? LatencyHistogram()
+            let label = ["endpoint": endpoint.rawValue]
+            for (bound, n) in zip(LatencyHistogram.bounds, histogram.cumulativeCounts) {
+                out.sample(duration + "_bucket", label.merging(["le": Exposition.number(bound)]) { $1 }, Double(n))
+            }
+            out.sample(duration + "_bucket", label.merging(["le": "+Inf"]) { $1 }, Double(histogram.count))
+            out.sample(duration + "_sum", label, histogram.sum)
+            out.sample(duration + "_count", label, Double(histogram.count))
+        }
+        out.family("wbkeyd_audit_events_total", "Audit rows committed since start, by event.", type: "counter")
+        for event in AuditEvent.allCases.sorted(by: { $0.rawValue < $1.rawValue }) {
+            out.sample("wbkeyd_audit_events_total", ["event": event.rawValue], Double(stored.auditEvents[event] ?? 0))
+        }
+        // Probes and verifications are counted above (`key_probed`, `key_verified`, …);
+        // what the last check of each held key found is `wbkeyd_keys{check}` below.
         let head = stored.auditHead
         out.family("wbkeyd_audit_seq", "Sequence number of the audit chain head.", type: "gauge")
         out.sample("wbkeyd_audit_seq", [:], Double(head?.seq ?? 0))
@@ -90,10 +130,14 @@ struct Exposition {
 
     mutating func sample(_ name: String, _ labels: [String: String], _ value: Double) {
         let rendered = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }
-        let number = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-        text += name + (rendered.isEmpty ? "" : "{\(rendered.joined(separator: ","))}") + " \(number)\n"
+        text += name + (rendered.isEmpty ? "" : "{\(rendered.joined(separator: ","))}") + " \(Self.number(value))\n"
         let jsonValue: Any = value == value.rounded() && abs(value) < 1e15 ? Int64(value) : value
         families[name, default: []].append(["labels": labels, "value": jsonValue])
+    }
+
+    /// `3` for a whole number, `0.025` otherwise (Go's float parsing reads both).
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 
     static func escape(_ value: String) -> String {

@@ -25,15 +25,29 @@ final class StoreSummary: Sendable {
         var grants: [GrantState: Int]
         var auditHead: AuditHead?
         var nextDeadline: Date?
+        /// Audit rows committed by this process, by event (rows written before the summary
+        /// was loaded, such as `audit_keyed` at unlock, are not among them).
+        var auditEvents: [AuditEvent: Int] = [:]
     }
 
     /// What a commit reads at its end, inside its transaction: two index lookups.
     struct Tail: Sendable {
         let auditHead: AuditHead?
         let nextDeadline: Date?
+        /// The rows after the previous head, by event.
+        var newEvents: [String: Int] = [:]
 
         static func read(in db: Database) throws -> Tail {
             Tail(auditHead: try AuditLog.head(in: db), nextDeadline: try GrantRecords.nextDeadline(in: db))
+        }
+
+        /// The tail of a commit that began with the chain at `previousHead`.
+        static func read(in db: Database, after previousHead: AuditHead?) throws -> Tail {
+            var tail = try read(in: db)
+            if tail.auditHead != previousHead {
+                tail.newEvents = try AuditLog.eventCounts(after: previousHead?.seq ?? 0, in: db)
+            }
+            return tail
         }
     }
 
@@ -62,6 +76,10 @@ final class StoreSummary: Sendable {
             }
             snapshot.auditHead = tail.auditHead
             snapshot.nextDeadline = tail.nextDeadline
+            for (name, n) in tail.newEvents {
+                // A name this build does not know cannot come from its own commit.
+                if let event = AuditEvent(rawValue: name) { snapshot.auditEvents[event, default: 0] += n }
+            }
         }
     }
 }

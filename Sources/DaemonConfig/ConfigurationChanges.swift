@@ -7,6 +7,8 @@
 ///   sealed with; switching either mid-run would split one grant's history across stores.
 /// - `spool.directory`: the inotify watches and claimed files of the running spool stage.
 /// - `control.socket`, `control.mode`: the bound socket (which systemd may have passed in).
+/// - `metrics.listen`: the bound listener; a new address is taken at the next restart, and
+///   until then the old one keeps serving (one scraper's target never vanishes mid-reload).
 /// - `whitebit.base_url`, `whitebit.client_id`, `whitebit.client_secret_file`: every held
 ///   token belongs to one OAuth client at one WhiteBIT; changing them live would mix the
 ///   tokens of two clients in one process.
@@ -37,6 +39,7 @@ public struct ConfigurationChanges: Sendable, Equatable {
         "spool.directory",
         "store.path", "store.master_key_file",
         "control.socket", "control.mode",
+        "metrics.listen",
     ]
 
     /// Every changed key, in the order of the config file.

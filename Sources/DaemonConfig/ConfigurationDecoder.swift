@@ -3,7 +3,7 @@ import TOMLKit
 /// Maps a parsed TOML document onto `DaemonConfiguration`: types and syntax of each value,
 /// unknown sections and keys. Whether a well-typed value is sane is the validator's job.
 struct ConfigurationDecoder {
-    static let sections = ["whitebit", "spool", "keys", "store", "control"]
+    static let sections = ["whitebit", "spool", "keys", "store", "control", "metrics"]
 
     struct Decoded {
         var configuration = DaemonConfiguration()
@@ -34,6 +34,9 @@ struct ConfigurationDecoder {
         }
         decodeSection("control", of: root, into: &decoded) { reader, settings in
             Self.decodeControl(&reader, into: &settings.control)
+        }
+        decodeSection("metrics", of: root, into: &decoded) { reader, settings in
+            if let value = reader.string("listen") { settings.metrics.listen = value }
         }
         for (name, value) in root where !Self.sections.contains(name) {
             let reason: String

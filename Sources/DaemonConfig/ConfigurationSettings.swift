@@ -44,6 +44,7 @@ extension DaemonConfiguration {
             ("control.admin_group", TOMLRendering.string(control.adminGroup)),
             ("control.secret_readers", TOMLRendering.array(control.secretReaders.map(\.description))),
             ("control.secret_reads_per_minute", String(control.secretReadsPerMinute)),
+            ("metrics.listen", TOMLRendering.string(metrics.listen)),
         ]
         return entries.map { ConfigurationSetting(key: $0.0, value: $0.1) }
     }

@@ -18,6 +18,16 @@ struct ConfigurationValidator {
         validateKeys(configuration.keys)
         validateStore(configuration.store)
         validateControl(configuration.control)
+        validateMetrics(configuration.metrics)
+    }
+
+    private mutating func validateMetrics(_ settings: DaemonConfiguration.Metrics) {
+        guard !settings.listen.isEmpty else { return }
+        do {
+            _ = try MetricsListenAddress(parsing: settings.listen)
+        } catch {
+            report("metrics.listen", "\(TOMLRendering.string(settings.listen)): \(error)")
+        }
     }
 
     private mutating func validateWhiteBIT(_ settings: DaemonConfiguration.WhiteBIT) {

@@ -8,16 +8,18 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var keys: Keys
     public var store: Store
     public var control: Control
+    public var metrics: Metrics
 
     public init(
         whitebit: WhiteBIT = WhiteBIT(), spool: Spool = Spool(), keys: Keys = Keys(),
-        store: Store = Store(), control: Control = Control()
+        store: Store = Store(), control: Control = Control(), metrics: Metrics = Metrics()
     ) {
         self.whitebit = whitebit
         self.spool = spool
         self.keys = keys
         self.store = store
         self.control = control
+        self.metrics = metrics
     }
 
     /// `[whitebit]`: where WhiteBIT is and how hard wbkeyd may push it.
@@ -83,6 +85,76 @@ public struct DaemonConfiguration: Sendable, Equatable {
 
         public init() {}
     }
+
+    /// `[metrics]`: the optional HTTP listener a Prometheus server scrapes (docs/design.md §8).
+    public struct Metrics: Sendable, Equatable {
+        /// `HOST:PORT`; empty: no listener (the default). See `MetricsListenAddress`.
+        public var listen: String = ""
+
+        public init() {}
+
+        /// The parsed address; nil when the listener is off or the value is invalid (the
+        /// validator refuses a loaded file with an invalid one).
+        public var listenAddress: MetricsListenAddress? {
+            listen.isEmpty ? nil : try? MetricsListenAddress(parsing: listen)
+        }
+    }
+}
+
+/// Where the metrics listener binds: a literal address, never a name that DNS could move
+/// elsewhere (`localhost` is the one name, and means 127.0.0.1), and never the wildcard:
+/// the endpoint has no authentication, so the operator names the one interface it is for.
+public struct MetricsListenAddress: Sendable, Hashable, CustomStringConvertible {
+    /// `127.0.0.1`, `::1` (without brackets).
+    public let host: String
+    /// 0 binds a port the kernel picks (logged at start; for tests).
+    public let port: Int
+
+    public enum ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+        case noPort
+        case badPort
+        case notAnAddress
+        case wildcard
+
+        public var description: String {
+            switch self {
+            case .noPort: "must be HOST:PORT, e.g. \"127.0.0.1:9867\" or \"[::1]:9867\""
+            case .badPort: "the port must be a number in 0–65535"
+            case .notAnAddress: "the host must be a literal IPv4 address, a bracketed IPv6 address or localhost"
+            case .wildcard: "listens on every interface; name one address (127.0.0.1 for a Prometheus on this machine)"
+            }
+        }
+    }
+
+    public init(parsing text: String) throws(ParseError) {
+        let hostPart: Substring
+        let portPart: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { throw .noPort }
+            hostPart = text[text.index(after: text.startIndex)..<close]
+            portPart = text[text.index(close, offsetBy: 2)...]
+            guard IPLiteral.isIPv6(String(hostPart)) else { throw .notAnAddress }
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { throw .noPort }
+            hostPart = text[..<colon]
+            portPart = text[text.index(after: colon)...]
+            guard hostPart.lowercased() == "localhost" || IPLiteral.isIPv4(String(hostPart)) else {
+                throw hostPart.contains(":") ? .noPort : .notAnAddress
+            }
+        }
+        guard !portPart.isEmpty, portPart.utf8.allSatisfy({ (0x30...0x39).contains($0) }), portPart.count <= 5,
+              let port = Int(portPart), (0...65_535).contains(port)
+        else { throw .badPort }
+        let host = hostPart.lowercased() == "localhost" ? "127.0.0.1" : String(hostPart)
+        guard !IPLiteral.isUnspecified(host) else { throw .wildcard }
+        self.host = host
+        self.port = port
+    }
+
+    public var isLoopback: Bool { LoopbackHost.contains(host) }
+
+    /// `127.0.0.1:9867`, `[::1]:9867`
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// The permission bits of the control socket, written in the config as an octal string

@@ -25,3 +25,25 @@ enum LoopbackHost {
         return false
     }
 }
+
+/// Literal IP addresses as `inet_pton` reads them (the dotted quad only, no `127.1`).
+enum IPLiteral {
+    static func isIPv4(_ text: String) -> Bool {
+        var v4 = in_addr()
+        return inet_pton(AF_INET, text, &v4) == 1
+    }
+
+    static func isIPv6(_ text: String) -> Bool {
+        var v6 = in6_addr()
+        return inet_pton(AF_INET6, text, &v6) == 1
+    }
+
+    /// `0.0.0.0` or `::`: every interface.
+    static func isUnspecified(_ text: String) -> Bool {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 { return v4.s_addr == 0 }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { $0.allSatisfy { $0 == 0 } } }
+        return false
+    }
+}

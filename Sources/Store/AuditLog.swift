@@ -116,6 +116,17 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// Rows after `seq`, counted by event: what one commit added, read inside it, for the
+    /// `wbkeyd_audit_events_total` counters. A range of the primary key; needs no key.
+    public static func eventCounts(after seq: Int64, in db: Database) throws(StoreError) -> [String: Int] {
+        do {
+            let rows = try Row.fetchAll(db, sql: "SELECT event, count(*) AS n FROM audit WHERE seq > ? GROUP BY event", arguments: [seq])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["event"] as String, $0["n"] as Int) })
+        } catch {
+            throw StoreError.wrapping(error, operation: "audit event counts")
+        }
+    }
+
     /// The newest row's seq and hash; nil for an empty log. Needs no key.
     public static func head(in db: Database) throws(StoreError) -> AuditHead? {
         do {

@@ -11,6 +11,8 @@ extension WhiteBITClient {
         /// Outcomes by endpoint: an HTTP status ("200", "409") or, with no status, the
         /// error kind ("timeout", "transport", "cancelled").
         public var responses: [Endpoint: [String: Int]] = [:]
+        /// Time to the outcome of each request sent, by endpoint.
+        public var latency: [Endpoint: LatencyHistogram] = [:]
         /// Calls that ended in a `WhiteBITError`.
         public var errors: Int = 0
         public var lastError: LastError?
@@ -38,8 +40,13 @@ final class RequestCounters: Sendable {
         counters.withLock { $0.requests[endpoint, default: 0] += 1 }
     }
 
-    func recordOutcome(_ endpoint: Endpoint, _ outcome: String) {
-        counters.withLock { $0.responses[endpoint, default: [:]][outcome, default: 0] += 1 }
+    /// The outcome of a request sent and how long it took to come.
+    func recordOutcome(_ endpoint: Endpoint, _ outcome: String, after elapsed: Duration) {
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        counters.withLock {
+            $0.responses[endpoint, default: [:]][outcome, default: 0] += 1
+            $0.latency[endpoint, default: LatencyHistogram()].observe(seconds: seconds)
+        }
     }
 
     func recordError(_ error: WhiteBITError, at date: Date) {

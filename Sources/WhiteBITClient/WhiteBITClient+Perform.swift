@@ -58,10 +58,10 @@ extension WhiteBITClient {
         case .failed(let kind):
             failure = WhiteBITError(endpoint: call.endpoint, externalID: call.externalID, kind: kind)
             log(call, outcome: kind.name, elapsed: elapsed)
-            liveCounters.recordOutcome(call.endpoint, kind.name)
+            liveCounters.recordOutcome(call.endpoint, kind.name, after: elapsed)
         case .answered(let answer):
             log(call, outcome: String(answer.status), elapsed: elapsed)
-            liveCounters.recordOutcome(call.endpoint, String(answer.status))
+            liveCounters.recordOutcome(call.endpoint, String(answer.status), after: elapsed)
             if (200..<300).contains(answer.status) {
                 do {
                     return try decode(answer.body)

@@ -28,6 +28,7 @@ import Testing
         ("control.secret_readers", "\"alice\"", "must be an array of strings, not a string"),
         ("control.secret_readers", "[\"alice\", 1]", "element 2 must be a string, not an integer"),
         ("whitebit.request_timeout", "2026-11-26T10:00:00Z", "not a date-time"),
+        ("metrics.listen", "9867", "must be a string"),
     ]
 
     @Test(arguments: wrongTypes)
@@ -117,6 +118,18 @@ import Testing
         ("control.secret_reads_per_minute", "0", "0 is outside 1–600"),
         ("control.secret_reads_per_minute", "601", "601 is outside 1–600"),
         ("control.secret_readers", "[\"group:\"]", "the name is empty"),
+        ("metrics.listen", "\"9867\"", "must be HOST:PORT"),
+        ("metrics.listen", "\"127.0.0.1\"", "must be HOST:PORT"),
+        ("metrics.listen", "\"::1:9867\"", "must be HOST:PORT"),
+        ("metrics.listen", "\"127.0.0.1:65536\"", "0–65535"),
+        ("metrics.listen", "\"127.0.0.1:\"", "0–65535"),
+        ("metrics.listen", "\"127.0.0.1:http\"", "0–65535"),
+        ("metrics.listen", "\"127.0.0.1:-1\"", "0–65535"),
+        ("metrics.listen", "\"prometheus.internal:9867\"", "literal IPv4 address"),
+        ("metrics.listen", "\"127.1:9867\"", "literal IPv4 address"),
+        ("metrics.listen", "\"[::ffff:zz]:9867\"", "literal IPv4 address"),
+        ("metrics.listen", "\"0.0.0.0:9867\"", "every interface"),
+        ("metrics.listen", "\"[::]:9867\"", "every interface"),
     ]
 
     @Test(arguments: outOfBand)
@@ -161,6 +174,12 @@ import Testing
         ["control.mode": "\"0666\""],
         ["control.admin_group": "\"\""],
         ["control.secret_readers": "[\"partner-app\", \"ops\", \"user:alice\", \"group:wbkeyd-secrets\"]"],
+        ["metrics.listen": "\"\""],
+        ["metrics.listen": "\"127.0.0.1:9867\""],
+        ["metrics.listen": "\"[::1]:9867\""],
+        ["metrics.listen": "\"localhost:1\""],
+        ["metrics.listen": "\"192.0.2.10:65535\""],
+        ["metrics.listen": "\"127.0.0.1:0\""],
     ]
 
     @Test(arguments: edgesInBand)

@@ -126,10 +126,10 @@ import Testing
     }
 
     @Test func unknownSectionIsNamed() {
-        let found = problems(of: ConfigText.valid() + "[whitebitt]\nclient_id = \"x\"\n[metrics]\nport = 1\n")
-        #expect(found.map(\.key) == ["metrics", "whitebitt"])
+        let found = problems(of: ConfigText.valid() + "[whitebitt]\nclient_id = \"x\"\n[monitoring]\nport = 1\n")
+        #expect(found.map(\.key) == ["monitoring", "whitebitt"])
         #expect(found.contains { $0.key == "whitebitt" && $0.reason == "unknown section; did you mean [whitebit]?" })
-        #expect(found.contains { $0.key == "metrics" && $0.reason == "unknown section" })
+        #expect(found.contains { $0.key == "monitoring" && $0.reason == "unknown section" })
     }
 
     @Test func aTopLevelKeyIsUnknown() {

@@ -148,6 +148,11 @@ import Testing
             let error = await failure { _ = try await client.apiKeyInfo(token: token) }
             #expect(error?.kind == .timeout)
             #expect(client.counters.responses == [.info: ["timeout": 1]])
+            // Timed to the deadline: in the 0.5 s bucket, not the 0.25 s one.
+            let latency = try #require(client.counters.latency[.info])
+            #expect(latency.count == 1 && latency.sum >= 0.3, "\(latency)")
+            #expect(latency.cumulativeCounts[LatencyHistogram.bounds.firstIndex(of: 0.25)!] == 0, "\(latency)")
+            #expect(latency.cumulativeCounts.last == 1, "\(latency)")
         }
     }
 
