@@ -59,6 +59,10 @@ enum Metrics {
         let head = stored.auditHead
         out.family("wbkeyd_audit_seq", "Sequence number of the audit chain head.", type: "gauge")
         out.sample("wbkeyd_audit_seq", [:], Double(head?.seq ?? 0))
+        out.family("wbkeyd_events_subscribers", "Connections subscribed with `events`.", type: "gauge")
+        out.sample("wbkeyd_events_subscribers", [:], Double(engine.events.count))
+        out.family("wbkeyd_events_cut_off_total", "`events` subscribers cut off for not reading.", type: "counter")
+        out.sample("wbkeyd_events_cut_off_total", [:], Double(engine.events.cutOffCount))
         let sizes = engine.store.sizes()
         out.family("wbkeyd_store_bytes", "Size of the SQLite store files.", type: "gauge")
         out.sample("wbkeyd_store_bytes", ["file": "db"], Double(sizes.databaseBytes))
