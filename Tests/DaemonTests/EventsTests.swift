@@ -100,13 +100,19 @@ import WhiteBITSimHarness
             let started = ContinuousClock.now
             async let loaded = Self.burst(daemon, prefix: "load", count: count)
             #expect(try await eventually(within: .seconds(120)) { try await Self.cutOff(daemon) == 1 }, "the stuck subscriber was not cut off")
+            let cutOffAfter = started.duration(to: .now)
             // Read now, within the 10 s the daemon gives a cut-off client to take its last line.
             let lines = try await stuck.readToEnd(timeout: .seconds(20))
             let withStuck = try await loaded
             #expect(lines.last?.hasPrefix("error: events: cut off: ") == true, "last line: \(lines.last ?? "none")")
             #expect(lines.dropLast().allSatisfy { $0.jsonObject?["seq"] is Int }, "every other line is a row")
+            // The last line names the last row the subscriber was sent: what it has is whole up to there.
+            let lastRow = try #require(lines.dropLast().last?.jsonObject?["seq"] as? Int)
+            #expect(lines.last?.contains("the last row sent was seq \(lastRow);") == true, "\(lines.last ?? "")")
+            let seqs = lines.dropLast().compactMap { $0.jsonObject?["seq"] as? Int }
+            #expect(seqs == Array(((subscribed["after_seq"] as? Int ?? 0) + 1)...lastRow), "gapless up to the cut")
             #expect(try await Self.subscribers(daemon) == 0, "the stuck subscriber's slot is free")
-            print("events burst: \(count) files settled in \(quiet) without a subscriber, \(withStuck) with a stuck one (cut off after \(started.duration(to: .now)) of reading its first line)")
+            print("events burst: \(count) files settled in \(quiet) without a subscriber, \(withStuck) with a stuck one (cut off within \(cutOffAfter) of starting to stage it, after \(lines.count - 1) rows)")
         }
     }
 
