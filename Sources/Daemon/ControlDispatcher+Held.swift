@@ -12,10 +12,15 @@ extension ControlDispatcher {
         case .events(let user):
             if let refusal = await refusal(of: request, peer: peer, renderer: renderer) { return .reply(refusal) }
             let events = engine.events
+            let logger = logger
             return .held(group: "events") { stream in
                 guard let id = events.subscribe(stream, user: user, renderer: renderer) else { return }
                 await stream.closed()
-                events.unsubscribe(id)
+                if events.unsubscribe(id) {
+                    logger.warning(
+                        "events subscriber cut off: it did not read its rows",
+                        metadata: ["uid": "\(peer.uid)", "pid": "\(peer.pid)", "limit_bytes": "\(stream.maxPendingBytes)"])
+                }
             }
         case .wait(let user, let states, let timeout):
             if let refusal = await refusal(of: request, peer: peer, renderer: renderer) { return .reply(refusal) }

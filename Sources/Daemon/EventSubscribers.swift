@@ -24,6 +24,8 @@ final class EventSubscribers: AuditTailSink {
         var subscribers: [Int: Subscriber] = [:]
         var nextID = 0
         var cutOff = 0
+        /// Cut off and not yet unsubscribed by their connection: it logs why it ended.
+        var cutOffIDs: Set<Int> = []
     }
 
     private let state = Mutex(State())
@@ -45,8 +47,12 @@ final class EventSubscribers: AuditTailSink {
         }
     }
 
-    func unsubscribe(_ id: Int) {
-        _ = state.withLock { $0.subscribers.removeValue(forKey: id) }
+    /// Removes the subscriber; answers whether it had been cut off for not reading.
+    func unsubscribe(_ id: Int) -> Bool {
+        state.withLock { state in
+            state.subscribers[id] = nil
+            return state.cutOffIDs.remove(id) != nil
+        }
     }
 
     var count: Int { state.withLock { $0.subscribers.count } }
@@ -101,6 +107,7 @@ final class EventSubscribers: AuditTailSink {
                             + "the last row sent was seq \(subscriber.sentThrough); `audit` has the rest"))
                     state.subscribers[id] = nil
                     state.cutOff += 1
+                    state.cutOffIDs.insert(id)
                 case .closed:
                     state.subscribers[id] = nil
                 }

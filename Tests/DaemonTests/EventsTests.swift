@@ -34,6 +34,10 @@ import WhiteBITSimHarness
             #expect(events == stored.filter { $0.user == "u-e1" }.map(\.event))
             #expect(mine.allSatisfy { $0.user == "u-e1" }, "\(mine.map(\.user))")
             #expect(mine.map(\.seq) == all.filter { $0.user == "u-e1" }.map(\.seq))
+            // A subscriber that hangs up frees its place at once.
+            #expect(try await Self.subscribers(daemon) == 2)
+            onlyOne.hangUp()
+            #expect(try await eventually { try await Self.subscribers(daemon) == 1 })
         }
     }
 

@@ -30,6 +30,11 @@ final class HeldControlConnection: Sendable {
 
     deinit { Glibc.close(descriptor) }
 
+    /// Ends the connection from the client's side (the descriptor stays until deinit).
+    func hangUp() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+    }
+
     /// The next line without its newline; nil when wbkeyd closed. Throws after `timeout`
     /// without a whole line.
     func readLine(timeout: Duration = .seconds(30)) async throws -> String? {
