@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Sensitive
 import Spool
 import Testing
@@ -34,6 +35,13 @@ import WhiteBITSimHarness
             #expect(events == stored.filter { $0.user == "u-e1" }.map(\.event))
             #expect(mine.allSatisfy { $0.user == "u-e1" }, "\(mine.map(\.user))")
             #expect(mine.map(\.seq) == all.filter { $0.user == "u-e1" }.map(\.seq))
+            // Rows the shell writes outside any grant's transition arrive too: a reload's.
+            try daemon.process.send(signal: SIGHUP)
+            let reload = try await everything.readUntil { Self.row($0).event == "config_reloaded" }.map(Self.row)
+            #expect(reload.map(\.seq) == Array((all.last!.seq + 1)...(all.last!.seq + reload.count)), "still gapless")
+            let storedReload = try await daemon.auditRows().filter { $0.seq > all.last!.seq && $0.seq <= reload.last!.seq }
+            #expect(reload.map(\.event) == storedReload.map(\.event))
+            #expect(!reload.isEmpty)
             // A subscriber that hangs up frees its place at once.
             #expect(try await Self.subscribers(daemon) == 2)
             onlyOne.hangUp()
