@@ -23,6 +23,10 @@ public enum ControlCommand: Sendable, Equatable {
     case reconcile(user: String?, dryRun: Bool)
     case revoke(user: String, reason: String?)
     case secret(user: String)
+    /// docs/design.md §12: holds the connection; one JSON line per committed audit row.
+    case events(user: String?)
+    /// docs/design.md §12: answers when the grant is in one of `states`, or at `timeout`.
+    case wait(user: String, states: [GrantState], timeout: Duration)
 
     public var name: String {
         switch self {
@@ -36,6 +40,8 @@ public enum ControlCommand: Sendable, Equatable {
         case .reconcile: "reconcile"
         case .revoke: "revoke"
         case .secret: "secret"
+        case .events: "events"
+        case .wait: "wait"
         }
     }
 
@@ -45,6 +51,10 @@ public enum ControlCommand: Sendable, Equatable {
         case .help, .status, .grants, .show, .audit, .metrics: .anyone
         case .authorizeURL, .reconcile, .revoke: .admin
         case .secret: .secretReader
+        case .wait: .anyone
+        // The one place that gates `events`. docs/design.md §12 opens it to the agent tier
+        // (`control.agent_users`) as well; until that tier exists, admins only.
+        case .events: .admin
         }
     }
 }

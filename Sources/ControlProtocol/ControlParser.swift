@@ -7,6 +7,9 @@ public enum ControlParser {
     public static let maxLineBytes = 4096
     public static let defaultAuditCount = 20
     public static let maxAuditCount = 1000
+    /// `wait`'s TIMEOUT when none is given, and the longest one accepted.
+    public static let defaultWaitTimeout: Duration = .seconds(30)
+    public static let maxWaitTimeout: Duration = .seconds(3600)
 
     public static func parse(_ line: String) throws(ControlError) -> ControlRequest {
         guard line.utf8.count <= maxLineBytes else { throw ControlError("line longer than \(maxLineBytes) bytes") }
@@ -70,6 +73,11 @@ public enum ControlParser {
         case "secret":
             guard arguments.count == 1 else { throw usage("secret USER") }
             return .secret(user: try user(arguments[0]))
+        case "events":
+            guard arguments.count <= 1 else { throw usage("events [USER]") }
+            return .events(user: try arguments.first.map { word throws(ControlError) in try user(word) })
+        case "wait":
+            return try wait(arguments)
         default:
             throw ControlError("unknown command \(quoted(name)); try `help`")
         }
@@ -88,6 +96,41 @@ public enum ControlParser {
         }
         guard rest.count <= 1 else { throw usage("audit [N] [USER]") }
         return .audit(count: count, user: try rest.first.map { word throws(ControlError) in try user(word) })
+    }
+
+    static func wait(_ arguments: [String]) throws(ControlError) -> ControlCommand {
+        guard (2...3).contains(arguments.count) else { throw usage("wait USER STATE[,STATE…] [TIMEOUT]") }
+        let who = try user(arguments[0])
+        var states: [GrantState] = []
+        for word in arguments[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+            guard let state = GrantState(rawValue: word) else {
+                throw ControlError("unknown state \(quoted(word)); states: \(GrantState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if !states.contains(state) { states.append(state) }
+        }
+        let timeout = try arguments.count == 3 ? waitTimeout(arguments[2]) : defaultWaitTimeout
+        return .wait(user: who, states: states, timeout: timeout)
+    }
+
+    /// The duration syntax of wbkeyd.toml (docs/design.md §3): one integer and one unit of
+    /// ms, s, m, h, here at most `maxWaitTimeout`.
+    static func waitTimeout(_ word: String) throws(ControlError) -> Duration {
+        let digits = word.prefix(while: \.isASCIIDigit)
+        let unit = word.dropFirst(digits.count)
+        let hint = "write a number and a unit (ms, s, m, h), e.g. 30s, at most \(maxWaitTimeout.components.seconds)s"
+        guard !digits.isEmpty, digits.count <= 9, let n = Int64(digits) else {
+            throw ControlError("bad timeout \(quoted(word)): \(hint)")
+        }
+        let timeout: Duration
+        switch unit {
+        case "ms": timeout = .milliseconds(n)
+        case "s": timeout = .seconds(n)
+        case "m": timeout = .seconds(n * 60)
+        case "h": timeout = .seconds(n * 3600)
+        default: throw ControlError("bad timeout \(quoted(word)): \(hint)")
+        }
+        guard timeout <= maxWaitTimeout else { throw ControlError("bad timeout \(quoted(word)): longer than \(maxWaitTimeout.components.seconds)s") }
+        return timeout
     }
 
     /// docs/design.md §4: 1–128 of `A-Z a-z 0-9 . _ : @ -`.

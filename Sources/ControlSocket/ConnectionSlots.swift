@@ -59,7 +59,39 @@ final class ConnectionSlots: Sendable {
         state.withLock { $0.slots[id] = nil }
     }
 
+    /// Frees the slot of `channel`, which goes on as a held connection (`HeldConnections`).
+    func release(_ channel: Channel) {
+        state.withLock { state in
+            if let id = state.slots.first(where: { $0.value.channel === channel })?.key { state.slots[id] = nil }
+        }
+    }
+
     var open: Int { state.withLock { $0.slots.count } }
     var evictions: Int { state.withLock { $0.evictions } }
     var refusals: Int { state.withLock { $0.refusals } }
+}
+
+/// The cap on held connections (`events` subscribers, `wait`ers; docs/design.md §12),
+/// apart from `ConnectionSlots`: they last as long as the client wants, so they must not
+/// take the slots that ordinary commands need, nor grow without bound themselves. Each
+/// group has the cap to itself: waiters cannot lock out subscribers.
+final class HeldConnections: Sendable {
+    private let capacity: Int
+    private let open = Mutex<[String: Int]>([:])
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    func take(_ group: String) -> Bool {
+        open.withLock { open in
+            guard open[group, default: 0] < capacity else { return false }
+            open[group, default: 0] += 1
+            return true
+        }
+    }
+
+    func release(_ group: String) {
+        open.withLock { $0[group, default: 1] -= 1 }
+    }
 }

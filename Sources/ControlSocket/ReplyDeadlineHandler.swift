@@ -9,6 +9,9 @@ final class ReplyDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler 
     typealias InboundIn = NIOAny
     typealias OutboundIn = NIOAny
 
+    /// Its name in the pipeline: a held connection (`ControlAnswer.held`) removes it.
+    static let name = "reply-deadline"
+
     private let timeout: TimeAmount
     private var deadline: Scheduled<Void>?
 

@@ -32,17 +32,7 @@ struct ControlDispatcher: Sendable {
             return ReplyRenderer(json: ControlParser.asksForJSON(line), now: Date()).error(error.message)
         }
         let renderer = ReplyRenderer(json: request.json, now: Date())
-        let access = await lookups.access(settings.current.access, peer: peer, accounts: accounts)
-        let required = request.command.requiredTier
-        let allowed = switch required {
-        case .anyone: true
-        case .admin: access.allows(.admin)
-        case .secretReader: access.allows(.secretReader)
-        }
-        guard allowed else {
-            await refuse(request.command, peer: peer, reason: "needs \(required.description)")
-            return renderer.error("permission denied: `\(request.command.name)` is for \(required.description) (you are uid \(peer.uid))")
-        }
+        if let refusal = await refusal(of: request, peer: peer, renderer: renderer) { return refusal }
         if case .secret = request.command {
             let perMinute = settings.current.configuration.control.secretReadsPerMinute
             guard secretReads.take(uid: peer.uid, perMinute: perMinute) else {
@@ -58,6 +48,20 @@ struct ControlDispatcher: Sendable {
         } catch {
             return renderer.error("\(error)")
         }
+    }
+
+    /// The answer for a peer whose tier does not allow the command; nil when it does.
+    func refusal(of request: ControlRequest, peer: PeerCredentials, renderer: ReplyRenderer) async -> String? {
+        let access = await lookups.access(settings.current.access, peer: peer, accounts: accounts)
+        let required = request.command.requiredTier
+        let allowed = switch required {
+        case .anyone: true
+        case .admin: access.allows(.admin)
+        case .secretReader: access.allows(.secretReader)
+        }
+        guard !allowed else { return nil }
+        await refuse(request.command, peer: peer, reason: "needs \(required.description)")
+        return renderer.error("permission denied: `\(request.command.name)` is for \(required.description) (you are uid \(peer.uid))")
     }
 
     /// Logs every refusal; audits the first per uid and minute (`RefusalAuditGate`) with
@@ -122,6 +126,9 @@ struct ControlDispatcher: Sendable {
             return renderer.message(text, fields: ["user": user, "state": grant.state.rawValue, "reason": grant.reason as Any])
         case .secret(let user):
             return renderer.secret(try await engine.secret(user: user, actor: actor))
+        case .events, .wait:
+            // Answered by `respond` on a held connection (ControlDispatcher+Held).
+            return renderer.error("`\(command.name)` needs a connection of its own")
         }
     }
 
@@ -155,5 +162,8 @@ struct ControlDispatcher: Sendable {
           reconcile [USER] [dry-run]    admin: ask WhiteBIT now; dry-run changes nothing
           revoke USER [REASON]          admin: delete the user's key
           secret USER                   root and secret_readers: external id, api key and secret (audited)
+          events [USER]                 admin: stays open; one JSON line per committed audit row
+          wait USER STATE[,STATE…] [TIMEOUT]
+                                        when the grant is in one of the states (TIMEOUT default 30s, at most 1h)
         """
 }

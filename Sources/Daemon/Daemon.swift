@@ -31,6 +31,8 @@ public final class Daemon: Sendable {
     let witness: AuditWitness
     let accounts: any AccountDirectory
     let loader: ConfigurationLoader
+    /// Tells `engine.events` of every committed audit row; kept for as long as the daemon.
+    let auditTail: AuditTail
     /// The control socket's path when wbkeyd bound it itself (not passed by systemd).
     let boundSocketPath = Locked<String?>(nil)
     private let failure = Locked<String?>(nil)
@@ -72,6 +74,7 @@ public final class Daemon: Sendable {
         self.dispatcher = ControlDispatcher(
             engine: engine, summary: summary, census: census, status: status, settings: settings, accounts: accounts,
             logger: logger)
+        self.auditTail = try AuditTail.start(on: store.pool, sink: engine.events)
     }
 
     static func clientConfiguration(_ c: DaemonConfiguration, secret: Sensitive) -> WhiteBITClient.Configuration {

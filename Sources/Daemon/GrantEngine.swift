@@ -25,6 +25,8 @@ actor GrantEngine {
     private let clientBox: Mutex<WhiteBITClient>
     let scheduler: Scheduler<DaemonTimer>
     let logger: Logger
+    /// The `events` subscribers; the store's `AuditTail` feeds them (Daemon.init).
+    let events = EventSubscribers()
     var lifecycle: Lifecycle
     /// Called once when a write fails: the daemon must stop acting and exit.
     let onHalt: @Sendable (String) -> Void
@@ -39,6 +41,8 @@ actor GrantEngine {
     private(set) var haltReason: String?
     private var observers: [String: [UUID: CheckedContinuation<Void, Never>]] = [:]
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// `wait`ers by user (GrantEngine+Wait).
+    var watchers: [String: [UUID: Watcher]] = [:]
 
     init(
         store: StoreDatabase, summary: StoreSummary, sealer: Sealer, audit: AuditLog, client: WhiteBITClient, scheduler: Scheduler<DaemonTimer>,
@@ -245,6 +249,7 @@ actor GrantEngine {
     }
 
     private func notifyObservers(of user: String) {
+        notifyWatchers(of: user)
         guard let waiting = observers.removeValue(forKey: user) else { return }
         for continuation in waiting.values { continuation.resume() }
     }

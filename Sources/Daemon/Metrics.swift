@@ -109,6 +109,10 @@ enum Metrics {
                 "wbkeyd_key_oldest_use_timestamp_seconds", "Oldest last accepted signed request among the held keys.", type: "gauge")
             out.sample("wbkeyd_key_oldest_use_timestamp_seconds", [:], oldest.timeIntervalSince1970.rounded())
         }
+        out.family("wbkeyd_events_subscribers", "Connections subscribed with `events`.", type: "gauge")
+        out.sample("wbkeyd_events_subscribers", [:], Double(engine.events.count))
+        out.family("wbkeyd_events_cut_off_total", "`events` subscribers cut off for not reading.", type: "counter")
+        out.sample("wbkeyd_events_cut_off_total", [:], Double(engine.events.cutOffCount))
         let sizes = engine.store.sizes()
         out.family("wbkeyd_store_bytes", "Size of the SQLite store files.", type: "gauge")
         out.sample("wbkeyd_store_bytes", ["file": "db"], Double(sizes.databaseBytes))

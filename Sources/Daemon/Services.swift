@@ -69,10 +69,8 @@ struct ControlService: Service {
         do {
             try await cancelWhenGracefulShutdown {
                 try await server.run(
-                    listening: { await daemon.ready() }, immediate: { line, _ in dispatcher.immediateAnswer(line) }
-                ) { line, peer in
-                    await dispatcher.answer(line, peer: peer)
-                }
+                    listening: { await daemon.ready() }, immediate: { line, _ in dispatcher.immediateAnswer(line) },
+                    answering: { line, peer in await dispatcher.respond(line, peer: peer) })
             }
         } catch is CancellationError {
             // Graceful shutdown closed the socket: the normal way out.

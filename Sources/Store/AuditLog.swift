@@ -195,7 +195,7 @@ public struct AuditLog: Sendable {
             actor: row.actor, detail: row.detail, prevHash: row.prevHash, hash: hash)
     }
 
-    private static func decode(_ row: Row) throws -> AuditRow {
+    static func decode(_ row: Row) throws -> AuditRow {
         let seq: Int64 = row["seq"]
         let eventText: String = row["event"]
         let actorText: String = row["actor"]

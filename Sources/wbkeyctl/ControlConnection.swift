@@ -41,6 +41,33 @@ struct ControlConnection {
         return answer
     }
 
+    /// `events`: sends the line, then hands each chunk read to `received` as it arrives,
+    /// until wbkeyd closes. No receive timeout: a quiet stream is not a stuck one.
+    func stream(_ line: String, received: ([UInt8]) -> Void) throws(WBKeyCtlError) {
+        let descriptor = try connected()
+        defer { close(descriptor) }
+        let sendError = send(Array((line + "\n").utf8), on: descriptor)
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var any = false
+        while true {
+            let count = read(descriptor, &buffer, buffer.count)
+            if count > 0 {
+                any = true
+                received(Array(buffer[0..<count]))
+                continue
+            }
+            if count == 0 { break }
+            let code = errno
+            if code == EINTR { continue }
+            guard !any else { break }
+            throw .unreachable(socket: socketPath, errno: code)
+        }
+        if !any {
+            if let sendError { throw .unreachable(socket: socketPath, errno: sendError) }
+            throw .unreachable(socket: socketPath, reason: "wbkeyd closed the connection without an answer")
+        }
+    }
+
     private func connected() throws(WBKeyCtlError) -> Int32 {
         let length = socketPath.utf8.count
         guard length > 0, length <= UnixSocketAddress.maxPathBytes else {

@@ -14,8 +14,8 @@ struct WBKeyCtl: ParsableCommand {
             Each command is one line on wbkeyd's control socket; the answer is aligned text, \
             or one JSON document with --json. wbkeyd decides what the caller may do from the \
             kernel's word on who is calling (SO_PEERCRED), never from anything wbkeyctl sends: \
-            read-only commands are for anyone who can open the socket; authorize-url, reconcile \
-            and revoke for root and members of control.admin_group; secret for root and \
+            read-only commands are for anyone who can open the socket; authorize-url, reconcile, \
+            revoke and events for root and members of control.admin_group; wait for anyone; secret for root and \
             control.secret_readers.
 
             The socket needs no wbkeyctl:
@@ -35,7 +35,7 @@ struct WBKeyCtl: ParsableCommand {
         version: "wbkeyctl 0.1.0",
         subcommands: [
             Help.self, Status.self, Grants.self, Show.self, Audit.self, Metrics.self,
-            AuthorizeURL.self, Reconcile.self, Revoke.self, Secret.self, Submit.self,
+            AuthorizeURL.self, Reconcile.self, Revoke.self, Secret.self, Events.self, Wait.self, Submit.self,
         ])
 
     @OptionGroup var connection: ConnectionOptions

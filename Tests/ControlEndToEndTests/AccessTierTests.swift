@@ -5,7 +5,7 @@ import WBKeydHarness
 /// docs/design.md §7's tiers with real accounts: who may connect is the socket's mode and
 /// group; what each may do is decided from SO_PEERCRED and the group database.
 @Suite struct AccessTierTests {
-    static let readOnly = ["help", "status", "status json", "grants", "show u-1", "audit 5", "metrics"]
+    static let readOnly = ["help", "status", "status json", "grants", "show u-1", "audit 5", "metrics", "wait u-1 active"]
     static let adminOnly = ["authorize-url u-9", "reconcile u-1 dry-run", "revoke nobody"]
 
     @Test func eachTierRunsItsCommandsAndEveryRefusalSaysWhy() async throws {
@@ -46,6 +46,12 @@ import WBKeydHarness
                             #expect(answer.text == refusal, "`\(line)` as \(account?.description ?? "root") via \(tool): \(answer.text.prefix(200))")
                             if tool == .wbkeyctl { #expect(answer.exitStatus == 1) }
                         }
+                    }
+                    // `events` holds the connection for those it admits (EventsTests); here only its refusal.
+                    if !isAdmin {
+                        let answer = try await session.ask("events", via: tool, as: account)
+                        let refusal = "error: permission denied: `events` is for root or a member of control.admin_group (you are uid \(uid))\n"
+                        #expect(answer.text == refusal, "`events` as \(account?.description ?? "root") via \(tool): \(answer.text.prefix(200))")
                     }
                     let secret = try await session.ask("secret u-1", via: tool, as: account)
                     let refusal = "error: permission denied: `secret` is for root or a member of control.secret_readers (you are uid \(uid))\n"

@@ -90,3 +90,48 @@ import Testing
         #expect(ControlCommand.secret(user: "u").requiredTier == .secretReader)
     }
 }
+
+/// `events` and `wait` (docs/design.md §12).
+@Suite struct HeldCommandParserTests {
+    @Test(arguments: [
+        ("events", ControlCommand.events(user: nil), false),
+        ("events json", .events(user: nil), true),
+        ("events u-1", .events(user: "u-1"), false),
+        ("wait u-1 active", .wait(user: "u-1", states: [.active], timeout: .seconds(30)), false),
+        ("wait u-1 active,no_key,active 5m json", .wait(user: "u-1", states: [.active, .noKey], timeout: .seconds(300)), true),
+        ("wait u-1 failed 250ms", .wait(user: "u-1", states: [.failed], timeout: .milliseconds(250)), false),
+        ("wait u-1 failed 0s", .wait(user: "u-1", states: [.failed], timeout: .zero), false),
+        ("wait u-1 failed 1h", .wait(user: "u-1", states: [.failed], timeout: .seconds(3600)), false),
+    ])
+    func parses(line: String, command: ControlCommand, json: Bool) throws {
+        let request = try ControlParser.parse(line)
+        #expect(request.command == command)
+        #expect(request.json == json)
+    }
+
+    @Test(arguments: [
+        ("wait", "usage: wait USER STATE[,STATE…] [TIMEOUT]"),
+        ("wait u-1", "usage: wait USER STATE[,STATE…] [TIMEOUT]"),
+        ("wait u-1 ready", "unknown state `ready`; states: pending, awaiting_key"),
+        ("wait u-1 active,,failed", "unknown state ``"),
+        ("wait u-1 active 30", "bad timeout `30`: write a number and a unit (ms, s, m, h)"),
+        ("wait u-1 active 1d", "bad timeout `1d`"),
+        ("wait u-1 active -1s", "bad timeout `-1s`"),
+        ("wait u-1 active 61m", "bad timeout `61m`: longer than 3600s"),
+        ("wait u-1 active 9999999999s", "bad timeout"),
+        ("wait u/1 active", "invalid user reference"),
+        ("events u-1 u-2", "usage: events [USER]"),
+    ])
+    func refuses(line: String, expected: String) {
+        #expect {
+            try ControlParser.parse(line)
+        } throws: { error in
+            (error as? ControlError)?.message.contains(expected) == true
+        }
+    }
+
+    @Test func tiers() {
+        #expect(ControlCommand.wait(user: "u", states: [.active], timeout: .seconds(1)).requiredTier == .anyone)
+        #expect(ControlCommand.events(user: nil).requiredTier == .admin)
+    }
+}

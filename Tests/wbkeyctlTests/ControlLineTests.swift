@@ -30,6 +30,10 @@ import UnixSocketAddress
         (["revoke", "u-1", "user", "left"], "revoke u-1 user left"),
         (["revoke", "u-1", "user left"], "revoke u-1 user left"),
         (["secret", "u-1"], "secret u-1"),
+        (["events"], "events"),
+        (["events", "u-1", "--json"], "events u-1 json"),
+        (["wait", "u-1", "active"], "wait u-1 active"),
+        (["wait", "u-1", "active,failed", "5m", "json"], "wait u-1 active,failed 5m json"),
     ]
 
     @Test(arguments: lines)

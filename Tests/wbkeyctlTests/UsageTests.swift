@@ -47,7 +47,7 @@ import Testing
     @Test func topLevelHelpListsEveryCommandAndTheExitStatuses() async throws {
         let run = try await ProgramRun.wbkeyctl(["--help"])
         #expect(run.status == 0)
-        for command in ["help", "status", "grants", "show", "audit", "metrics", "authorize-url", "reconcile", "revoke", "secret", "submit"] {
+        for command in ["help", "status", "grants", "show", "audit", "metrics", "authorize-url", "reconcile", "revoke", "secret", "events", "wait", "submit"] {
             #expect(run.standardOutput.contains("  \(command) "), "\(command) missing from --help")
         }
         for status in ["0  success", "1  wbkeyd answered with an error (on stderr; on stdout with --json)", "2  usage error", "3  wbkeyd cannot be reached", "WBKEYD_SOCKET"] {
