@@ -23,6 +23,9 @@ public enum ControlCommand: Sendable, Equatable {
     case reconcile(user: String?, dryRun: Bool)
     case revoke(user: String, reason: String?)
     case secret(user: String)
+    case balance(user: String, account: BalanceAccount, ticker: String?)
+    case history(user: String, kind: HistoryKind, fields: [String: HistoryValue])
+    case sign(user: String, path: String, body: String?)
 
     public var name: String {
         switch self {
@@ -36,6 +39,9 @@ public enum ControlCommand: Sendable, Equatable {
         case .reconcile: "reconcile"
         case .revoke: "revoke"
         case .secret: "secret"
+        case .balance: "balance"
+        case .history: "history"
+        case .sign: "sign"
         }
     }
 
@@ -45,6 +51,8 @@ public enum ControlCommand: Sendable, Equatable {
         case .help, .status, .grants, .show, .audit, .metrics: .anyone
         case .authorizeURL, .reconcile, .revoke: .admin
         case .secret: .secretReader
+        case .balance, .history: .agentOrAdmin
+        case .sign: .agent
         }
     }
 }
@@ -54,6 +62,10 @@ public enum AccessTier: Int, Sendable, Comparable {
     case anyone = 0
     case admin = 1
     case secretReader = 2
+    /// `sign`: root and `control.agent_users` (docs/design.md §12).
+    case agent = 3
+    /// `balance`, `history`: agents and admins.
+    case agentOrAdmin = 4
 
     public static func < (lhs: AccessTier, rhs: AccessTier) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -61,7 +73,9 @@ public enum AccessTier: Int, Sendable, Comparable {
         switch self {
         case .anyone: "anyone"
         case .admin: "root or a member of control.admin_group"
-        case .secretReader: "root or a member of control.secret_readers"
+        case .secretReader: "root or a member of control.secret_readers or control.agent_users"
+        case .agent: "root or a member of control.agent_users"
+        case .agentOrAdmin: "root or a member of control.agent_users or control.admin_group"
         }
     }
 }

@@ -18,7 +18,7 @@ public enum ControlParser {
         let json = asksForJSON(words)
         if json { words.removeLast() }
         let name = words.removeFirst()
-        let command = try command(named: name, arguments: words)
+        let command = name == "sign" ? try sign(line: line, arguments: words, json: json) : try command(named: name, arguments: words)
         return ControlRequest(command: command, json: json)
     }
 
@@ -70,6 +70,8 @@ public enum ControlParser {
         case "secret":
             guard arguments.count == 1 else { throw usage("secret USER") }
             return .secret(user: try user(arguments[0]))
+        case "balance": return try balance(arguments)
+        case "history": return try history(arguments)
         default:
             throw ControlError("unknown command \(quoted(name)); try `help`")
         }

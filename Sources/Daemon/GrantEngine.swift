@@ -24,6 +24,10 @@ actor GrantEngine {
     let scheduler: Scheduler<DaemonTimer>
     let logger: Logger
     var lifecycle: Lifecycle
+    /// The one nonce source of the daemon (docs/design.md §12): `sign` for any number of
+    /// callers and every signed read wbkeyd makes itself take their nonces from it, seeded
+    /// at start from the persisted marks (`seedNonces()`).
+    let nonces = V4NonceSource()
     /// Called once when a write fails: the daemon must stop acting and exit.
     let onHalt: @Sendable (String) -> Void
 

@@ -79,4 +79,8 @@ public enum AuditEvent: String, Sendable, CaseIterable, Codable {
     case auditWitnessMismatch = "audit_witness_mismatch"
     /// `wbkeyd rewrap` moved every sealed box and the chain key to a new master key.
     case masterKeyRewrapped = "master_key_rewrapped"
+    /// `balance` or `history` asked WhiteBIT through a user's key or token (docs/design.md §12).
+    case accountRead = "account_read"
+    /// `sign` handed a caller a signed request with the nonce in the detail.
+    case requestSigned = "request_signed"
 }

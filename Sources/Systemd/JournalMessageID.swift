@@ -37,5 +37,7 @@ public enum JournalMessageID {
         "whitebit_request_failed": "2fb191107ff95f4997cd3b8f2fe4767f",
         "daemon_degraded": "3afea4a5e7b85eb88d0c5e69421733a7",
         "watchdog_stalled": "19aafc3c9a8253ffa778fe2e68fd075c",
+        "account_read": "44e8b3ac2ba554dfb2cbfda9bd2b4e8c",
+        "request_signed": "79c2e0c168a1527d90e619934efaec5a",
     ]
 }

@@ -35,7 +35,7 @@ struct WBKeyCtl: ParsableCommand {
         version: "wbkeyctl 0.1.0",
         subcommands: [
             Help.self, Status.self, Grants.self, Show.self, Audit.self, Metrics.self,
-            AuthorizeURL.self, Reconcile.self, Revoke.self, Secret.self, Submit.self,
+            AuthorizeURL.self, Reconcile.self, Revoke.self, Secret.self, Balance.self, History.self, Sign.self, Submit.self,
         ])
 
     @OptionGroup var connection: ConnectionOptions

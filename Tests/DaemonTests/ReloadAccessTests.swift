@@ -21,7 +21,7 @@ import WBKeydHarness
             let (_, externalID) = try await daemon.activeGrant("u-1")
             let simSecret = try await daemon.simKey(externalID)?.apiSecret
             let adminRefusal = "error: permission denied: `authorize-url` is for root or a member of control.admin_group (you are uid \(caller.uid))\n"
-            let secretRefusal = "error: permission denied: `secret` is for root or a member of control.secret_readers (you are uid \(caller.uid))\n"
+            let secretRefusal = "error: permission denied: `secret` is for root or a member of control.secret_readers or control.agent_users (you are uid \(caller.uid))\n"
             #expect(try await caller.ask("authorize-url u-9", socket: socket) == adminRefusal)
             #expect(try await caller.ask("secret u-1", socket: socket) == secretRefusal)
 

@@ -14,6 +14,8 @@ import Testing
             "audit_pruned", "authorize_url_issued", "command_refused",
             // The keyed chain and its witnesses (docs/audit.md).
             "audit_keyed", "audit_witness_mismatch", "master_key_rewrapped",
+            // The key agent (docs/design.md §12).
+            "account_read", "request_signed",
         ]
         #expect(AuditEvent.allCases.map(\.rawValue) == design)
     }
