@@ -19,6 +19,10 @@ extension GrantEngine {
         return marks.count
     }
 
+    /// Where the token may stand in for the key: while the grant is being set up or its key
+    /// is in use. A revoked, failed or lost grant is the user's "no" and reads nothing.
+    static let bearerStates: Set<GrantState> = [.awaitingKey, .securing, .active, .disabled]
+
     /// What a read or a signature uses: the key pair of the grant's current key, or, for
     /// a read, the live token when no secret is held for that key.
     enum AgentCredentials: Sendable {
@@ -46,12 +50,12 @@ extension GrantEngine {
             }
             return .key(V4Credentials(apiKey: identity, secret: secret), externalID: externalID)
         }
-        if allowToken, grant.holdsLiveToken(at: Date()), let sealed = stored.sealedToken,
+        if allowToken, Self.bearerStates.contains(grant.state), grant.holdsLiveToken(at: Date()), let sealed = stored.sealedToken,
             let token = try? sealer.open(sealed, binding: SealBinding(kind: .accessToken, user: user))
         {
             return .token(token)
         }
-        let held = allowToken ? "no secret of its current key and no live token" : "no secret of its current key"
+        let held = allowToken ? "no secret of its current key and no token to read with" : "no secret of its current key"
         throw CommandError("\(user) has \(held) (state \(grant.state.rawValue)); \(allowToken ? "a read" : "`sign`") needs \(allowToken ? "one of them" : "a secured key")")
     }
 

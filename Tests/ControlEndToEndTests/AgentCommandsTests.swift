@@ -159,7 +159,9 @@ import WhiteBITSimHarness
             let highest = try #require(answers.map(\.1).max())
             let mark = try await daemon.sqliteRows("SELECT last_nonce FROM key_nonces WHERE api_key = '\(key.externalID)'").first?["last_nonce"]
             #expect(mark.flatMap(Int.init) == highest)
-            _ = try await daemon.restart()
+            // Even a SIGKILL right after the answers cannot hand a nonce out twice.
+            try await daemon.kill9()
+            try await daemon.restart()
             let after = try await session.object("sign u-1 /api/v4/main-account/balance", via: .socat)
             #expect(try Self.nonce(of: after) > highest)
             #expect(try await Self.send(after).status == 200)
@@ -221,8 +223,39 @@ import WhiteBITSimHarness
             let none = try await session.ask("sign u-2 /api/v4/main-account/balance", via: .socat)
             #expect(none.text.hasPrefix("error: u-2 has no secret of its current key (state revoked)"), "\(none.text)")
             let noRead = try await session.ask("balance u-2 main", via: .socat)
-            #expect(noRead.text.hasPrefix("error: u-2 has no secret of its current key and no live token (state revoked)"), "\(noRead.text)")
+            #expect(noRead.text.hasPrefix("error: u-2 has no secret of its current key and no token to read with (state revoked)"), "\(noRead.text)")
             try await expectNoSecretAnywhere(session)
+        }
+    }
+
+    @Test func withoutASecretTheLiveTokenReadsOnTheBearerRoute() async throws {
+        try await DaemonFixture.withDaemon { daemon in
+            let session = Session(daemon)
+            // A token without a read scope: WhiteBIT's 401 comes back, naming the user.
+            try await daemon.consentAndSubmit(user: "u-c", key: .never)
+            _ = try await daemon.awaitState("awaiting_key", user: "u-c")
+            let unscoped = try await session.ask("balance u-c main", via: .socat)
+            #expect(unscoped.text.hasPrefix("error: u-c: main balance failed: WhiteBIT POST /api/v4/accounts/balances/main: 401 unauthorized"), "\(unscoped.text)")
+            // A client whose consent grants balance reads; the user consents but makes no
+            // key: the grant waits with a live token.
+            try await daemon.admin.registerClient(
+                id: SimDefaults.clientID, secret: SimDefaults.clientSecret, redirectURIs: [SimDefaults.redirectURI],
+                scopes: ["apikeys.create", "apikeys.read", "apikeys.delete", "users.balances.read"])
+            try await daemon.consentAndSubmit(user: "u-b", key: .never)
+            _ = try await daemon.awaitState("awaiting_key", user: "u-b")
+            let data = try #require(try JSONSerialization.jsonObject(with: try await daemon.admin.accountData(user: "u-b")) as? [String: Any])
+            let balances = try #require(data["balances"] as? [[String: Any]])
+            let expected = Dictionary(uniqueKeysWithValues: balances.map { ($0["ticker"] as! String, ["main_balance": $0["main_balance"]!]) })
+            for tool in ControlTool.allCases {
+                let answer = try await session.object("balance u-b main", via: tool)
+                #expect(answer["route"] as? String == "bearer", "\(answer)")
+                #expect(sameJSON(answer["balance"], expected), "\(answer)")
+            }
+            let sign = try await session.ask("sign u-b /api/v4/main-account/balance", via: .socat)
+            #expect(sign.text.hasPrefix("error: u-b has no secret of its current key (state awaiting_key)"), "\(sign.text)")
+            let reads = try await daemon.auditRows(user: "u-b").filter { $0.event == "account_read" }
+            #expect(reads.count == 2 && reads.allSatisfy { $0.detailValue("route") == "bearer" && $0.detailValue("endpoint") == "/api/v4/accounts/balances/main" })
+            try await expectNoSecretAnywhere(session, needsAPISecret: false)
         }
     }
 
@@ -251,10 +284,11 @@ import WhiteBITSimHarness
 /// The closing search of docs/design.md §12: no API secret, token or master key in any
 /// answer but `secret`'s, in anything the daemon printed (stderr is its journal), or in
 /// the store, its WAL or its shared-memory file.
-func expectNoSecretAnywhere(_ session: Session, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+func expectNoSecretAnywhere(_ session: Session, needsAPISecret: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     let daemon = session.daemon
     let secrets = try await Transcript.secretsOnRecord(daemon)
-    #expect(secrets.contains { $0.what.hasPrefix("API secret") }, "the search needs the API secrets", sourceLocation: sourceLocation)
+    #expect(!needsAPISecret || secrets.contains { $0.what.hasPrefix("API secret") }, "the search needs the API secrets", sourceLocation: sourceLocation)
+    #expect(secrets.contains { $0.what.hasPrefix("access token") }, "the search needs the tokens", sourceLocation: sourceLocation)
     var leaks = session.transcript.leaks(of: secrets)
     let output = Data(daemon.allOutput)
     let files = [daemon.paths.store, daemon.paths.storeWAL, daemon.paths.storeSHM]
