@@ -27,6 +27,9 @@ public enum ControlCommand: Sendable, Equatable {
     case events(user: String?)
     /// docs/design.md §12: answers when the grant is in one of `states`, or at `timeout`.
     case wait(user: String, states: [GrantState], timeout: Duration)
+    case balance(user: String, account: BalanceAccount, ticker: String?)
+    case history(user: String, kind: HistoryKind, fields: [String: HistoryValue])
+    case sign(user: String, path: String, body: String?)
 
     public var name: String {
         switch self {
@@ -42,6 +45,9 @@ public enum ControlCommand: Sendable, Equatable {
         case .secret: "secret"
         case .events: "events"
         case .wait: "wait"
+        case .balance: "balance"
+        case .history: "history"
+        case .sign: "sign"
         }
     }
 
@@ -52,9 +58,8 @@ public enum ControlCommand: Sendable, Equatable {
         case .authorizeURL, .reconcile, .revoke: .admin
         case .secret: .secretReader
         case .wait: .anyone
-        // The one place that gates `events`. docs/design.md §12 opens it to the agent tier
-        // (`control.agent_users`) as well; until that tier exists, admins only.
-        case .events: .admin
+        case .events, .balance, .history: .agentOrAdmin
+        case .sign: .agent
         }
     }
 }
@@ -64,6 +69,10 @@ public enum AccessTier: Int, Sendable, Comparable {
     case anyone = 0
     case admin = 1
     case secretReader = 2
+    /// `sign`: root and `control.agent_users` (docs/design.md §12).
+    case agent = 3
+    /// `balance`, `history`: agents and admins.
+    case agentOrAdmin = 4
 
     public static func < (lhs: AccessTier, rhs: AccessTier) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -71,7 +80,9 @@ public enum AccessTier: Int, Sendable, Comparable {
         switch self {
         case .anyone: "anyone"
         case .admin: "root or a member of control.admin_group"
-        case .secretReader: "root or a member of control.secret_readers"
+        case .secretReader: "root or a member of control.secret_readers or control.agent_users"
+        case .agent: "root or a member of control.agent_users"
+        case .agentOrAdmin: "root or a member of control.agent_users or control.admin_group"
         }
     }
 }

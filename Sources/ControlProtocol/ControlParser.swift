@@ -21,7 +21,7 @@ public enum ControlParser {
         let json = asksForJSON(words)
         if json { words.removeLast() }
         let name = words.removeFirst()
-        let command = try command(named: name, arguments: words)
+        let command = name == "sign" ? try sign(line: line, arguments: words, json: json) : try command(named: name, arguments: words)
         return ControlRequest(command: command, json: json)
     }
 
@@ -78,6 +78,8 @@ public enum ControlParser {
             return .events(user: try arguments.first.map { word throws(ControlError) in try user(word) })
         case "wait":
             return try wait(arguments)
+        case "balance": return try balance(arguments)
+        case "history": return try history(arguments)
         default:
             throw ControlError("unknown command \(quoted(name)); try `help`")
         }

@@ -5,6 +5,7 @@ import Foundation
 import Lifecycle
 import Logging
 import Store
+import WhiteBITClient
 
 /// Answers one control-socket line: parse, check the peer's tier (from SO_PEERCRED
 /// and the group database, never from the client), run, render. Every failure is
@@ -57,11 +58,21 @@ struct ControlDispatcher: Sendable {
         let allowed = switch required {
         case .anyone: true
         case .admin: access.allows(.admin)
-        case .secretReader: access.allows(.secretReader)
+        // docs/design.md §12: agents may take secrets out while delivery is on.
+        case .secretReader: access.allows(.secretReader) || access.allows(.agent)
+        case .agent: access.allows(.agent)
+        case .agentOrAdmin: access.allows(.agent) || access.allows(.admin)
         }
-        guard !allowed else { return nil }
-        await refuse(request.command, peer: peer, reason: "needs \(required.description)")
-        return renderer.error("permission denied: `\(request.command.name)` is for \(required.description) (you are uid \(peer.uid))")
+        guard allowed else {
+            await refuse(request.command, peer: peer, reason: "needs \(required.description)")
+            return renderer.error("permission denied: `\(request.command.name)` is for \(required.description) (you are uid \(peer.uid))")
+        }
+        if case .secret = request.command, !settings.current.configuration.control.secretDelivery {
+            await refuse(request.command, peer: peer, reason: "control.secret_delivery is false")
+            return renderer.error(
+                "`secret` is refused for everyone: control.secret_delivery is false (agent mode); use `sign`, `balance` or `history`")
+        }
+        return nil
     }
 
     /// Logs every refusal; audits the first per uid and minute (`RefusalAuditGate`) with
@@ -129,6 +140,31 @@ struct ControlDispatcher: Sendable {
         case .events, .wait:
             // Answered by `respond` on a held connection (ControlDispatcher+Held).
             return renderer.error("`\(command.name)` needs a connection of its own")
+        case .balance(let user, let account, let ticker):
+            let read: AccountRead = account == .main ? .mainBalance : .spotBalance
+            let parameters: [String: JSONValue] = ticker.map { ["ticker": .string($0)] } ?? [:]
+            return renderer.accountRead(try await engine.accountRead(read, parameters: parameters, user: user, actor: actor))
+        case .history(let user, let kind, let fields):
+            let read: AccountRead = switch kind {
+            case .transactions: .transactions
+            case .converts: .converts
+            case .orders: .orders
+            case .deals: .deals
+            }
+            let parameters = fields.mapValues(Self.json)
+            return renderer.accountRead(try await engine.accountRead(read, parameters: parameters, user: user, actor: actor))
+        case .sign(let user, let path, let body):
+            let allowed = settings.current.configuration.agent.signPaths
+            return renderer.signedRequest(try await engine.sign(user: user, path: path, body: body, allowedPaths: allowed, actor: actor))
+        }
+    }
+
+    static func json(_ value: HistoryValue) -> JSONValue {
+        switch value {
+        case .integer(let number): .number(String(number))
+        case .string(let text): .string(text)
+        case .integers(let numbers): .array(numbers.map { .number(String($0)) })
+        case .strings(let texts): .array(texts.map { .string($0) })
         }
     }
 
@@ -165,5 +201,11 @@ struct ControlDispatcher: Sendable {
           events [USER]                 admin: stays open; one JSON line per committed audit row
           wait USER STATE[,STATE…] [TIMEOUT]
                                         when the grant is in one of the states (TIMEOUT default 30s, at most 1h)
+          secret USER                   root, secret_readers, agent_users: external id, api key and secret (audited)
+          balance USER main|spot [TICKER]
+                                        agents and admins: WhiteBIT's balance through the user's key
+          history USER transactions|converts|orders|deals [FIELD=VALUE ...]
+                                        agents and admins: WhiteBIT's history through the user's key
+          sign USER PATH [JSON-BODY]    agents: a signed request (url, body, headers) to send yourself
         """
 }

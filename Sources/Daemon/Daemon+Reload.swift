@@ -59,8 +59,8 @@ extension Daemon {
         if changes.changedKeys.contains("spool.rescan_interval") {
             await rescheduleSpoolRescan(applied.spool.rescanInterval)
         }
-        if changes.changedKeys.contains("control.admin_group") {
-            regroupControlSocket(new.access.adminGroup?.gid)
+        if changes.changedKeys.contains("control.admin_group") || changes.changedKeys.contains("control.socket_group") {
+            regroupControlSocket(new.access.socketGroup?.gid)
         }
         for key in changes.keysNeedingRestart {
             logger.warning("\(key) changed; it takes effect at the next restart", metadata: ["event": "config_reloaded"])
@@ -82,7 +82,7 @@ extension Daemon {
         await scheduler.schedule(.spoolRescan, at: next)
     }
 
-    /// A socket wbkeyd bound has the admin group as its group, and with mode 0660 no one
+    /// A socket wbkeyd bound has `control.socket_group` (else the admin group) as its group, and with mode 0660 no one
     /// else may connect: the new admins must be able to now, the old ones no longer. A
     /// socket passed by systemd keeps the unit's SocketGroup=.
     private func regroupControlSocket(_ gid: gid_t?) {

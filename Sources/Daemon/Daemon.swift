@@ -136,6 +136,8 @@ public final class Daemon: Sendable {
             AuditEntry(.daemonStarted, user: nil, externalId: nil, actor: .wbkeyd,
                 detail: ["version": .string(Self.version), "pid": .int(Int(getpid())), "previous_head_seq": .int(Int(head?.seq ?? 0))]),
             message: "wbkeyd \(Self.version) starting")
+        let marks = try await engine.seedNonces()
+        logger.info("nonce marks loaded", metadata: ["keys": "\(marks)"])
         let timers = try await engine.rebuildTimers()
         logger.info("timers rebuilt", metadata: ["grants_with_deadlines": "\(timers)"])
         let unsettled = try await engine.settleKeyWatches()
@@ -157,7 +159,7 @@ public final class Daemon: Sendable {
             logger.info("control socket passed by systemd", metadata: ["name": "\(passed.name)"])
             return ControlServer(listener: .inherited(descriptor: passed.descriptor), logger: logger)
         }
-        let gid = control.adminGroup.isEmpty ? nil : (try? accounts.group(named: control.adminGroup))??.gid
+        let gid = settings.current.access.socketGroup?.gid
         boundSocketPath.value = control.socket
         return ControlServer(listener: .path(control.socket, mode: mode_t(control.mode.bits), gid: gid), logger: logger)
     }

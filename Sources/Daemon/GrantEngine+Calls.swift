@@ -59,7 +59,9 @@ extension GrantEngine {
                 return Outcome(event: .secretFetchFailed(failure(error)))
             }
         case .checkKey(let externalID, let identity):
-            return Outcome(event: .keyChecked(await checkKey(stored, externalID: externalID, identity: identity)))
+            let (report, mark) = await checkKey(stored, externalID: externalID, identity: identity)
+            guard let (key, nonce) = mark else { return Outcome(event: .keyChecked(report)) }
+            return Outcome(event: .keyChecked(report)) { _, db in try NonceRecords.raise(key, to: nonce, in: db) }
         case .deleteKey(let externalID):
             guard let token = openToken(stored) else { return Outcome(event: .keyDeletionFailed(.unauthorized)) }
             do {

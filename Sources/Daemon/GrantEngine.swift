@@ -19,8 +19,6 @@ actor GrantEngine {
     let store: StoreDatabase
     let committer: GroupCommitter
     let sealer: Sealer
-    /// The nonces of every request wbkeyd signs with an issued key (docs/design.md §12).
-    let nonces = V4NonceSource()
     let audit: AuditLog
     private let clientBox: Mutex<WhiteBITClient>
     let scheduler: Scheduler<DaemonTimer>
@@ -28,6 +26,10 @@ actor GrantEngine {
     /// The `events` subscribers; the store's `AuditTail` feeds them (Daemon.init).
     let events = EventSubscribers()
     var lifecycle: Lifecycle
+    /// The one nonce source of the daemon (docs/design.md §12): `sign` for any number of
+    /// callers and every signed read wbkeyd makes itself take their nonces from it, seeded
+    /// at start from the persisted marks (`seedNonces()`).
+    let nonces = V4NonceSource()
     /// Called once when a write fails: the daemon must stop acting and exit.
     let onHalt: @Sendable (String) -> Void
 

@@ -14,6 +14,9 @@ public enum AccessTier: String, Sendable, Hashable, CaseIterable, CustomStringCo
     case admin
     /// `secret`: root and `control.secret_readers`.
     case secretReader = "secret-reader"
+    /// `balance`, `history` (with admins) and `sign`: root and `control.agent_users`
+    /// (docs/design.md §12), the partner application as the user's key agent.
+    case agent
 
     public var description: String { rawValue }
 }
@@ -40,11 +43,22 @@ public struct AccessPolicy: Sendable, Equatable {
     public let adminGroup: GroupAccount?
     public let secretReaderUsers: [UserAccount]
     public let secretReaderGroups: [GroupAccount]
+    public let agentUsers: [UserAccount]
+    public let agentGroups: [GroupAccount]
+    /// The group a socket wbkeyd binds gets: `control.socket_group`, else the admin group;
+    /// nil: wbkeyd's own group.
+    public let socketGroup: GroupAccount?
 
-    public init(adminGroup: GroupAccount?, secretReaderUsers: [UserAccount] = [], secretReaderGroups: [GroupAccount] = []) {
+    public init(
+        adminGroup: GroupAccount?, secretReaderUsers: [UserAccount] = [], secretReaderGroups: [GroupAccount] = [],
+        agentUsers: [UserAccount] = [], agentGroups: [GroupAccount] = [], socketGroup: GroupAccount? = nil
+    ) {
         self.adminGroup = adminGroup
         self.secretReaderUsers = secretReaderUsers
         self.secretReaderGroups = secretReaderGroups
+        self.agentUsers = agentUsers
+        self.agentGroups = agentGroups
+        self.socketGroup = socketGroup ?? adminGroup
     }
 
     /// Only root may do more than read.
@@ -67,18 +81,41 @@ public struct AccessPolicy: Sendable, Equatable {
                 problems.append(("control.admin_group", "\(error)"))
             }
         }
+        var socketGroup: GroupAccount?
+        if !control.socketGroup.isEmpty {
+            do {
+                socketGroup = try accounts.group(named: control.socketGroup)
+                if socketGroup == nil {
+                    problems.append(("control.socket_group", "no such group \"\(control.socketGroup)\" (use \"\" for control.admin_group)"))
+                }
+            } catch {
+                problems.append(("control.socket_group", "\(error)"))
+            }
+        }
+        let readers = resolveNames(control.secretReaders, key: "control.secret_readers", in: accounts, problems: &problems)
+        let agents = resolveNames(control.agentUsers, key: "control.agent_users", in: accounts, problems: &problems)
+        let policy = AccessPolicy(
+            adminGroup: adminGroup, secretReaderUsers: readers.users, secretReaderGroups: readers.groups,
+            agentUsers: agents.users, agentGroups: agents.groups, socketGroup: socketGroup)
+        return (policy, problems)
+    }
+
+    /// One list of `user:NAME`, `group:NAME` or bare names, each resolved or a problem under `key`.
+    private static func resolveNames(
+        _ names: [SecretReader], key: String, in accounts: any AccountDirectory, problems: inout [(key: String, reason: String)]
+    ) -> (users: [UserAccount], groups: [GroupAccount]) {
         var users: [UserAccount] = []
         var groups: [GroupAccount] = []
-        for reader in control.secretReaders where !reader.name.isEmpty {
+        for entry in names where !entry.name.isEmpty {
             do {
-                switch reader {
+                switch entry {
                 case .user(let name):
                     if let user = try accounts.user(named: name) { users.append(user) } else {
-                        problems.append(("control.secret_readers", "\"\(reader)\": no such user"))
+                        problems.append((key, "\"\(entry)\": no such user"))
                     }
                 case .group(let name):
                     if let group = try accounts.group(named: name) { groups.append(group) } else {
-                        problems.append(("control.secret_readers", "\"\(reader)\": no such group"))
+                        problems.append((key, "\"\(entry)\": no such group"))
                     }
                 case .userOrGroup(let name):
                     if let user = try accounts.user(named: name) {
@@ -86,15 +123,14 @@ public struct AccessPolicy: Sendable, Equatable {
                     } else if let group = try accounts.group(named: name) {
                         groups.append(group)
                     } else {
-                        problems.append(("control.secret_readers", "\"\(reader)\": no such user or group"))
+                        problems.append((key, "\"\(entry)\": no such user or group"))
                     }
                 }
             } catch {
-                problems.append(("control.secret_readers", "\"\(reader)\": \(error)"))
+                problems.append((key, "\"\(entry)\": \(error)"))
             }
         }
-        let policy = AccessPolicy(adminGroup: adminGroup, secretReaderUsers: users, secretReaderGroups: groups)
-        return (policy, problems)
+        return (users, groups)
     }
 
     /// The tiers of a peer known by its SO_PEERCRED uid and gid. Group membership is the
@@ -118,6 +154,9 @@ public struct AccessPolicy: Sendable, Equatable {
         let inNamedGroup = secretReaderGroups.contains { groupIDs.contains($0.gid) }
         if namedUser || inNamedGroup {
             tiers.insert(.secretReader)
+        }
+        if agentUsers.contains(where: { $0.uid == uid }) || agentGroups.contains(where: { groupIDs.contains($0.gid) }) {
+            tiers.insert(.agent)
         }
         return PeerAccess(uid: uid, tiers: tiers)
     }

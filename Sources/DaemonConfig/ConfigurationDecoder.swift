@@ -3,7 +3,7 @@ import TOMLKit
 /// Maps a parsed TOML document onto `DaemonConfiguration`: types and syntax of each value,
 /// unknown sections and keys. Whether a well-typed value is sane is the validator's job.
 struct ConfigurationDecoder {
-    static let sections = ["whitebit", "spool", "keys", "store", "control", "metrics"]
+    static let sections = ["whitebit", "spool", "keys", "store", "control", "agent", "metrics"]
 
     struct Decoded {
         var configuration = DaemonConfiguration()
@@ -34,6 +34,9 @@ struct ConfigurationDecoder {
         }
         decodeSection("control", of: root, into: &decoded) { reader, settings in
             Self.decodeControl(&reader, into: &settings.control)
+        }
+        decodeSection("agent", of: root, into: &decoded) { reader, settings in
+            if let values = reader.strings("sign_paths") { settings.agent.signPaths = values }
         }
         decodeSection("metrics", of: root, into: &decoded) { reader, settings in
             if let value = reader.string("listen") { settings.metrics.listen = value }
@@ -110,9 +113,14 @@ struct ConfigurationDecoder {
             }
         }
         if let value = reader.string("admin_group") { settings.adminGroup = value }
+        if let value = reader.string("socket_group") { settings.socketGroup = value }
         if let values = reader.strings("secret_readers") {
             settings.secretReaders = values.map(SecretReader.init(parsing:))
         }
         if let value = reader.integer("secret_reads_per_minute") { settings.secretReadsPerMinute = value }
+        if let values = reader.strings("agent_users") {
+            settings.agentUsers = values.map(SecretReader.init(parsing:))
+        }
+        if let value = reader.bool("secret_delivery") { settings.secretDelivery = value }
     }
 }

@@ -102,6 +102,12 @@ public struct ConfigurationReport: Sendable, Equatable {
         let readers = loaded.access.secretReaderUsers.map { "user \($0.name) (uid \($0.uid))" }
             + loaded.access.secretReaderGroups.map { "group \($0.name) (gid \($0.gid))" }
         notes["control.secret_readers"] = readers.isEmpty ? "secret: root only" : "root, " + readers.joined(separator: ", ")
+        let agents = loaded.access.agentUsers.map { "user \($0.name) (uid \($0.uid))" }
+            + loaded.access.agentGroups.map { "group \($0.name) (gid \($0.gid))" }
+        notes["control.agent_users"] = agents.isEmpty ? "balance, history, sign: root only (and admins for balance, history)" : "root, " + agents.joined(separator: ", ")
+        if !configuration.control.secretDelivery {
+            notes["control.secret_delivery"] = "agent mode: `secret` is refused for everyone, root too"
+        }
         return notes
     }
 }

@@ -42,9 +42,13 @@ extension DaemonConfiguration {
             ("control.socket", TOMLRendering.string(control.socket)),
             ("control.mode", TOMLRendering.string(control.mode.description)),
             ("control.admin_group", TOMLRendering.string(control.adminGroup)),
+            ("control.socket_group", TOMLRendering.string(control.socketGroup)),
             ("control.secret_readers", TOMLRendering.array(control.secretReaders.map(\.description))),
             ("control.secret_reads_per_minute", String(control.secretReadsPerMinute)),
             ("metrics.listen", TOMLRendering.string(metrics.listen)),
+            ("control.agent_users", TOMLRendering.array(control.agentUsers.map(\.description))),
+            ("control.secret_delivery", String(control.secretDelivery)),
+            ("agent.sign_paths", TOMLRendering.array(agent.signPaths)),
         ]
         return entries.map { ConfigurationSetting(key: $0.0, value: $0.1) }
     }

@@ -18,7 +18,33 @@ struct ConfigurationValidator {
         validateKeys(configuration.keys)
         validateStore(configuration.store)
         validateControl(configuration.control)
+        validateAgent(configuration.agent)
         validateMetrics(configuration.metrics)
+    }
+
+    private mutating func validateAgent(_ settings: DaemonConfiguration.Agent) {
+        for path in settings.signPaths {
+            if let problem = Self.signPathProblem(path) { report("agent.sign_paths", problem) }
+        }
+    }
+
+    /// A path `sign` may sign: an absolute `/api/v4/…` path as WhiteBIT's private API
+    /// writes them (the body's `request`), nothing a server could read another way.
+    static func signPathProblem(_ path: String) -> String? {
+        let shown = "\"\(path.prefix(80))\""
+        guard path.hasPrefix("/api/v4/"), path.count > "/api/v4/".count else {
+            return "\(shown) is not an absolute /api/v4/… path"
+        }
+        let allowed = path.utf8.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        }
+        guard allowed else { return "\(shown) may hold only A-Z a-z 0-9 / - _ . (no query, fragment or spaces)" }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        guard !segments.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+            return "\(shown) has an empty, . or .. segment"
+        }
+        return nil
     }
 
     private mutating func validateMetrics(_ settings: DaemonConfiguration.Metrics) {
@@ -87,6 +113,9 @@ struct ConfigurationValidator {
         check("control.socket", socketProblem)
         for reader in settings.secretReaders where reader.name.isEmpty {
             report("control.secret_readers", "\"\(reader)\": the name is empty")
+        }
+        for agent in settings.agentUsers where agent.name.isEmpty {
+            report("control.agent_users", "\"\(agent)\": the name is empty")
         }
         let reads = ConfigurationBands.secretReadsPerMinute
         if !reads.contains(settings.secretReadsPerMinute) {

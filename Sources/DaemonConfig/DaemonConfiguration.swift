@@ -8,17 +8,19 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var keys: Keys
     public var store: Store
     public var control: Control
+    public var agent: Agent
     public var metrics: Metrics
 
     public init(
         whitebit: WhiteBIT = WhiteBIT(), spool: Spool = Spool(), keys: Keys = Keys(),
-        store: Store = Store(), control: Control = Control(), metrics: Metrics = Metrics()
+        store: Store = Store(), control: Control = Control(), agent: Agent = Agent(), metrics: Metrics = Metrics()
     ) {
         self.whitebit = whitebit
         self.spool = spool
         self.keys = keys
         self.store = store
         self.control = control
+        self.agent = agent
         self.metrics = metrics
     }
 
@@ -79,9 +81,33 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var mode: SocketMode = SocketMode(0o660)
         /// Empty: only root may run admin commands.
         public var adminGroup: String = "wbkeyd-admin"
+        /// The group of a socket wbkeyd binds itself; empty: `adminGroup`. Connecting needs
+        /// it (with mode 0660), so agents and secret readers who are not admins are members
+        /// of this group, and so are the admins (docs/design.md §12).
+        public var socketGroup: String = ""
         public var secretReaders: [SecretReader] = []
         /// `secret` reads one uid may make per minute (a token bucket that holds as many).
         public var secretReadsPerMinute: Int = 6
+        /// Who may run `balance`, `history` and `sign` (docs/design.md §12): the partner
+        /// application's account or group, without being an admin.
+        public var agentUsers: [SecretReader] = []
+        /// False: `secret` is refused for everyone, root too; wbkeyd signs and reads instead.
+        public var secretDelivery: Bool = true
+
+        public init() {}
+    }
+
+    /// `[agent]`: what wbkeyd signs for the partner application (docs/design.md §12).
+    public struct Agent: Sendable, Equatable {
+        /// The six signed account reads of docs/whitebit-api.md §4: all read-only, so a
+        /// partner that may sign can read everything the consent shows and move nothing.
+        /// Trading or withdrawal paths are signed only if the operator adds them here.
+        public static let readPaths = [
+            "/api/v4/main-account/balance", "/api/v4/trade-account/balance", "/api/v4/main-account/history",
+            "/api/v4/convert/history", "/api/v4/trade-account/order/history", "/api/v4/trade-account/executed-history",
+        ]
+
+        public var signPaths: [String] = Agent.readPaths
 
         public init() {}
     }

@@ -28,6 +28,12 @@ struct TOMLSectionReader {
         return string
     }
 
+    mutating func bool(_ key: String) -> Bool? {
+        guard let value = lookUp(key) else { return nil }
+        guard let bool = value.bool else { return wrongType(key, value, expected: "true or false") }
+        return bool
+    }
+
     mutating func integer(_ key: String) -> Int? {
         guard let value = lookUp(key) else { return nil }
         guard let integer = value.int else { return wrongType(key, value, expected: "an integer") }

@@ -88,4 +88,8 @@ public enum AuditEvent: String, Sendable, CaseIterable, Codable {
     case keyVerificationFailed = "key_verification_failed"
     /// A later signed read of a key no token watches (`keys.probe_interval`).
     case keyProbed = "key_probed"
+    /// `balance` or `history` asked WhiteBIT through a user's key or token (docs/design.md §12).
+    case accountRead = "account_read"
+    /// `sign` handed a caller a signed request with the nonce in the detail.
+    case requestSigned = "request_signed"
 }

@@ -39,6 +39,7 @@ public struct StoreSchema: Sendable {
         KeySchema.migration,
         GrantSchema.lockLadderMigration,
         GrantSchema.keyWatchMigration,
+        NonceRecords.migration,
     ])
 
     public var migrator: DatabaseMigrator {

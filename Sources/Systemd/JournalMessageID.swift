@@ -40,5 +40,7 @@ public enum JournalMessageID {
         "key_verified": "fe97dbfd72854b73b37124ee16ac108b",
         "key_verification_failed": "17fb51e3504c499ebb1d5c31cf3b51ed",
         "key_probed": "2ba28f610f0f47cab4f8340bf83b3b00",
+        "account_read": "44e8b3ac2ba554dfb2cbfda9bd2b4e8c",
+        "request_signed": "79c2e0c168a1527d90e619934efaec5a",
     ]
 }

@@ -35,7 +35,8 @@ struct WBKeyCtl: ParsableCommand {
         version: "wbkeyctl 0.1.0",
         subcommands: [
             Help.self, Status.self, Grants.self, Show.self, Audit.self, Metrics.self,
-            AuthorizeURL.self, Reconcile.self, Revoke.self, Secret.self, Events.self, Wait.self, Submit.self,
+            AuthorizeURL.self, Reconcile.self, Revoke.self, Secret.self, Balance.self, History.self, Sign.self, Events.self, Wait.self,
+            Submit.self,
         ])
 
     @OptionGroup var connection: ConnectionOptions

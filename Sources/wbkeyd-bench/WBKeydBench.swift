@@ -11,6 +11,7 @@ struct WBKeydBench: AsyncParsableCommand {
         StatusLatency.self,
         Throughput.self,
         StartupScale.self,
+        SignLatency.self,
     ]
 
     static let configuration = CommandConfiguration(

@@ -20,6 +20,11 @@ enum TierAccounts {
     static let adminName = "wbkeyd-e2e-admin"
     static let readerName = "wbkeyd-e2e-reader"
     static let groupReaderName = "wbkeyd-e2e-greader"
+    /// The partner application's group (`control.agent_users`) and the socket's group
+    /// (`control.socket_group`), as wbkeyd-agents and wbkeyd-clients are in the shipped units.
+    static let agentGroup = "wbkeyd-e2e-agents"
+    static let clientsGroup = "wbkeyd-e2e-clients"
+    static let agentName = "wbkeyd-e2e-agent"
 
     struct Accounts: Sendable {
         /// No group that grants anything.
@@ -30,6 +35,8 @@ enum TierAccounts {
         let reader: LocalAccount
         /// A member of `readerGroup`, named in `secret_readers` as `group:NAME`.
         let groupReader: LocalAccount
+        /// A member of `agentGroup` and `clientsGroup`, nothing else.
+        let agent: LocalAccount
     }
 
     /// One making at a time: useradd and groupadd lock /etc/passwd and fail when raced.
@@ -51,10 +58,11 @@ enum TierAccounts {
     }
 
     private static func make() async throws -> Accounts {
-        for group in [adminGroup, readerGroup] {
+        for group in [adminGroup, readerGroup, agentGroup, clientsGroup] {
             try await run("/usr/sbin/groupadd", ["--system", "--force", group])
         }
-        for (name, groups) in [(plainName, ""), (adminName, adminGroup), (readerName, ""), (groupReaderName, readerGroup)] {
+        for (name, groups) in [(plainName, ""), (adminName, adminGroup), (readerName, ""), (groupReaderName, readerGroup),
+            (agentName, agentGroup + "," + clientsGroup)] {
             let created = try await CommandRunner.run(
                 "/usr/sbin/useradd",
                 ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group"] + (groups.isEmpty ? [] : ["--groups", groups]) + [name])
@@ -66,7 +74,7 @@ enum TierAccounts {
         }
         return Accounts(
             plain: try lookUp(plainName), admin: try lookUp(adminName), reader: try lookUp(readerName),
-            groupReader: try lookUp(groupReaderName))
+            groupReader: try lookUp(groupReaderName), agent: try lookUp(agentName))
     }
 
     private static func lookUp(_ name: String) throws -> LocalAccount {

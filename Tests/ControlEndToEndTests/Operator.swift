@@ -3,7 +3,9 @@ import WBKeydHarness
 
 /// The two ways docs/design.md §7 promises an operator can put a line on the socket.
 enum ControlTool: String, CaseIterable, Sendable, CustomStringConvertible {
-    /// `echo LINE | socat - UNIX-CONNECT:PATH`, literally.
+    /// `echo LINE | socat -t 30 - UNIX-CONNECT:PATH`, literally. `-t 30`: socat waits that
+    /// long for the answer once its stdin ended (its default, 0.5 s, cuts off an answer that
+    /// waits for WhiteBIT on a busy machine; the README says so).
     case socat
     /// `wbkeyctl --socket PATH [--json] WORDS…`
     case wbkeyctl
@@ -65,7 +67,7 @@ struct Operator: Sendable {
         var command: [String]
         switch tool {
         case .socat:
-            command = ["/bin/sh", "-c", #"printf '%s\n' "$1" | socat - "UNIX-CONNECT:$2""#, "sh", line, socket]
+            command = ["/bin/sh", "-c", #"printf '%s\n' "$1" | socat -t 30 - "UNIX-CONNECT:$2""#, "sh", line, socket]
         case .wbkeyctl:
             var words = line.split(separator: " ").map(String.init)
             let json = words.count > 1 && words.last == "json"

@@ -162,7 +162,8 @@ import WBKeydHarness
     func checkHelpAndErrors(_ session: Session, _ tool: ControlTool) async throws {
         let help = try await session.ask("help", via: tool)
         for command in ["help", "status", "grants [STATE]", "show USER", "audit [N] [USER]", "metrics", "authorize-url USER",
-            "reconcile [USER] [dry-run]", "revoke USER [REASON]", "secret USER"]
+            "reconcile [USER] [dry-run]", "revoke USER [REASON]", "secret USER", "balance USER main|spot [TICKER]",
+            "history USER transactions|converts|orders|deals [FIELD=VALUE ...]", "sign USER PATH [JSON-BODY]"]
         {
             #expect(help.text.contains(command), "help lacks \(command)")
         }

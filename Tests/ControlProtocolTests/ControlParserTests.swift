@@ -23,6 +23,16 @@ import Testing
         ("revoke u-1", .revoke(user: "u-1", reason: nil), false),
         ("revoke u-1 user asked to disconnect", .revoke(user: "u-1", reason: "user asked to disconnect"), false),
         ("secret u-1 json", .secret(user: "u-1"), true),
+        ("balance u-1 main", .balance(user: "u-1", account: .main, ticker: nil), false),
+        ("balance u-1 spot btc json", .balance(user: "u-1", account: .spot, ticker: "BTC"), true),
+        ("history u-1 deals", .history(user: "u-1", kind: .deals, fields: [:]), false),
+        ("history u-1 transactions limit=5 ticker=BTC status=3,7 addresses=a,b json", .history(
+            user: "u-1", kind: .transactions,
+            fields: ["limit": .integer(5), "ticker": .string("BTC"), "status": .integers([3, 7]), "addresses": .strings(["a", "b"])]), true),
+        ("history u-1 orders status=FILLED orderId=12", .history(user: "u-1", kind: .orders, fields: ["status": .string("FILLED"), "orderId": .integer(12)]), false),
+        ("sign u-1 /api/v4/main-account/balance", .sign(user: "u-1", path: "/api/v4/main-account/balance", body: nil), false),
+        (#"sign u-1 /api/v4/main-account/balance  {"ticker": "BTC",  "x": "a  b"}  json"#,
+         .sign(user: "u-1", path: "/api/v4/main-account/balance", body: #"{"ticker": "BTC",  "x": "a  b"}"#), true),
     ])
     func parsesEveryCommand(line: String, command: ControlCommand, json: Bool) throws {
         let request = try ControlParser.parse(line)
@@ -37,6 +47,15 @@ import Testing
         ("status now", "usage: status"),
         ("grants sleeping", "unknown state `sleeping`"),
         ("grants active extra", "usage: grants"),
+        ("balance u-1 savings", "unknown balance `savings`; balances: main, spot"),
+        ("balance u-1 main BT-C", "invalid ticker `BT-C`"),
+        ("history u-1 trades", "unknown history `trades`"),
+        ("history u-1 deals orderId=1", "deals takes no field `orderId`"),
+        ("history u-1 deals limit=-1", "limit: `-1` is not a whole number"),
+        ("history u-1 deals =1", "`=1` is not FIELD=VALUE"),
+        ("history u-1 transactions status=1,,2", "a list of 1–20 comma-separated values"),
+        ("sign u-1", "usage: sign USER PATH [JSON-BODY]"),
+        ("sign u-1 api/v4/x", "PATH must be an absolute path"),
         ("show", "usage: show USER"),
         ("show a b", "usage: show USER"),
         ("show bad/user", "invalid user reference"),

@@ -80,4 +80,35 @@ import Testing
         #expect(Set(doc.keys) == ["user", "external_id", "api_key", "api_secret"])
         #expect(ReplyRenderer(json: false, now: now).secret(view).contains("api secret:  s3cr3t-value"))
     }
+
+    @Test func accountReadsKeepWhiteBITsJSONAndShowATable() throws {
+        let whitebit = #"{"BTC":{"available":"0.5","freeze":"0"},"ETH":{"available":"12.25","freeze":"1"}}"#
+        let view = AccountReadView(user: "u-1", field: "balance", route: .v4, whitebitJSON: whitebit)
+        let json = ReplyRenderer(json: true, now: now).accountRead(view)
+        #expect(json == #"{"balance":"# + whitebit + #","route":"v4","user":"u-1"}"# + "\n")
+        #expect(try object(json)["route"] as? String == "v4")
+        #expect(ReplyRenderer(json: false, now: now).accountRead(view) == """
+            user: u-1
+            route: v4
+
+            TICKER  AVAILABLE  FREEZE
+            BTC     0.5        0
+            ETH     12.25      1
+
+            """)
+        let one = AccountReadView(user: "u-1", field: "balance", route: .bearer, whitebitJSON: #"{"main_balance":"3"}"#)
+        #expect(ReplyRenderer(json: false, now: now).accountRead(one) == "user: u-1\nroute: bearer\nmain_balance: 3\n")
+    }
+
+    @Test func signedRequestsNameTheFourHeaders() throws {
+        let view = SignedRequestView(
+            url: "https://whitebit.com/api/v4/trade-account/balance", body: #"{"request":"/api/v4/trade-account/balance","nonce":1}"#,
+            headers: [("Content-Type", "application/json"), ("X-TXC-APIKEY", "k"), ("X-TXC-PAYLOAD", "cA=="), ("X-TXC-SIGNATURE", "ab")])
+        let document = try object(ReplyRenderer(json: true, now: now).signedRequest(view))
+        #expect(document["url"] as? String == view.url && document["body"] as? String == view.body)
+        #expect(document["headers"] as? [String: String] == ["Content-Type": "application/json", "X-TXC-APIKEY": "k", "X-TXC-PAYLOAD": "cA==", "X-TXC-SIGNATURE": "ab"])
+        let text = ReplyRenderer(json: false, now: now).signedRequest(view)
+        #expect(text.hasPrefix("url:             https://whitebit.com/api/v4/trade-account/balance\nbody:            {"), "\(text)")
+        #expect(text.hasSuffix("X-TXC-SIGNATURE: ab\n"))
+    }
 }

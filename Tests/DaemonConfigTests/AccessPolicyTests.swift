@@ -15,7 +15,7 @@ import Glibc
 
     @Test func rootHoldsEveryTierEvenWithNobodyNamed() throws {
         let access = AccessPolicy.rootOnly.access(peerUID: 0, peerGID: 0, accounts: accounts)
-        #expect(access.tiers == [.readOnly, .admin, .secretReader])
+        #expect(access.tiers == [.readOnly, .admin, .secretReader, .agent])
         #expect(try standardPolicy().access(peerUID: 0, peerGID: 0, accounts: accounts).tiers == Set(AccessTier.allCases))
     }
 
@@ -42,6 +42,25 @@ import Glibc
         // carol is in wbkeyd-secrets (991) through /etc/group only.
         let access = try standardPolicy().access(peerUID: 1003, peerGID: 1003, accounts: accounts)
         #expect(access.tiers == [.readOnly, .secretReader])
+    }
+
+    @Test func agentUsersAndGroupsAreAgentsAndNothingMore() throws {
+        let text = ConfigText.valid(["control.agent_users": "[\"user:partner-app\", \"group:wbkeyd-secrets\"]"])
+        let policy = try makeLoader().load(text: text, path: testConfigPath).access
+        #expect(policy.agentUsers.map(\.uid) == [1002] && policy.agentGroups.map(\.gid) == [991])
+        #expect(policy.access(peerUID: 1002, peerGID: 1002, accounts: accounts).tiers == [.readOnly, .agent])
+        // carol, through /etc/group only.
+        #expect(policy.access(peerUID: 1003, peerGID: 1003, accounts: accounts).tiers == [.readOnly, .agent])
+        #expect(policy.access(peerUID: 1001, peerGID: 1001, accounts: accounts).tiers == [.readOnly, .admin])
+        #expect(policy.access(peerUID: 5000, peerGID: 5000, accounts: accounts).tiers == [.readOnly])
+    }
+
+    @Test func theSocketGroupIsTheAdminGroupUnlessNamed() throws {
+        #expect(try standardPolicy().socketGroup?.gid == 990)
+        let named = try makeLoader().load(text: ConfigText.valid(["control.socket_group": "\"ops\""]), path: testConfigPath).access
+        #expect(named.socketGroup?.gid == 2000 && named.adminGroup?.gid == 990)
+        let rootOnly = try makeLoader().load(text: ConfigText.valid(["control.admin_group": "\"\""]), path: testConfigPath).access
+        #expect(rootOnly.socketGroup == nil)
     }
 
     @Test func anyoneElseIsReadOnly() throws {
@@ -76,7 +95,7 @@ import Glibc
     }
 
     @Test func tierNamesAreThoseOperatorsRead() {
-        #expect(AccessTier.allCases.map(\.description) == ["read-only", "admin", "secret-reader"])
+        #expect(AccessTier.allCases.map(\.description) == ["read-only", "admin", "secret-reader", "agent"])
     }
 }
 

@@ -26,12 +26,21 @@ import Testing
         new.control.adminGroup = ""
         new.control.secretReaders = [.user("partner-app")]
         new.control.secretReadsPerMinute = 2
+        new.control.socketGroup = "wbkeyd"
+        new.control.agentUsers = [.group("partner")]
+        new.control.secretDelivery = false
+        new.agent.signPaths = ["/api/v4/trade-account/balance"]
         let changes = ConfigurationChanges(from: base, to: new)
         #expect(changes.keysAppliedLive == [
             "whitebit.redirect_uri", "whitebit.request_timeout", "whitebit.max_concurrency", "whitebit.rate_limit",
             "spool.max_code_age", "keys.reconcile_interval", "store.audit_retention",
-            "control.admin_group", "control.secret_readers", "control.secret_reads_per_minute",
+            "control.admin_group", "control.socket_group", "control.secret_readers", "control.secret_reads_per_minute",
+            "control.agent_users", "control.secret_delivery", "agent.sign_paths",
         ])
+        #expect(changes.changes.first { $0.key == "control.secret_delivery" }?.description
+            == "control.secret_delivery: true -> false (applied live)")
+        #expect(changes.changes.first { $0.key == "agent.sign_paths" }?.oldValue
+            == "[" + DaemonConfiguration.Agent.readPaths.map { "\"\($0)\"" }.joined(separator: ", ") + "]")
         #expect(changes.keysNeedingRestart == [])
         #expect(!changes.needsRestart)
         #expect(changes.changes.first { $0.key == "keys.reconcile_interval" }?.description
@@ -73,7 +82,7 @@ import Testing
 
     @Test func everyKeyIsCoveredByTheDiff() {
         let keys = DaemonConfiguration().settings.map(\.key)
-        #expect(keys.count == 25)
+        #expect(keys.count == 29)
         #expect(Set(keys).count == keys.count)
         #expect(ConfigurationChanges.restartKeys.isSubset(of: Set(keys)))
     }

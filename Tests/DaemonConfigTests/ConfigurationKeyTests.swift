@@ -29,6 +29,10 @@ import Testing
         ("control.secret_readers", "[\"alice\", 1]", "element 2 must be a string, not an integer"),
         ("whitebit.request_timeout", "2026-11-26T10:00:00Z", "not a date-time"),
         ("metrics.listen", "9867", "must be a string"),
+        ("control.agent_users", "\"partner-app\"", "must be an array of strings, not a string"),
+        ("control.secret_delivery", "\"false\"", "must be true or false, not a string"),
+        ("control.socket_group", "7", "must be a string"),
+        ("agent.sign_paths", "\"/api/v4/main-account/balance\"", "must be an array of strings"),
     ]
 
     @Test(arguments: wrongTypes)
@@ -130,6 +134,16 @@ import Testing
         ("metrics.listen", "\"[::ffff:zz]:9867\"", "literal IPv4 address"),
         ("metrics.listen", "\"0.0.0.0:9867\"", "every interface"),
         ("metrics.listen", "\"[::]:9867\"", "every interface"),
+        ("control.agent_users", "[\"ghost\"]", "\"ghost\": no such user or group"),
+        ("control.agent_users", "[\"group:alice\"]", "\"group:alice\": no such group"),
+        ("control.agent_users", "[\"user:\"]", "the name is empty"),
+        ("control.socket_group", "\"no-such-group\"", "no such group \"no-such-group\""),
+        ("agent.sign_paths", "[\"api/v4/main-account/balance\"]", "not an absolute /api/v4/… path"),
+        ("agent.sign_paths", "[\"/api/v1/balance\"]", "not an absolute /api/v4/… path"),
+        ("agent.sign_paths", "[\"/api/v4/\"]", "not an absolute /api/v4/… path"),
+        ("agent.sign_paths", "[\"/api/v4/main-account/balance?x=1\"]", "no query, fragment or spaces"),
+        ("agent.sign_paths", "[\"/api/v4/../oauth2/token\"]", "an empty, . or .. segment"),
+        ("agent.sign_paths", "[\"/api/v4//balance\"]", "an empty, . or .. segment"),
     ]
 
     @Test(arguments: outOfBand)

@@ -56,6 +56,21 @@ import Testing
         #expect(text.contains("secret_readers = []  # secret: root only"))
     }
 
+    @Test func namesTheAgentsAndAgentMode() throws {
+        let text = ConfigText.valid([
+            "control.agent_users": "[\"user:partner-app\", \"group:wbkeyd-secrets\"]", "control.secret_delivery": "false",
+            "agent.sign_paths": "[\"/api/v4/main-account/balance\"]",
+        ])
+        let report = ConfigurationReport(loaded: try makeLoader().load(text: text, path: testConfigPath)).text
+        #expect(report.contains("agent_users = [\"user:partner-app\", \"group:wbkeyd-secrets\"]  # root, user partner-app (uid 1002), group wbkeyd-secrets (gid 991)"))
+        #expect(report.contains("secret_delivery = false  # agent mode: `secret` is refused for everyone, root too"))
+        #expect(report.contains("\n[agent]\nsign_paths = [\"/api/v4/main-account/balance\"]\n"))
+        let defaults = ConfigurationReport(loaded: try makeLoader().load(text: ConfigText.valid(), path: testConfigPath)).text
+        #expect(defaults.contains("agent_users = []  # balance, history, sign: root only (and admins for balance, history)"))
+        #expect(defaults.contains("secret_delivery = true\n"))
+        #expect(defaults.contains("sign_paths = [\"/api/v4/main-account/balance\", \"/api/v4/trade-account/balance\", \"/api/v4/main-account/history\""))
+    }
+
     @Test func failurePrintsOneLinePerProblem() throws {
         let text = ConfigText.valid(["keys.reconcile_interval": "\"1s\"", "control.mode": "\"4660\""])
         let path = try directory.write("wbkeyd.toml", text: text, mode: 0o644)

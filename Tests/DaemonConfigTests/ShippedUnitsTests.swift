@@ -17,7 +17,8 @@ import Testing
         let socket = try UnitFile.shipped("wbkeyd.socket")
         let control = try example().configuration.control
         #expect(socket.values("ListenStream") == [control.socket])
-        #expect(socket.values("SocketGroup") == [control.adminGroup])
+        // Not the admin group: agents and secret readers who are no admins must reach it.
+        #expect(socket.values("SocketGroup") == ["wbkeyd-clients"])
         #expect(socket.values("SocketMode") == [control.mode.description])
         #expect(socket.values("FileDescriptorName") == ["control"])
         #expect(socket.values("Service") == ["wbkeyd.service"])
@@ -77,6 +78,8 @@ import Testing
         #expect(service.values("Group") == [user], "the daemon's own group holds nobody else (see tmpfiles)")
         #expect(groups.contains(try example().configuration.control.adminGroup))
         #expect(groups.contains("wbkeyd-spool"))
+        #expect(groups.contains(try #require(UnitFile.shipped("wbkeyd.socket").values("SocketGroup").first)))
+        #expect(groups.contains("wbkeyd-agents"), "the agent group the example config names")
     }
 
     @Test func systemdRunsTheDefaultConfig() throws {

@@ -58,7 +58,7 @@ struct FakeAccountDirectory: AccountDirectory {
 /// Builds config text: a minimal valid file (the one required key) plus overrides, each a
 /// dotted key and a TOML value as written in the file.
 enum ConfigText {
-    static let sections = ["whitebit", "spool", "keys", "store", "control", "metrics"]
+    static let sections = ["whitebit", "spool", "keys", "store", "control", "agent", "metrics"]
     static let base = ["whitebit.client_id": "\"partner-1\""]
 
     static func valid(_ overrides: [String: String] = [:]) -> String {

@@ -21,7 +21,7 @@ import WBKeydHarness
             let (_, externalID) = try await daemon.activeGrant("u-1")
             let simSecret = try await daemon.simKey(externalID)?.apiSecret
             let adminRefusal = "error: permission denied: `authorize-url` is for root or a member of control.admin_group (you are uid \(caller.uid))\n"
-            let secretRefusal = "error: permission denied: `secret` is for root or a member of control.secret_readers (you are uid \(caller.uid))\n"
+            let secretRefusal = "error: permission denied: `secret` is for root or a member of control.secret_readers or control.agent_users (you are uid \(caller.uid))\n"
             #expect(try await caller.ask("authorize-url u-9", socket: socket) == adminRefusal)
             #expect(try await caller.ask("secret u-1", socket: socket) == secretRefusal)
 
@@ -41,6 +41,39 @@ import WBKeydHarness
             #expect(try await caller.ask("authorize-url u-9", socket: socket) == adminRefusal)
             #expect(try await caller.ask("secret u-1", socket: socket) == secretRefusal)
             #expect(try await daemon.auditRows("secret_read", user: "u-1").count == 1)
+        }
+    }
+
+    /// `control.agent_users`, `control.secret_delivery` and `agent.sign_paths` on SIGHUP.
+    @Test func agentRightsAgentModeAndSignPathsChangeLive() async throws {
+        try #require(getuid() == 0, "the access tests switch to another account: run as root (CI does)")
+        let caller = try OtherAccount.nobody()
+        let shared = try TraversableDirectory()
+        let socket = shared.path + "/control.sock"
+        let options = DaemonFixture.Options(config: ["control.socket": .string(socket), "control.mode": "0666"])
+        try await withDaemon(options) { daemon in
+            _ = try await daemon.activeGrant("u-1")
+            let sign = "sign u-1 /api/v4/main-account/balance"
+            let refusal = "error: permission denied: `sign` is for root or a member of control.agent_users (you are uid \(caller.uid))\n"
+            #expect(try await caller.ask(sign, socket: socket) == refusal)
+
+            try await daemon.reload([
+                "control.agent_users": .strings(["user:\(caller.name)"]), "control.secret_delivery": false,
+                "agent.sign_paths": .strings(["/api/v4/main-account/balance"]),
+            ])
+            let signed = try await caller.ask(sign + " json", socket: socket)
+            #expect(signed.hasPrefix(#"{"body":"{\"request\":\"/api/v4/main-account/balance\""#), "\(signed.prefix(200))")
+            let spot = try await caller.ask("sign u-1 /api/v4/trade-account/balance", socket: socket)
+            #expect(spot == "error: /api/v4/trade-account/balance is not in agent.sign_paths; wbkeyd signs only those paths\n")
+            func asRoot(_ line: String) async throws -> String {
+                try await CommandRunner.run("/bin/sh", ["-c", #"printf '%s\n' "$1" | socat -t 30 - "UNIX-CONNECT:$2""#, "sh", line, socket]).standardOutput
+            }
+            let secret = try await asRoot("secret u-1")
+            #expect(secret.hasPrefix("error: `secret` is refused for everyone: control.secret_delivery is false"), "root too: \(secret.prefix(100))")
+
+            try await daemon.reload([:])
+            #expect(try await caller.ask(sign, socket: socket) == refusal)
+            #expect(try await asRoot("secret u-1").contains("api secret"))
         }
     }
 

@@ -16,6 +16,8 @@ import Testing
             "audit_keyed", "audit_witness_mismatch", "master_key_rewrapped",
             // The key in use (docs/design.md §12).
             "key_verified", "key_verification_failed", "key_probed",
+            // The key agent (docs/design.md §12).
+            "account_read", "request_signed",
         ]
         #expect(AuditEvent.allCases.map(\.rawValue) == design)
     }

@@ -181,7 +181,7 @@ config="$work/root/etc/wbkeyd/wbkeyd.toml"
 grep -qx 'directory = "/var/spool/wbkeyd"' "$config" || fail "etc/wbkeyd.toml: spool.directory is not the unit's /var/spool/wbkeyd"
 grep -qx 'path = "/var/lib/wbkeyd/wbkeyd.sqlite3"' "$config" || fail "etc/wbkeyd.toml: store.path is not in the unit's StateDirectory"
 grep -qx 'socket = "/run/wbkeyd/control.sock"' "$config" || fail "etc/wbkeyd.toml: control.socket is not wbkeyd.socket's ListenStream"
-grep -qx 'admin_group = "wbkeyd-admin"' "$config" || fail "etc/wbkeyd.toml: control.admin_group is not wbkeyd.socket's SocketGroup"
+grep -qx 'admin_group = "wbkeyd-admin"' "$config" || fail "etc/wbkeyd.toml: control.admin_group is not the group sysusers makes"
 sed -i -e "s|^base_url = .*|base_url = \"http://localhost:$sim_port\"|" \
     -e 's|^client_id = .*|client_id = "wbkeyd-demo"|' \
     -e 's|^redirect_uri = .*|redirect_uri = "https://partner.example/oauth/callback"|' \
@@ -208,8 +208,8 @@ expect_unit() { # PROPERTY VALUE
 
 step "systemctl enable --now wbkeyd.socket; systemctl start wbkeyd returns after READY=1"
 in_container systemctl enable --quiet --now wbkeyd.socket
-[ "$(in_container stat -c '%a %U %G' /run/wbkeyd/control.sock)" = "660 root wbkeyd-admin" ] ||
-    fail "/run/wbkeyd/control.sock is $(in_container stat -c '%a %U %G' /run/wbkeyd/control.sock), expected 660 root wbkeyd-admin"
+[ "$(in_container stat -c '%a %U %G' /run/wbkeyd/control.sock)" = "660 root wbkeyd-clients" ] ||
+    fail "/run/wbkeyd/control.sock is $(in_container stat -c '%a %U %G' /run/wbkeyd/control.sock), expected 660 root wbkeyd-clients"
 timeout 180 nsenter -t "$container_pid" -a systemctl start wbkeyd.service || fail "systemctl start wbkeyd failed"
 expect_unit ActiveState active
 expect_unit SubState running
