@@ -5,11 +5,22 @@ import Lifecycle
 public struct ControlRequest: Sendable, Equatable {
     public var command: ControlCommand
     public var json: Bool
+    /// The option word `wait` (`reconcile`, `revoke`): answer at the end of the action, as
+    /// long as it takes, instead of within `ControlRequest.answerBound`.
+    public var wait: Bool
 
-    public init(command: ControlCommand, json: Bool) {
+    public init(command: ControlCommand, json: Bool, wait: Bool = false) {
         self.command = command
         self.json = json
+        self.wait = wait
     }
+
+    /// How long an action (`reconcile`, `revoke`) without `wait` may take before its
+    /// answer says what was started rather than how it ended. socat gives up 0.5 s after
+    /// its standard input ends (`-t`) when nothing arrives, so the plain
+    /// `echo … | socat - UNIX-CONNECT:…` needs the whole answer sooner than that
+    /// (docs/design.md §7).
+    public static let answerBound: Duration = .milliseconds(300)
 }
 
 public enum ControlCommand: Sendable, Equatable {
@@ -23,6 +34,8 @@ public enum ControlCommand: Sendable, Equatable {
     case reconcile(user: String?, dryRun: Bool)
     case revoke(user: String, reason: String?)
     case secret(user: String)
+    /// An online copy of the store to an absolute path that does not exist yet.
+    case backup(path: String)
 
     public var name: String {
         switch self {
@@ -36,6 +49,7 @@ public enum ControlCommand: Sendable, Equatable {
         case .reconcile: "reconcile"
         case .revoke: "revoke"
         case .secret: "secret"
+        case .backup: "backup"
         }
     }
 
@@ -43,7 +57,7 @@ public enum ControlCommand: Sendable, Equatable {
     public var requiredTier: AccessTier {
         switch self {
         case .help, .status, .grants, .show, .audit, .metrics: .anyone
-        case .authorizeURL, .reconcile, .revoke: .admin
+        case .authorizeURL, .reconcile, .revoke, .backup: .admin
         case .secret: .secretReader
         }
     }

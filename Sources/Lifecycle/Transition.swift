@@ -79,4 +79,6 @@ public enum AuditEvent: String, Sendable, CaseIterable, Codable {
     case auditWitnessMismatch = "audit_witness_mismatch"
     /// `wbkeyd rewrap` moved every sealed box and the chain key to a new master key.
     case masterKeyRewrapped = "master_key_rewrapped"
+    /// `backup PATH` wrote a consistent copy of the store.
+    case storeBackedUp = "store_backed_up"
 }

@@ -37,5 +37,7 @@ public enum JournalMessageID {
         "whitebit_request_failed": "2fb191107ff95f4997cd3b8f2fe4767f",
         "daemon_degraded": "3afea4a5e7b85eb88d0c5e69421733a7",
         "watchdog_stalled": "19aafc3c9a8253ffa778fe2e68fd075c",
+        "store_backed_up": "526c3fb042a041b2b9bf32769d889d9f",
+        "log_entries_left_out": "b0fab7bc0ed4437590856061147caaa3",
     ]
 }

@@ -13,7 +13,7 @@ import Testing
             "key_gone", "reconcile_drift", "revoke_requested", "key_revoked", "key_revoke_failed", "token_expired",
             "audit_pruned", "authorize_url_issued", "command_refused",
             // The keyed chain and its witnesses (docs/audit.md).
-            "audit_keyed", "audit_witness_mismatch", "master_key_rewrapped",
+            "audit_keyed", "audit_witness_mismatch", "master_key_rewrapped", "store_backed_up",
         ]
         #expect(AuditEvent.allCases.map(\.rawValue) == design)
     }
