@@ -8,10 +8,10 @@ import WhiteBITSimHarness
 /// through, which `wbkeyd audit-verify` accepts and a daemon restored from it serves.
 @Suite struct BackupTests {
     static let settled = (1...3).map { "kept-\($0)" }
-    static let burst = (1...40).map { "during-\($0)" }
+    static let burst = (1...300).map { "during-\($0)" }
 
     @Test func aBackupTakenDuringABurstVerifiesAndRestores() async throws {
-        let options = DaemonFixture.Options(config: ["whitebit.rate_limit": 500, "whitebit.max_concurrency": 16])
+        let options = DaemonFixture.Options(config: ["whitebit.rate_limit": 1000, "whitebit.max_concurrency": 16])
         try await withDaemon(options) { daemon in
             for user in Self.settled {
                 try await daemon.consentAndSubmit(user: user)
@@ -25,6 +25,8 @@ import WhiteBITSimHarness
             #expect(try await daemon.control("backup \(daemon.paths.store)") == "error: \(daemon.paths.store) exists; a backup never replaces a file\n")
             #expect(try await daemon.control("backup \(daemon.paths.directory)/none/copy") == "error: \(daemon.paths.directory)/none is not a directory\n")
 
+            // Token exchanges held back 100 ms each (16 at a time): the burst lasts seconds.
+            try await daemon.admin.addFault(SimFaultSpec(endpoint: .token, kind: .latency(milliseconds: 100), count: 0))
             for user in Self.burst {
                 let consent = try await daemon.admin.authorize(user: user, key: .now)
                 _ = try daemon.submitAuthorization(user: user, code: consent.code, verifier: consent.verifier)
@@ -48,6 +50,14 @@ import WhiteBITSimHarness
             let verified = try await daemon.wbkeyd(["audit-verify", "--store", copy, "--master-key-file", daemon.paths.masterKeyFile])
             #expect(verified.exitStatus == 0 && verified.standardOutput.contains("audit chain sound: \(seq) rows"), "\(verified.standardOutput)\(verified.standardError)")
             #expect(try await daemon.control("backup \(copy)") == "error: \(copy) exists; a backup never replaces a file\n")
+            // The burst went on writing after the snapshot: the copy was taken under load.
+            let settled = try await eventually(within: .seconds(120)) {
+                try await daemon.sqlite("SELECT COUNT(*) FROM grants WHERE state = 'active'").trimmingCharacters(in: .whitespacesAndNewlines)
+                    == String(Self.settled.count + Self.burst.count)
+            }
+            #expect(settled)
+            let head = try #require(try await daemon.auditRows().last?.seq)
+            #expect(head > seq + 1, "the audit grew by \(head - seq) rows after the backup")
 
             // The runbook's restore: stop, put the copy in place, move the witness of the
             // newer head aside (the copy's chain ends earlier, on purpose), start.
