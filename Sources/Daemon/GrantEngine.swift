@@ -222,7 +222,7 @@ actor GrantEngine {
         case .secretLost, .keyRevokeFailed, .tokenExchangeFailed, .keyGone, .keyDisabled, .reconcileDrift: .warning
         default: .info
         }
-        guard level > .info || admitRoutineLine() else { return }
+        guard !RoutineLogBudget.routineEvents.contains(note.event) || admitRoutineLine() else { return }
         logger.log(level: level, "\(note.event.rawValue.replacingOccurrences(of: "_", with: " "))", metadata: metadata)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Lifecycle
 
 /// How many routine per-grant entries (a grant's progress at info: authorization
 /// received, token exchanged, key detected, secret secured, …) go to the log each second.
@@ -6,8 +7,12 @@ import Foundation
 /// 40,000 in half a minute: over journald's rate limit, which then drops warnings and
 /// critical events as readily as the routine ones. The audit log keeps every event; the
 /// journal gets the first `perSecond` of each second (and a burst of `burst`), then one
-/// line saying how many were left out. Warnings and worse are never counted here.
+/// line saying how many were left out. Warnings and worse, and the events outside
+/// `routineEvents`, are never counted here.
 struct RoutineLogBudget {
+    /// A grant's progress that comes by the thousand in a burst (and at a mass expiry).
+    /// Deletions, drift, reads and refusals are not among them: each is always logged.
+    static let routineEvents: Set<AuditEvent> = [.tokenExchanged, .keyDetected, .secretSecured, .tokenExpired]
     static let perSecond = 50.0
     static let burst = 100.0
     /// How often, at most, a line about left-out entries is written while they are.
