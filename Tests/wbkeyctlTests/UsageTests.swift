@@ -59,10 +59,14 @@ import Testing
     }
 
     /// One --version shape for every program, from one source (BuildInfo).
-    @Test func versionNamesTheReleaseAndTheRevision() async throws {
-        let run = try await ProgramRun.wbkeyctl(["--version"])
+    @Test(arguments: ["wbkeyctl", "wbkeyd", "whitebit-sim", "wbkeyd-bench"])
+    func versionNamesTheReleaseAndTheRevision(program: String) async throws {
+        let path = URL(fileURLWithPath: ProgramRun.wbkeyctlPath).deletingLastPathComponent().appendingPathComponent(program).path
+        let run = try await ProgramRun.run(path, ["--version"], environment: [:], input: [])
         #expect(run.status == 0)
-        #expect(run.standardOutput.range(of: #"^wbkeyctl [0-9]+\.[0-9]+\.[0-9]+ \(git [0-9A-Za-z.-]+\)\n$"#, options: .regularExpression) != nil, "\(run.standardOutput)")
+        #expect(
+            run.standardOutput.range(of: "^\(program) [0-9]+\\.[0-9]+\\.[0-9]+ \\(git [0-9A-Za-z.-]+\\)\n$", options: .regularExpression) != nil,
+            "\(run.standardOutput)")
     }
 
     @Test func completionScriptsComeFromTheCommandLineDefinition() async throws {
