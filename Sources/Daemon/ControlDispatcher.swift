@@ -184,10 +184,10 @@ struct ControlDispatcher: Sendable {
           reconcile [USER] [dry-run] [wait]
                                         admin: ask WhiteBIT now; dry-run changes nothing
           revoke USER [REASON] [wait]   admin: delete the user's key
-        reconcile and revoke answer within 0.3 s with what they started (and its end
-        if it came); `show`/`audit` tell the end, or add `wait` to wait for it.
-        `--` makes the words before it arguments as written: `show json --`.
           secret USER                   root and secret_readers: external id, api key and secret (audited)
           backup PATH [wait]            admin: a consistent copy of the store to PATH (absolute, new; mode 0600)
+        reconcile, revoke and backup answer within 0.3 s with what they started (and its
+        end if it came); `show`/`audit` tell the end, or add `wait` to wait for it.
+        `--` makes the words before it arguments as written: `show json --`.
         """
 }
