@@ -41,6 +41,10 @@ let package = Package(
     targets: [
         // A string that never prints itself: tokens, codes, verifiers, API secrets.
         .target(name: "Sensitive"),
+        // Every program's --version: the release and the git revision (scripts/install).
+        .target(name: "BuildInfo"),
+        // Every program's exit statuses: 0, 1 and sysexits.h (EXIT STATUS in the man pages).
+        .target(name: "SysExits"),
         .testTarget(name: "SensitiveTests", dependencies: ["Sensitive"]),
 
         // The calls wbkeyd makes to WhiteBIT (docs/whitebit-api.md §3, §4, §5), with deadlines,
@@ -108,14 +112,14 @@ let package = Package(
         // WhiteBIT, timers), the spool intake, the control commands, systemd.
         .target(name: "Daemon", dependencies: [
             "Lifecycle", "Scheduler", "Store", "Spool", "DaemonConfig", "WhiteBITClient", "ControlProtocol", "ControlSocket",
-            "Systemd", "PKCE", "Sensitive", grdb, log, lifecycle,
+            "Systemd", "PKCE", "Sensitive", "BuildInfo", grdb, log, lifecycle,
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             "MetricsHTTP",
         ]),
         .testTarget(name: "DaemonTests", dependencies: [
             "Daemon", "Lifecycle", "Store", "Spool", "WhiteBITSimHarness", "WBKeydHarness", "PKCE", "Sensitive", "UnixSocketAddress", grdb, log,
         ]),
-        .executableTarget(name: "wbkeyd", dependencies: ["Daemon", "DaemonConfig", "Store", "Systemd", argumentParser, log]),
+        .executableTarget(name: "wbkeyd", dependencies: ["Daemon", "DaemonConfig", "Store", "Systemd", "BuildInfo", "SysExits", argumentParser, log]),
         // `wbkeyd demo` runs this program beside it; it is not installed, so the daemon that
         // is does not link the test harness.
         .executableTarget(name: "wbkeyd-demo", dependencies: ["Demo", "DaemonConfig", argumentParser]),
@@ -125,12 +129,12 @@ let package = Package(
         ]),
 
         // The admin client: one control-socket line per run, and `submit` for the spool.
-        .executableTarget(name: "wbkeyctl", dependencies: ["ControlProtocol", "Spool", "Sensitive", "UnixSocketAddress", argumentParser]),
+        .executableTarget(name: "wbkeyctl", dependencies: ["ControlProtocol", "Spool", "Sensitive", "UnixSocketAddress", "BuildInfo", "SysExits", argumentParser]),
         .testTarget(name: "wbkeyctlTests", dependencies: ["wbkeyctl", "Spool", "Sensitive", "ControlProtocol", "UnixSocketAddress"]),
         // Benchmarks of the real binaries through the harness; not part of the test suite.
         .executableTarget(name: "wbkeyd-bench", dependencies: [
             "WBKeydHarness", "WhiteBITSimHarness", "WhiteBITClient", "Store", "Lifecycle", "Spool", "PKCE", "Sensitive",
-            "UnixSocketAddress", argumentParser, grdb,
+            "UnixSocketAddress", "BuildInfo", argumentParser, grdb,
         ]),
         // The control socket end to end: real wbkeyd, whitebit-sim, socat, wbkeyctl and
         // local accounts; every command, the access tiers, a protocol fuzz.
@@ -139,7 +143,7 @@ let package = Package(
         // WhiteBIT played in memory (Model/, no I/O) and served over HTTP (HTTP/).
         .target(name: "WhiteBITSim", dependencies: ["PKCE", "Sensitive", crypto, hummingbird, log, nioCore, lifecycle]),
         .testTarget(name: "WhiteBITSimTests", dependencies: ["WhiteBITSim", "PKCE", "Sensitive", crypto]),
-        .executableTarget(name: "whitebit-sim", dependencies: ["WhiteBITSim", argumentParser, hummingbird, log, lifecycle]),
+        .executableTarget(name: "whitebit-sim", dependencies: ["WhiteBITSim", "BuildInfo", argumentParser, hummingbird, log, lifecycle]),
 
         // Starts the real `whitebit-sim` process and drives its admin API; used by tests,
         // the demo and the benchmark.

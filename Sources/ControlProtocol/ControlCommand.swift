@@ -5,11 +5,22 @@ import Lifecycle
 public struct ControlRequest: Sendable, Equatable {
     public var command: ControlCommand
     public var json: Bool
+    /// The option word `wait` (`reconcile`, `revoke`): answer at the end of the action, as
+    /// long as it takes, instead of within `ControlRequest.answerBound`.
+    public var wait: Bool
 
-    public init(command: ControlCommand, json: Bool) {
+    public init(command: ControlCommand, json: Bool, wait: Bool = false) {
         self.command = command
         self.json = json
+        self.wait = wait
     }
+
+    /// How long an action (`reconcile`, `revoke`) without `wait` may take before its
+    /// answer says what was started rather than how it ended. socat gives up 0.5 s after
+    /// its standard input ends (`-t`) when nothing arrives, so the plain
+    /// `echo … | socat - UNIX-CONNECT:…` needs the whole answer sooner than that
+    /// (docs/design.md §7).
+    public static let answerBound: Duration = .milliseconds(300)
 }
 
 public enum ControlCommand: Sendable, Equatable {
@@ -30,6 +41,8 @@ public enum ControlCommand: Sendable, Equatable {
     case balance(user: String, account: BalanceAccount, ticker: String?)
     case history(user: String, kind: HistoryKind, fields: [String: HistoryValue])
     case sign(user: String, path: String, body: String?)
+    /// An online copy of the store to an absolute path that does not exist yet.
+    case backup(path: String)
 
     public var name: String {
         switch self {
@@ -48,6 +61,7 @@ public enum ControlCommand: Sendable, Equatable {
         case .balance: "balance"
         case .history: "history"
         case .sign: "sign"
+        case .backup: "backup"
         }
     }
 
@@ -55,7 +69,7 @@ public enum ControlCommand: Sendable, Equatable {
     public var requiredTier: AccessTier {
         switch self {
         case .help, .status, .grants, .show, .audit, .metrics: .anyone
-        case .authorizeURL, .reconcile, .revoke: .admin
+        case .authorizeURL, .reconcile, .revoke, .backup: .admin
         case .secret: .secretReader
         case .wait: .anyone
         case .events, .balance, .history: .agentOrAdmin

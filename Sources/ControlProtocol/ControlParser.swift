@@ -10,36 +10,81 @@ public enum ControlParser {
     /// `wait`'s TIMEOUT when none is given, and the longest one accepted.
     public static let defaultWaitTimeout: Duration = .seconds(30)
     public static let maxWaitTimeout: Duration = .seconds(3600)
+    public static let maxBackupPathBytes = 1024
 
     public static func parse(_ line: String) throws(ControlError) -> ControlRequest {
         guard line.utf8.count <= maxLineBytes else { throw ControlError("line longer than \(maxLineBytes) bytes") }
         guard line.unicodeScalars.allSatisfy({ $0.isASCII && ($0.value >= 0x20 && $0.value < 0x7F || $0 == "\t") }) else {
             throw ControlError("the line must be printable ASCII")
         }
-        var words = Self.words(line)
-        guard !words.isEmpty else { throw ControlError("empty command; try `help`") }
-        let json = asksForJSON(words)
-        if json { words.removeLast() }
-        let name = words.removeFirst()
-        let command = name == "sign" ? try sign(line: line, arguments: words, json: json) : try command(named: name, arguments: words)
-        return ControlRequest(command: command, json: json)
+        let words = Self.words(line)
+        guard let name = words.first else { throw ControlError("empty command; try `help`") }
+        if name == "sign" {
+            // The JSON body is taken from the line as written (its spaces, a `--` inside
+            // a string): only a trailing `json` is an option word.
+            var arguments = Array(words.dropFirst())
+            let json = arguments.last == "json"
+            if json { arguments.removeLast() }
+            return ControlRequest(command: try sign(line: line, arguments: arguments, json: json), json: json)
+        }
+        let split = try split(name: name, rest: Array(words.dropFirst()))
+        let command = try command(named: name, arguments: split.arguments, options: split.options)
+        return ControlRequest(command: command, json: split.options.contains("json"), wait: split.options.contains("wait"))
     }
 
-    /// Whether the client wants its answer as JSON: a last word `json` after a command.
-    /// Errors about a line that does not parse are answered in the form it asked for.
+    /// Option words after the arguments: `json` for every command, and these for some.
+    public static func optionWords(of command: String) -> Set<String> {
+        switch command {
+        case "reconcile": ["json", "dry-run", "wait"]
+        case "revoke", "backup": ["json", "wait"]
+        default: ["json"]
+        }
+    }
+
+    /// The separator that makes arguments literal: a user named `json` or `dry-run`.
+    public static let separator = "--"
+
+    /// Splits a command's words into arguments and option words. With a `--` word, the
+    /// last one splits: every word before it is an argument as written, every word after
+    /// it must be an option of the command (`show json --`, `reconcile dry-run -- dry-run`,
+    /// `revoke u-1 please wait -- json`). Without one, trailing option words are options
+    /// (`audit 5 json`, `reconcile u-1 dry-run`), as they always were.
+    static func split(name: String, rest: [String]) throws(ControlError) -> (arguments: [String], options: Set<String>) {
+        let allowed = optionWords(of: name)
+        if let index = rest.lastIndex(of: separator) {
+            var options: Set<String> = []
+            for word in rest[(index + 1)...] {
+                guard allowed.contains(word) else {
+                    throw ControlError(
+                        "\(quoted(word)) after `--` is no option of \(quoted(name)); its options: \(allowed.sorted().joined(separator: ", "))")
+                }
+                options.insert(word)
+            }
+            return (Array(rest[..<index]), options)
+        }
+        var arguments = rest
+        var options: Set<String> = []
+        while let last = arguments.last, allowed.contains(last) {
+            options.insert(last)
+            arguments.removeLast()
+        }
+        return (arguments, options)
+    }
+
+    /// Whether the client wants its answer as JSON: the option word `json` after a
+    /// command. Errors about a line that does not parse are answered in the form it asked for.
     public static func asksForJSON(_ line: String) -> Bool {
-        asksForJSON(words(line))
-    }
-
-    static func asksForJSON(_ words: [String]) -> Bool {
-        words.count > 1 && words.last == "json"
+        let words = words(line)
+        guard let name = words.first else { return false }
+        if let index = words.lastIndex(of: separator) { return words[(index + 1)...].contains("json") }
+        return words.count > 1 && words.dropFirst().reversed().prefix(while: optionWords(of: name).contains).contains("json")
     }
 
     static func words(_ line: String) -> [String] {
         line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
     }
 
-    static func command(named name: String, arguments: [String]) throws(ControlError) -> ControlCommand {
+    static func command(named name: String, arguments: [String], options: Set<String> = []) throws(ControlError) -> ControlCommand {
         switch name {
         case "help": try expectNoArguments(name, arguments); return .help
         case "status": try expectNoArguments(name, arguments); return .status
@@ -60,13 +105,10 @@ public enum ControlParser {
             guard arguments.count == 1 else { throw usage("authorize-url USER") }
             return .authorizeURL(user: try user(arguments[0]))
         case "reconcile":
-            var rest = arguments
-            let dryRun = rest.last == "dry-run"
-            if dryRun { rest.removeLast() }
-            guard rest.count <= 1 else { throw usage("reconcile [USER] [dry-run]") }
-            return .reconcile(user: try rest.first.map { word throws(ControlError) in try user(word) }, dryRun: dryRun)
+            guard arguments.count <= 1 else { throw usage("reconcile [USER] [dry-run] [wait]") }
+            return .reconcile(user: try arguments.first.map { word throws(ControlError) in try user(word) }, dryRun: options.contains("dry-run"))
         case "revoke":
-            guard let first = arguments.first else { throw usage("revoke USER [REASON]") }
+            guard let first = arguments.first else { throw usage("revoke USER [REASON] [wait]") }
             let reason = arguments.dropFirst().joined(separator: " ")
             guard reason.count <= 200 else { throw ControlError("reason longer than 200 characters") }
             return .revoke(user: try user(first), reason: reason.isEmpty ? nil : reason)
@@ -80,6 +122,13 @@ public enum ControlParser {
             return try wait(arguments)
         case "balance": return try balance(arguments)
         case "history": return try history(arguments)
+        case "backup":
+            guard arguments.count == 1 else { throw usage("backup PATH [wait]") }
+            let path = arguments[0]
+            guard path.hasPrefix("/"), path.utf8.count <= maxBackupPathBytes else {
+                throw ControlError("the backup path must be absolute (and at most \(maxBackupPathBytes) bytes)")
+            }
+            return .backup(path: path)
         default:
             throw ControlError("unknown command \(quoted(name)); try `help`")
         }

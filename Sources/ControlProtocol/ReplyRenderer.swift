@@ -28,6 +28,9 @@ public struct ReplyRenderer: Sendable {
                 "next_deadline": Self.timestamp(s.nextDeadline) as Any,
                 "whitebit": ["requests": s.whitebit.requests, "errors": s.whitebit.errors, "last_error": s.whitebit.lastError as Any],
                 "audit": ["seq": s.audit.seq, "hash": s.audit.hash],
+                "last_reload": s.lastReload.map { r in
+                    ["at": Self.timestamp(r.at) as Any, "outcome": r.outcome, "problem": r.problem as Any] as [String: Any]
+                } as Any,
             ])
         }
         let byState = GrantState.allCases.compactMap { state in s.grants[state].map { "\(state.rawValue)=\($0)" } }
@@ -41,6 +44,7 @@ public struct ReplyRenderer: Sendable {
             ("whitebit", "requests=\(s.whitebit.requests) errors=\(s.whitebit.errors)"),
             ("last error", s.whitebit.lastError ?? "-"),
             ("audit head", "seq=\(s.audit.seq) hash=\(s.audit.hash)"),
+            ("last reload", s.lastReload.map { "\(Self.timestamp($0.at)!) \($0.outcome)\($0.problem.map { ": \($0)" } ?? "")" } ?? "-"),
         ]
         return Self.keyValues(rows)
     }

@@ -14,8 +14,11 @@ public struct StatusView: Sendable, Equatable {
     public var nextDeadline: Date?
     public var whitebit: WhiteBITView
     public var audit: AuditHeadView
+    /// The last configuration reload (SIGHUP) since start; nil until the first.
+    public var lastReload: ReloadView?
 
-    public init(version: String, uptimeSeconds: Int, phase: String, grants: [GrantState: Int], spool: SpoolView, nextDeadline: Date?, whitebit: WhiteBITView, audit: AuditHeadView) {
+    public init(version: String, uptimeSeconds: Int, phase: String, grants: [GrantState: Int], spool: SpoolView, nextDeadline: Date?, whitebit: WhiteBITView, audit: AuditHeadView, lastReload: ReloadView? = nil) {
+        self.lastReload = lastReload
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.phase = phase
@@ -24,6 +27,19 @@ public struct StatusView: Sendable, Equatable {
         self.nextDeadline = nextDeadline
         self.whitebit = whitebit
         self.audit = audit
+    }
+}
+
+/// A reload's outcome: `applied`, or `refused` with the first problem.
+public struct ReloadView: Sendable, Equatable {
+    public var at: Date
+    public var outcome: String
+    public var problem: String?
+
+    public init(at: Date, outcome: String, problem: String?) {
+        self.at = at
+        self.outcome = outcome
+        self.problem = problem
     }
 }
 

@@ -43,7 +43,7 @@ struct ControlDispatcher: Sendable {
             }
         }
         do {
-            return try await run(request.command, renderer: renderer, actor: .uid(peer.uid))
+            return try await run(request.command, renderer: renderer, actor: .uid(peer.uid), wait: request.wait)
         } catch let error as GrantEngine.CommandError {
             return renderer.error(error.description)
         } catch {
@@ -103,7 +103,9 @@ struct ControlDispatcher: Sendable {
         }
     }
 
-    private func run(_ command: ControlCommand, renderer: ReplyRenderer, actor: AuditActor) async throws -> String {
+    private func run(_ command: ControlCommand, renderer: ReplyRenderer, actor: AuditActor, wait: Bool) async throws -> String {
+        // Without `wait`, an action answers within the bound socat's default `-t` allows.
+        let bound: Duration? = wait ? nil : ControlRequest.answerBound
         switch command {
         case .help:
             return renderer.message(Self.help)
@@ -125,16 +127,20 @@ struct ControlDispatcher: Sendable {
                 user: user, baseURL: whitebit.baseURL, clientID: whitebit.clientID, redirectURI: whitebit.redirectURI, actor: actor)
             return renderer.message(url, fields: ["user": user, "url": url, "expires_in_s": 600])
         case .reconcile(let user, let dryRun):
-            let text = if let user {
-                try await engine.reconcile(user: user, dryRun: dryRun, actor: actor)
+            let report = if let user {
+                try await engine.reconcile(user: user, dryRun: dryRun, actor: actor, within: bound ?? .seconds(10))
             } else {
-                try await engine.reconcileAll(dryRun: dryRun, actor: actor)
+                GrantEngine.ReconcileReport(text: try await engine.reconcileAll(dryRun: dryRun, actor: actor, within: bound), finished: true)
             }
-            return renderer.message(text, fields: ["dry_run": dryRun, "result": text])
+            return renderer.message(report.text, fields: ["dry_run": dryRun, "result": report.text, "finished": report.finished])
         case .revoke(let user, let reason):
-            let grant = try await engine.revoke(user: user, reason: reason, actor: actor)
-            let text = "\(user): \(grant.state.rawValue)\(grant.reason.map { " (\($0))" } ?? "")"
-            return renderer.message(text, fields: ["user": user, "state": grant.state.rawValue, "reason": grant.reason as Any])
+            let grant = try await engine.revoke(user: user, reason: reason, actor: actor, within: bound ?? .seconds(5))
+            // Still revoking with no attempt made: the DELETE is under way, its end comes later.
+            let finished = grant.state != .revoking || grant.attempts > 0
+            var text = "\(user): \(grant.state.rawValue)\(grant.reason.map { " (\($0))" } ?? "")"
+            if !finished { text += "; the DELETE is under way: `show \(user)` and `audit \(user)` tell the end" }
+            return renderer.message(
+                text, fields: ["user": user, "state": grant.state.rawValue, "reason": grant.reason as Any, "finished": finished])
         case .secret(let user):
             return renderer.secret(try await engine.secret(user: user, actor: actor))
         case .events, .wait:
@@ -156,6 +162,28 @@ struct ControlDispatcher: Sendable {
         case .sign(let user, let path, let body):
             let allowed = settings.current.configuration.agent.signPaths
             return renderer.signedRequest(try await engine.sign(user: user, path: path, body: body, allowedPaths: allowed, actor: actor))
+        case .backup(let path):
+            // The copy goes on when the answer cannot wait for it; the audit row tells its end.
+            let engine = self.engine, logger = self.logger
+            let copy = Task {
+                do {
+                    return try await engine.backup(to: path, actor: actor)
+                } catch {
+                    logger.error("backup to \(path) failed: \(error)", metadata: ["path": "\(path)"])
+                    throw error
+                }
+            }
+            let made: StoreBackup? = if let bound {
+                try await GrantEngine.bounded(bound) { try await copy.value }
+            } else {
+                try await copy.value
+            }
+            guard let made else {
+                let text = "backup to \(path) started; `audit 5` shows store_backed_up (or an error in the journal) when it ends"
+                return renderer.message(text, fields: ["path": path, "finished": false])
+            }
+            let text = "backed up to \(path): \(made.bytes) bytes, audit seq \(made.auditSeq)"
+            return renderer.message(text, fields: ["path": path, "bytes": made.bytes, "audit_seq": made.auditSeq, "finished": true])
         }
     }
 
@@ -183,7 +211,8 @@ struct ControlDispatcher: Sendable {
             whitebit: WhiteBITView(
                 requests: counters.totalRequests, errors: counters.errors,
                 lastError: counters.lastError.map { "\(AuditTimestamp.format($0.at)) \($0.description)" }),
-            audit: AuditHeadView(seq: Int(head?.seq ?? 0), hash: head?.hash ?? AuditChain.genesisPrevHash))
+            audit: AuditHeadView(seq: Int(head?.seq ?? 0), hash: head?.hash ?? AuditChain.genesisPrevHash),
+            lastReload: status.lastReload.map { ReloadView(at: $0.at, outcome: $0.applied ? "applied" : "refused", problem: $0.problem) })
     }
 
     static let help = """
@@ -195,17 +224,21 @@ struct ControlDispatcher: Sendable {
           audit [N] [USER]              the last N audit rows (default 20)
           metrics                       Prometheus text exposition
           authorize-url USER            admin: a WhiteBIT authorization URL with fresh PKCE and state
-          reconcile [USER] [dry-run]    admin: ask WhiteBIT now; dry-run changes nothing
-          revoke USER [REASON]          admin: delete the user's key
-          secret USER                   root and secret_readers: external id, api key and secret (audited)
-          events [USER]                 admin: stays open; one JSON line per committed audit row
-          wait USER STATE[,STATE…] [TIMEOUT]
-                                        when the grant is in one of the states (TIMEOUT default 30s, at most 1h)
+          reconcile [USER] [dry-run] [wait]
+                                        admin: ask WhiteBIT now; dry-run changes nothing
+          revoke USER [REASON] [wait]   admin: delete the user's key
+          backup PATH [wait]            admin: a consistent copy of the store to PATH (absolute, new; mode 0600)
           secret USER                   root, secret_readers, agent_users: external id, api key and secret (audited)
           balance USER main|spot [TICKER]
                                         agents and admins: WhiteBIT's balance through the user's key
           history USER transactions|converts|orders|deals [FIELD=VALUE ...]
                                         agents and admins: WhiteBIT's history through the user's key
           sign USER PATH [JSON-BODY]    agents: a signed request (url, body, headers) to send yourself
+          events [USER]                 agents and admins: stays open; one JSON line per committed audit row
+          wait USER STATE[,STATE…] [TIMEOUT]
+                                        when the grant is in one of the states (TIMEOUT default 30s, at most 1h)
+        reconcile, revoke and backup answer within 0.3 s with what they started (and its
+        end if it came); `show`/`audit` tell the end, or add `wait` to wait for it.
+        `--` makes the words before it arguments as written: `show json --`.
         """
 }

@@ -25,6 +25,7 @@ extension Daemon {
                 "new configuration refused; the old one stays in force: \(problems.joined(separator: "; "))",
                 metadata: ["event": "config_rejected", "file": "\(path)"])
             notifier.status("configuration refused, old one in force: \(problems.first ?? "invalid")")
+            status.recordReload(ReloadOutcome(at: Date(), applied: false, problem: problems.first ?? "invalid"))
             _ = try? await engine.record(
                 AuditEntry(.configReloaded, user: nil, externalId: nil, actor: .wbkeyd,
                     detail: ["outcome": "refused", "problems": .string(problems.joined(separator: "; "))]),
@@ -62,6 +63,7 @@ extension Daemon {
         if changes.changedKeys.contains("control.admin_group") || changes.changedKeys.contains("control.socket_group") {
             regroupControlSocket(new.access.socketGroup?.gid)
         }
+        status.recordReload(ReloadOutcome(at: Date(), applied: true))
         for key in changes.keysNeedingRestart {
             logger.warning("\(key) changed; it takes effect at the next restart", metadata: ["event": "config_reloaded"])
         }

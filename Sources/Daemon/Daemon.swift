@@ -1,3 +1,4 @@
+import BuildInfo
 import ControlSocket
 import DaemonConfig
 import Foundation
@@ -14,7 +15,7 @@ import WhiteBITClient
 /// The running daemon: the parts, the start-up sequence that ends in READY=1, the
 /// daemon's own timers, reload and stop. `main` only calls `Daemon.run`.
 public final class Daemon: Sendable {
-    public static let version = "0.1.0"
+    public static let version = BuildInfo.version
 
     let settings: LiveSettings
     let store: StoreDatabase

@@ -51,12 +51,13 @@ extension GrantEngine {
             detail: r.detail)
     }
 
-    /// Requests deletion and answers after the first DELETE attempt or 5 s.
-    func revoke(user: String, reason: String?, actor: AuditActor) async throws -> GrantView {
+    /// Requests deletion and answers after the first DELETE attempt or `within` (5 s by
+    /// docs/design.md §5; less when the client cannot wait), with the state at that moment.
+    func revoke(user: String, reason: String?, actor: AuditActor, within: Duration = .seconds(5)) async throws -> GrantView {
         guard let t = try await apply(.revokeRequested(reason: reason ?? "requested by \(actor.text)"), user: user, actor: actor) else {
             throw CommandError("no grant for \(user)")
         }
-        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+        let deadline = ContinuousClock.now.advanced(by: within)
         var grant = t.grant
         while grant.state == .revoking, grant.stepAttempts == 0, ContinuousClock.now < deadline {
             await waitForChange(of: user, timeout: ContinuousClock.now.duration(to: deadline))
@@ -67,49 +68,99 @@ extension GrantEngine {
         return Self.view(grant)
     }
 
-    /// Runs a reconcile of one grant now and reports what changed; `dryRun` asks
-    /// WhiteBIT and reports what would change, changing nothing.
-    func reconcile(user: String, dryRun: Bool, actor: AuditActor) async throws -> String {
+    /// What a reconcile reported, and whether it had ended when the report was made.
+    struct ReconcileReport: Sendable {
+        var text: String
+        var finished: Bool
+    }
+
+    /// Runs a reconcile of one grant now and reports what changed within `within`; `dryRun`
+    /// asks WhiteBIT and reports what would change, changing nothing (and is an error
+    /// when WhiteBIT has not answered within `within`: there is nothing to look up later).
+    func reconcile(user: String, dryRun: Bool, actor: AuditActor, within: Duration = .seconds(10)) async throws -> ReconcileReport {
         guard let stored = try await store.pool.read({ db in try GrantRecords.load(user: user, in: db) }) else {
             throw CommandError("no grant for \(user)")
         }
         let before = stored.grant
         guard before.holdsLiveToken(at: Date()), [.active, .disabled, .awaitingKey].contains(before.state) else {
-            return "\(user): \(before.state.rawValue), nothing to reconcile (reconcile needs a live token and a key to look at)"
+            return ReconcileReport(
+                text: "\(user): \(before.state.rawValue), nothing to reconcile (reconcile needs a live token and a key to look at)", finished: true)
         }
         logger.notice("reconcile requested", metadata: ["user": "\(user)", "actor": "\(actor.text)", "dry_run": "\(dryRun)"])
         if dryRun {
             guard let sealed = stored.sealedToken,
                 let token = try? sealer.open(sealed, binding: SealBinding(kind: .accessToken, user: user))
             else { throw CommandError("the token of \(user) cannot be opened") }
-            let info = try await client.apiKeyInfo(token: token)
+            let client = self.client
+            guard let info = try await Self.bounded(within, { try await client.apiKeyInfo(token: token) }) else {
+                throw CommandError(
+                    "WhiteBIT did not answer within \(Self.seconds(within)); nothing was changed. Add the option word `wait` "
+                        + "(with socat: `socat -t 30 …`) or use `wbkeyctl reconcile --dry-run \(user)`, which waits")
+            }
             let t = lifecycle.transition(before, on: .keyInfo(KeyInfo(exists: info.exists, isEnabled: info.isEnabled, externalID: info.externalID)), at: Date())
-            return Self.describe(user: user, from: before, to: t.grant, events: t.audit.map(\.event.rawValue), dryRun: true)
+            return ReconcileReport(
+                text: Self.describe(user: user, from: before, to: t.grant, events: t.audit.map(\.event.rawValue), dryRun: true), finished: true)
         }
         let since = try await auditHead()?.seq ?? 0
         try await apply(.reconcileRequested, user: user, actor: actor)
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        let deadline = ContinuousClock.now.advanced(by: within)
         var after = before
+        var running: Bool
         repeat {
             await waitForChange(of: user, timeout: ContinuousClock.now.duration(to: deadline))
             after = try await store.pool.read { db in try GrantRecords.load(user: user, in: db) }?.grant ?? after
-        } while (after.stepAt.map { $0 <= Date() } ?? false || inFlight.contains(user)) && ContinuousClock.now < deadline
+            running = after.stepAt.map { $0 <= Date() } ?? false || inFlight.contains(user)
+        } while running && ContinuousClock.now < deadline
         // What the reconcile wrote: the audit rows of this user since it was asked for.
         let audit = self.audit
         let events = try await store.pool.read { db in try audit.recent(limit: 100, user: user, in: db) }
             .filter { $0.seq > since }.map(\.event.rawValue)
-        return Self.describe(user: user, from: before, to: after, events: events, dryRun: false)
+        var text = Self.describe(user: user, from: before, to: after, events: events, dryRun: false)
+        if running {
+            text += "; still asking WhiteBIT after \(Self.seconds(within)): `show \(user)` and `audit \(user)` tell the end"
+        }
+        return ReconcileReport(text: text, finished: !running)
     }
 
-    /// Reconciles every grant that holds a live token; reports how many.
-    func reconcileAll(dryRun: Bool, actor: AuditActor) async throws -> String {
+    /// The value of `work`, or nil when it takes longer than `limit` (then it is cancelled).
+    static func bounded<Value: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> Value) async throws -> Value? {
+        try await withThrowingTaskGroup(of: Value?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+    }
+
+    /// "0.3 s", "10 s": a bound as the answers name it.
+    static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"
+    }
+
+    /// Reconciles every grant that holds a live token; reports how many. A dry run asks
+    /// about up to 200 of them, one after another, for as long as `within` lasts.
+    func reconcileAll(dryRun: Bool, actor: AuditActor, within: Duration? = nil) async throws -> String {
         let now = Date()
         let candidates = try await store.pool.read { db in try GrantRecords.list(state: nil, limit: 1_000_000, in: db) }
             .filter { $0.holdsLiveToken(at: now) && [.active, .disabled, .awaitingKey].contains($0.state) }
         if dryRun {
             var lines: [String] = []
+            let deadline = within.map { ContinuousClock.now.advanced(by: $0) }
+            var asked = 0
             for grant in candidates.prefix(200) {
-                lines.append((try? await reconcile(user: grant.user, dryRun: true, actor: actor)) ?? "\(grant.user): could not ask WhiteBIT")
+                let left = deadline.map { ContinuousClock.now.duration(to: $0) } ?? .seconds(10)
+                guard left > .zero else { break }
+                lines.append((try? await reconcile(user: grant.user, dryRun: true, actor: actor, within: left))?.text
+                    ?? "\(grant.user): could not ask WhiteBIT")
+                asked += 1
+            }
+            let shown = min(candidates.count, 200)
+            if asked < shown, let within {
+                lines.append("… \(shown - asked) more not asked within \(Self.seconds(within)); add the option word `wait` for all")
             }
             if candidates.count > 200 { lines.append("… \(candidates.count - 200) more not shown") }
             return lines.isEmpty ? "no grant holds a live token; nothing to reconcile" : lines.joined(separator: "\n")
@@ -192,5 +243,20 @@ extension GrantEngine {
             AuditEntry(.commandRefused, user: nil, externalId: nil, actor: actor,
                        detail: ["command": .string(command), "reason": .string(reason), "suppressed": .int(suppressed)]),
             message: "control command refused (audited)", level: .notice, metadata: ["actor": "\(actor.text)"])
+    }
+}
+
+extension GrantEngine {
+    /// `backup PATH`: a consistent copy of the store, audited as `store_backed_up`. The copy
+    /// runs on a reader connection, beside the engine's own work.
+    nonisolated func backup(to path: String, actor: AuditActor) async throws -> StoreBackup {
+        if let problem = StoreBackup.problem(with: path) { throw CommandError(problem) }
+        let store = self.store
+        let made = try await Task.detached { try StoreBackup.make(of: store, to: path) }.value
+        try await record(
+            AuditEntry(.storeBackedUp, user: nil, externalId: nil, actor: actor,
+                detail: ["path": .string(path), "bytes": .int(Int(made.bytes)), "audit_seq": .int(Int(made.auditSeq))]),
+            message: "store backed up to \(path)", level: .notice, metadata: ["actor": "\(actor.text)"])
+        return made
     }
 }

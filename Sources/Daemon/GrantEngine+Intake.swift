@@ -82,6 +82,7 @@ extension GrantEngine {
                 }, in: db)
         }
         let outcome: IngestOutcome = transition == nil ? .duplicate : .received
+        guard admitRoutineLine() else { return outcome }
         logger.info(
             outcome == .received ? "authorization received" : "duplicate authorization ignored",
             metadata: [

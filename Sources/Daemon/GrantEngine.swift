@@ -45,6 +45,7 @@ actor GrantEngine {
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// `wait`ers by user (GrantEngine+Wait).
     var watchers: [String: [UUID: Watcher]] = [:]
+    private var routineLog = RoutineLogBudget()
 
     init(
         store: StoreDatabase, summary: StoreSummary, sealer: Sealer, audit: AuditLog, client: WhiteBITClient, scheduler: Scheduler<DaemonTimer>,
@@ -266,7 +267,21 @@ actor GrantEngine {
         case .secretLost, .keyRevokeFailed, .tokenExchangeFailed, .keyGone, .keyDisabled, .reconcileDrift: .warning
         default: .info
         }
+        guard !RoutineLogBudget.routineEvents.contains(note.event) || admitRoutineLine() else { return }
         logger.log(level: level, "\(note.event.rawValue.replacingOccurrences(of: "_", with: " "))", metadata: metadata)
+    }
+
+    /// Whether a routine per-grant line may go to the log now (`RoutineLogBudget`); says
+    /// how many were left out when it is time to.
+    func admitRoutineLine() -> Bool {
+        let verdict = routineLog.admit()
+        if let count = verdict.leftOut {
+            let since = verdict.since
+            logger.notice(
+                "\(count) routine per-grant log entries left out since \(since.map { AuditTimestamp.format($0) } ?? "-") (over \(Int(RoutineLogBudget.perSecond)) a second); the audit log has every event",
+                metadata: ["event": "log_entries_left_out", "count": "\(count)"])
+        }
+        return verdict.log
     }
 }
 

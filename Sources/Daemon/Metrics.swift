@@ -113,6 +113,16 @@ enum Metrics {
         out.sample("wbkeyd_events_subscribers", [:], Double(engine.events.count))
         out.family("wbkeyd_events_cut_off_total", "`events` subscribers cut off for not reading.", type: "counter")
         out.sample("wbkeyd_events_cut_off_total", [:], Double(engine.events.cutOffCount))
+        // Prometheus's own names for it: the configuration in force loaded (at start, or
+        // the last SIGHUP applied) is 1; the time appears once a reload has succeeded.
+        out.family("wbkeyd_config_last_reload_successful", "1 if the last configuration load or reload succeeded.", type: "gauge")
+        out.sample("wbkeyd_config_last_reload_successful", [:], status.lastReload.map { $0.applied ? 1 : 0 } ?? 1)
+        if let success = status.lastSuccessfulReload {
+            out.family(
+                "wbkeyd_config_last_reload_success_timestamp_seconds", "When a reload last applied a configuration (absent until one did).",
+                type: "gauge")
+            out.sample("wbkeyd_config_last_reload_success_timestamp_seconds", [:], success.timeIntervalSince1970.rounded())
+        }
         let sizes = engine.store.sizes()
         out.family("wbkeyd_store_bytes", "Size of the SQLite store files.", type: "gauge")
         out.sample("wbkeyd_store_bytes", ["file": "db"], Double(sizes.databaseBytes))

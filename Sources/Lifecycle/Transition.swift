@@ -92,4 +92,6 @@ public enum AuditEvent: String, Sendable, CaseIterable, Codable {
     case accountRead = "account_read"
     /// `sign` handed a caller a signed request with the nonce in the detail.
     case requestSigned = "request_signed"
+    /// `backup PATH` wrote a consistent copy of the store.
+    case storeBackedUp = "store_backed_up"
 }

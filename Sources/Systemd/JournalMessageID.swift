@@ -42,5 +42,7 @@ public enum JournalMessageID {
         "key_probed": "2ba28f610f0f47cab4f8340bf83b3b00",
         "account_read": "44e8b3ac2ba554dfb2cbfda9bd2b4e8c",
         "request_signed": "79c2e0c168a1527d90e619934efaec5a",
+        "store_backed_up": "526c3fb042a041b2b9bf32769d889d9f",
+        "log_entries_left_out": "b0fab7bc0ed4437590856061147caaa3",
     ]
 }

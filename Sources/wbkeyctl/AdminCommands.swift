@@ -28,11 +28,14 @@ struct Reconcile: ControlLine {
         discussion: """
             Reports what changed. With --dry-run (or the word dry-run, as on the socket) it asks \
             WhiteBIT and reports what would change, changing nothing. Only grants that hold a \
-            live token can be reconciled. For root and members of control.admin_group.
+            live token can be reconciled. Waits for WhiteBIT's answer (up to 10 seconds; sends \
+            the option word `wait`) unless --no-wait is given. For root and members of \
+            control.admin_group.
             """)
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var format: OutputFormat
+    @OptionGroup var waiting: WaitOption
 
     @Flag(name: .long, help: "Report what would change; change nothing.")
     var dryRun = false
@@ -40,14 +43,19 @@ struct Reconcile: ControlLine {
     @Argument(help: ArgumentHelp("The partner's user reference (default: every grant with a live token).", valueName: "user"))
     var user: [String] = []
 
-    var words: [String] { ["reconcile"] + user + (dryRun ? ["dry-run"] : []) }
+    /// A last word `dry-run` is the option, as on the socket, unless --dry-run is given
+    /// too (`wbkeyctl reconcile --dry-run dry-run`: the user named dry-run).
+    private var wordDryRun: Bool { !dryRun && user.last == "dry-run" }
+    var words: [String] { ["reconcile"] + (wordDryRun ? user.dropLast() : user) }
+    var options: [String] { (dryRun || wordDryRun ? ["dry-run"] : []) + waiting.words }
 }
 
 struct Revoke: ControlLine {
     static let configuration = CommandConfiguration(
         abstract: "Admin: deletes a user's key at WhiteBIT and reports the resulting state.",
         discussion: """
-            Answers after the first DELETE attempt or 5 seconds, whichever comes first. Without \
+            Answers after the first DELETE attempt or 5 seconds, whichever comes first (sends the \
+            option word `wait`; with --no-wait, within 0.3 s with what was started). Without \
             a live token the deletion waits for the user's next authorization (revoke_pending). \
             Audited as revoke_requested with actor uid:N. For root and members of \
             control.admin_group.
@@ -61,6 +69,10 @@ struct Revoke: ControlLine {
 
     @Argument(help: ArgumentHelp("Why, for the audit log (up to 200 characters; the rest of the line).", valueName: "reason"))
     var reason: [String] = []
+
+    @OptionGroup var waiting: WaitOption
+
+    var options: [String] { waiting.words }
 
     var words: [String] { ["revoke", user] + reason }
 }
@@ -82,4 +94,27 @@ struct Secret: ControlLine {
     var user: String
 
     var words: [String] { ["secret", user] }
+}
+
+struct Backup: ControlLine {
+    static let configuration = CommandConfiguration(
+        abstract: "Admin: writes a consistent copy of the store while wbkeyd runs.",
+        discussion: """
+            PATH must be absolute and must not exist; wbkeyd itself writes it (under \
+            wbkeyd.service only its own directories are writable, e.g. /var/lib/wbkeyd), mode \
+            0600, as one self-contained SQLite file. Waits for the copy to end (sends the \
+            option word `wait`) unless --no-wait is given. Audited as store_backed_up. Check \
+            the copy with `wbkeyd audit-verify --store PATH --master-key-file …`. For root and \
+            members of control.admin_group.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var format: OutputFormat
+    @OptionGroup var waiting: WaitOption
+
+    @Argument(help: ArgumentHelp("Where the copy goes (absolute, new).", valueName: "path"))
+    var path: String
+
+    var words: [String] { ["backup", path] }
+    var options: [String] { waiting.words }
 }

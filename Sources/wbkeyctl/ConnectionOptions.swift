@@ -42,12 +42,24 @@ protocol ControlLine: ParsableCommand {
     var format: OutputFormat { get }
     /// The line's words, without the trailing `json`.
     var words: [String] { get }
+    /// Option words to send after the arguments (besides `json`).
+    var options: [String] { get }
 }
 
 extension ControlLine {
+    var options: [String] { [] }
+
     func run() throws {
-        try ControlExchange(connection: connection, json: format.json).perform(words)
+        try ControlExchange(connection: connection, json: format.json).perform(words, options: options)
     }
+}
+
+/// `--no-wait` of the actions: wbkeyctl waits for the end unless told not to.
+struct WaitOption: ParsableArguments {
+    @Flag(name: .long, help: "Answer within 0.3 s with what was started, as the plain socket line does; `show` tells the end.")
+    var noWait = false
+
+    var words: [String] { noWait ? [] : ["wait"] }
 }
 
 /// Sends one line and prints the answer: successes on stdout; `error:` answers on
@@ -57,8 +69,8 @@ struct ControlExchange {
     let connection: ConnectionOptions
     let json: Bool
 
-    func perform(_ words: [String]) throws(WBKeyCtlError) {
-        let (line, json) = try Self.line(words, json: json)
+    func perform(_ words: [String], options: [String] = []) throws(WBKeyCtlError) {
+        let (line, json) = try Self.line(words, options: options, json: json)
         let answer = try ControlConnection(socketPath: connection.socketPath, timeoutSeconds: connection.timeout).exchange(line)
         let isError = Self.isErrorAnswer(answer, json: json)
         let output = isError && !json ? FileHandle.standardError : FileHandle.standardOutput
@@ -67,9 +79,14 @@ struct ControlExchange {
     }
 
     /// Checks the line as wbkeyd will, so a mistake is a usage error that sends nothing.
-    /// A last word `json` (a revoke reason's) asks for JSON there too.
-    static func line(_ words: [String], json: Bool) throws(WBKeyCtlError) -> (line: String, json: Bool) {
-        let line = (words + (json ? ["json"] : [])).joined(separator: " ")
+    /// A last word `json` (a revoke reason's) asks for JSON there too. An argument that
+    /// reads as an option word (a user named `json`, a reason ending in `wait`) gets the
+    /// `--` that keeps it an argument.
+    static func line(_ words: [String], options: [String] = [], json: Bool) throws(WBKeyCtlError) -> (line: String, json: Bool) {
+        let optionWords = ControlParser.optionWords(of: words.first ?? "")
+        let literal = words.dropFirst().flatMap { $0.split(separator: " ").map(String.init) }
+            .contains { optionWords.contains($0) || $0 == ControlParser.separator }
+        let line = (words + (literal ? [ControlParser.separator] : []) + options + (json ? ["json"] : [])).joined(separator: " ")
         do {
             return (line, try ControlParser.parse(line).json)
         } catch {

@@ -19,7 +19,7 @@ struct Submit: ParsableCommand {
             The file is written under tmp/, synced, and renamed into new/: wbkeyd never sees a \
             partial file, and a submit that returned survives a crash. The fields are checked \
             by the rules wbkeyd applies (docs/design.md §4) before anything is written; a bad one \
-            is named and nothing is written (exit 2). The spool's tmp/ and new/ must exist and \
+            is named and nothing is written (exit 64). The spool's tmp/ and new/ must exist and \
             be writable by the caller. Prints the file's path in new/; never prints the code, \
             verifier or state.
 

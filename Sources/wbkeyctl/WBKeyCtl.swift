@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import Foundation
 
 @main
@@ -21,22 +22,24 @@ struct WBKeyCtl: ParsableCommand {
             The socket needs no wbkeyctl:
               echo status | socat - UNIX-CONNECT:/run/wbkeyd/control.sock
 
-            EXIT STATUS
-              0  success
-              1  wbkeyd answered with an error (on stderr; on stdout with --json),
-                 or submit could not write into the spool
-              2  usage error: nothing was sent or written
-              3  wbkeyd cannot be reached (the message says where and why)
+            EXIT STATUS (one scheme for wbkeyd, wbkeyctl, whitebit-sim and
+            wbkeyd-bench: 0, 1 and sysexits.h)
+              0   success
+              1   wbkeyd answered with an error (on stderr; on stdout with --json),
+                  or submit could not write into the spool
+              64  usage error: nothing was sent or written (EX_USAGE)
+              69  wbkeyd cannot be reached (the message says where and why;
+                  EX_UNAVAILABLE)
 
             ENVIRONMENT
               WBKEYD_SOCKET  the control socket when --socket is not given
                              (default \(ConnectionOptions.defaultSocket))
             """,
-        version: "wbkeyctl 0.1.0",
+        version: BuildInfo.versionLine("wbkeyctl"),
         subcommands: [
             Help.self, Status.self, Grants.self, Show.self, Audit.self, Metrics.self,
-            AuthorizeURL.self, Reconcile.self, Revoke.self, Secret.self, Balance.self, History.self, Sign.self, Events.self, Wait.self,
-            Submit.self,
+            AuthorizeURL.self, Reconcile.self, Revoke.self, Secret.self, Backup.self, Balance.self, History.self, Sign.self,
+            Events.self, Wait.self, Submit.self,
         ])
 
     @OptionGroup var connection: ConnectionOptions

@@ -1,4 +1,5 @@
 import Glibc
+import SysExits
 
 /// Why a run of wbkeyctl ends without success. Each case has its own exit status so
 /// that a script can tell "wbkeyd said no" from "I called it wrong" from "wbkeyd is
@@ -13,9 +14,9 @@ enum WBKeyCtlError: Error, CustomStringConvertible {
     /// No answer from the control socket: not there, not permitted, reset, or too slow.
     case unreachable(socket: String, reason: String)
 
-    static let errorAnswerStatus: Int32 = 1
-    static let usageStatus: Int32 = 2
-    static let unreachableStatus: Int32 = 3
+    static let errorAnswerStatus = ExitStatus.failure
+    static let usageStatus = ExitStatus.usage
+    static let unreachableStatus = ExitStatus.unavailable
 
     var exitStatus: Int32 {
         switch self {

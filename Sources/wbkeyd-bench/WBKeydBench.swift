@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 
 /// Benchmarks of the real binaries (whitebit-sim and wbkeyd, started through
 /// WBKeydHarness), built in release mode: `swift build -c release` builds every binary
@@ -21,5 +22,6 @@ struct WBKeydBench: AsyncParsableCommand {
             Build everything in release mode first (`swift build -c release`): the harness \
             starts the wbkeyd and whitebit-sim built beside this executable.
             """,
+        version: BuildInfo.versionLine("wbkeyd-bench"),
         subcommands: benchmarks)
 }

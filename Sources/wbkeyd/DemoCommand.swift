@@ -1,4 +1,5 @@
 import ArgumentParser
+import SysExits
 import DaemonConfig
 import Foundation
 
@@ -39,7 +40,7 @@ struct DemoCommand: ParsableCommand {
                 wbkeyd: the demo is not part of this installation (it needs whitebit-sim and the test \
                 harness); run `make demo` in a checkout of wbkeyd\n
                 """.utf8))
-            throw ExitCode(69)
+            throw ExitCode(ExitStatus.unavailable)
         }
         var arguments = [program]
         if let duration { arguments += ["--duration", duration] }
@@ -48,7 +49,7 @@ struct DemoCommand: ParsableCommand {
         execv(program, argv)
         let reason = String(cString: strerror(errno))
         FileHandle.standardError.write(Data("wbkeyd: cannot run \(program): \(reason)\n".utf8))
-        throw ExitCode(69)
+        throw ExitCode(ExitStatus.unavailable)
     }
 
     /// `wbkeyd-demo` in the directory of the running executable (not of `argv[0]`, which

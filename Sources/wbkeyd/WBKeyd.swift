@@ -1,4 +1,6 @@
 import ArgumentParser
+import BuildInfo
+import SysExits
 import Daemon
 import DaemonConfig
 import Foundation
@@ -24,14 +26,21 @@ struct WBKeyd: AsyncParsableCommand {
             SIGHUP reloads the configuration (intervals, limits, access lists; a bad file is \
             refused and the old one kept); SIGTERM or SIGINT stops it gracefully.
 
-            EXIT STATUS
-              0   stopped by SIGTERM or SIGINT
+            EXIT STATUS (one scheme for wbkeyd, wbkeyctl, whitebit-sim and
+            wbkeyd-bench: 0, 1 and sysexits.h)
+              0   stopped by SIGTERM or SIGINT; a subcommand did what it says
               1   a fatal error, e.g. a failed store or audit write
-                  (it stops calling WhiteBIT first)
-              64  a usage error: an unknown option or subcommand
-              78  the configuration or a credential file was refused
-                  (EX_CONFIG: RestartPreventExitStatus=78 in the unit
-                  keeps systemd from restarting into the same error)
+                  (it stops calling WhiteBIT first); audit-verify: the
+                  chain is broken; rewrap: refused
+              64  a usage error: an unknown option or subcommand (EX_USAGE)
+              66  audit-verify: the store cannot be read or unlocked
+                  (EX_NOINPUT)
+              69  demo: the simulator or daemon did not come up
+                  (EX_UNAVAILABLE)
+              78  the configuration or a credential file was refused, by
+                  the daemon or by check-config (EX_CONFIG:
+                  RestartPreventExitStatus=78 in the unit keeps systemd
+                  from restarting into the same error)
 
             ENVIRONMENT
               CREDENTIALS_DIRECTORY  the client secret and master key, when
@@ -44,7 +53,7 @@ struct WBKeyd: AsyncParsableCommand {
                                      watchdog, wbkeyd.socket's control
                                      socket, logging to the journal
             """,
-        version: Daemon.version,
+        version: BuildInfo.versionLine("wbkeyd"),
         subcommands: [CheckConfig.self, AuditVerify.self, Rewrap.self, DemoCommand.self])
 
     @OptionGroup var options: ConfigOption
@@ -80,7 +89,7 @@ struct WBKeyd: AsyncParsableCommand {
     /// EX_CONFIG of sysexits.h: a configuration that a restart cannot mend. wbkeyd.service
     /// names it in RestartPreventExitStatus=, so systemd fails the unit at once instead of
     /// restarting it into the same error until the start limit.
-    static let configurationExitCode: Int32 = 78
+    static let configurationExitCode = ExitStatus.configuration
 
     static func fail(_ message: String, exitCode: Int32, notifier: ServiceNotifier, logger: Logger) -> Never {
         logger.critical("wbkeyd cannot run: \(message)", metadata: ["event": "daemon_degraded"])
@@ -103,29 +112,41 @@ struct ConfigOption: ParsableArguments {
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Checks a configuration file and its credential files: exit 0 if usable, else 1 with one line per problem.",
+        abstract: "Checks a configuration file and its credential files: exit 0 if usable, else 78 with one line per problem.",
         discussion: """
             Loads the file as the daemon would, without starting anything: every key and \
             value, and each credential file (its mode and length), and that the master key is the \
             one the store is keyed with (by key id and check value, when the store exists). \
+            As the user who runs it, it also checks the paths: the spool tree (present or \
+            creatable, usable, claimed/ and rejected/ closed to others), the store's directory \
+            and file, and the control socket (systemd's socket, or a directory to bind it in). \
             Credentials whose *_file setting is \
             empty are read from $CREDENTIALS_DIRECTORY, as under systemd; to check those, run \
             `CREDENTIALS_DIRECTORY=/etc/wbkeyd wbkeyd check-config --config /etc/wbkeyd/wbkeyd.toml`. \
-            Run it before `systemctl reload wbkeyd`.
+            wbkeyd.service runs `wbkeyd check-config --quiet` as its first ExecReload=, as the \
+            service's user in its sandbox, so `systemctl reload wbkeyd` fails and names the \
+            problem (in the journal and on stderr) instead of signalling a daemon that would refuse it.
             """)
 
     @OptionGroup var options: ConfigOption
 
+    @Flag(name: .long, help: "Print nothing when the configuration is usable (the problems still go to stderr).")
+    var quiet = false
+
     func run() throws {
         let config = options.config
-        let report = ConfigurationReport.check(path: config, loader: ConfigurationLoader()) { loaded, key in
+        var report = ConfigurationReport.check(path: config, loader: ConfigurationLoader()) { loaded, key in
             MasterKeyCheck.problem(storePath: loaded.configuration.store.path, masterKey: Data(key.bytes))
         }
+        if let loaded = report.loaded {
+            let paths = DeploymentCheck.problems(of: loaded)
+            if !paths.isEmpty { report = ConfigurationReport(path: config, problems: report.problems + paths) }
+        }
         if report.isValid {
-            print(report.text, terminator: report.text.hasSuffix("\n") ? "" : "\n")
+            if !quiet { print(report.text, terminator: report.text.hasSuffix("\n") ? "" : "\n") }
         } else {
             FileHandle.standardError.write(Data((report.text + (report.text.hasSuffix("\n") ? "" : "\n")).utf8))
-            throw ExitCode(1)
+            throw ExitCode(WBKeyd.configurationExitCode)
         }
     }
 }
@@ -133,7 +154,7 @@ struct CheckConfig: ParsableCommand {
 struct AuditVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit-verify",
-        abstract: "Re-walks the audit log's keyed hash chain: exit 0 if sound, 1 naming the first bad row, 2 if the store cannot be read or unlocked.",
+        abstract: "Re-walks the audit log's keyed hash chain: exit 0 if sound, 1 naming the first bad row, 66 if the store cannot be read or unlocked.",
         discussion: """
             The chain is keyed (HMAC) with a key sealed in the store under the master key, so \
             audit-verify needs the master key: --master-key-file, else store.master_key_file of \
@@ -179,7 +200,7 @@ struct AuditVerify: ParsableCommand {
             }
         } catch let error as StoreError {
             FileHandle.standardError.write(Data("cannot verify \(source.store): \(error)\n".utf8))
-            throw ExitCode(2)
+            throw ExitCode(ExitStatus.noInput)
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import Foundation
 import Hummingbird
 import Logging
@@ -17,7 +18,14 @@ struct WhiteBITSimCommand: AsyncParsableCommand {
             (signed /api/v4/* and Bearer /api/v4/accounts/*) it serves its own \
             admin API under /sim/ (faults, switches for the API's unclear points, user actions, \
             state); docs/whitebit-sim.md is its contract. SIGTERM or SIGINT stops it.
-            """)
+
+            EXIT STATUS (one scheme for wbkeyd, wbkeyctl, whitebit-sim and
+            wbkeyd-bench: 0, 1 and sysexits.h; see wbkeyd(1))
+              0   stopped by SIGTERM or SIGINT
+              1   it could not bind or serve (the message says why)
+              64  usage error (EX_USAGE)
+            """,
+        version: BuildInfo.versionLine("whitebit-sim"))
 
     @Option(help: ArgumentHelp("Loopback address to bind (127.x.y.z, ::1 or localhost).", valueName: "address"))
     var host = "127.0.0.1"

@@ -111,7 +111,7 @@ import WBKeydHarness
 
             let session = Session(daemon, socket: socket, wbkeyctlPath: wbkeyctl)
             let outsider = try await session.ask("status", via: .wbkeyctl, as: accounts.plain)
-            #expect(outsider.exitStatus == 3)
+            #expect(outsider.exitStatus == 69)
             #expect(outsider.text.contains("cannot reach wbkeyd at \(socket): Permission denied (errno 13)"), "\(outsider.text)")
             let outsiderSocat = try await session.ask("status", via: .socat, as: accounts.plain)
             #expect(outsiderSocat.text.contains("Permission denied"), "\(outsiderSocat.text)")

@@ -4,6 +4,19 @@ import Testing
 
 @Suite struct ControlParserTests {
     @Test(arguments: [
+        ("revoke u-1", false), ("revoke u-1 wait", true), ("revoke u-1 user left wait json", true), ("revoke u-1 -- wait", true),
+        ("reconcile u-1 dry-run wait", true), ("reconcile wait --", false), ("show wait", false),
+    ])
+    func theOptionWordWaitAsksForTheEnd(line: String, wait: Bool) throws {
+        #expect(try ControlParser.parse(line).wait == wait)
+    }
+
+    @Test(arguments: [("show json -- json", true), ("show json --", false), ("audit 3 json", true), ("json", false), ("show u -- x json", true)])
+    func errorsAreAnsweredInTheFormAsked(line: String, json: Bool) {
+        #expect(ControlParser.asksForJSON(line) == json)
+    }
+
+    @Test(arguments: [
         ("help", ControlCommand.help, false),
         ("status", .status, false),
         ("status json", .status, true),
@@ -33,6 +46,17 @@ import Testing
         ("sign u-1 /api/v4/main-account/balance", .sign(user: "u-1", path: "/api/v4/main-account/balance", body: nil), false),
         (#"sign u-1 /api/v4/main-account/balance  {"ticker": "BTC",  "x": "a  b"}  json"#,
          .sign(user: "u-1", path: "/api/v4/main-account/balance", body: #"{"ticker": "BTC",  "x": "a  b"}"#), true),
+        // Option words in any order after the arguments; `--` makes the words before it
+        // arguments as written (a user named like an option word).
+        ("reconcile u-1 json dry-run", .reconcile(user: "u-1", dryRun: true), true),
+        ("show json --", .show(user: "json"), false),
+        ("show json -- json", .show(user: "json"), true),
+        ("show -- --", .show(user: "--"), false),
+        ("reconcile dry-run --", .reconcile(user: "dry-run", dryRun: false), false),
+        ("reconcile dry-run -- dry-run json", .reconcile(user: "dry-run", dryRun: true), true),
+        ("revoke u-1 please wait -- json", .revoke(user: "u-1", reason: "please wait"), true),
+        ("revoke u-1 a -- b --", .revoke(user: "u-1", reason: "a -- b"), false),
+        ("audit 5 json --", .audit(count: 5, user: "json"), false),
     ])
     func parsesEveryCommand(line: String, command: ControlCommand, json: Bool) throws {
         let request = try ControlParser.parse(line)
@@ -71,6 +95,10 @@ import Testing
         ("show u-ü", "printable ASCII"),
         (String(repeating: "x", count: 4097), "longer than 4096 bytes"),
         ("reconcile a b", "usage: reconcile"),
+        ("show json", "usage: show USER"),
+        ("show --", "usage: show USER"),
+        ("show u-1 -- verbose", "`verbose` after `--` is no option of `show`; its options: json"),
+        ("status -- wait", "`wait` after `--` is no option of `status`"),
     ])
     func refusesWithAReason(line: String, expected: String) {
         #expect {

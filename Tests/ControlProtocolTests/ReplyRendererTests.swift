@@ -22,7 +22,8 @@ import Testing
 
     @Test func statusJSONHasTheContractFields() throws {
         let doc = try object(ReplyRenderer(json: true, now: now).status(status))
-        #expect(Set(doc.keys) == ["version", "uptime_s", "phase", "grants", "spool", "next_deadline", "whitebit", "audit"])
+        #expect(Set(doc.keys) == ["version", "uptime_s", "phase", "grants", "spool", "next_deadline", "whitebit", "audit", "last_reload"])
+        #expect(doc["last_reload"] is NSNull)
         #expect(doc["uptime_s"] as? Int == 3_725)
         #expect((doc["grants"] as? [String: Int]) == ["active": 3, "revoke_pending": 1])
         let spool = try #require(doc["spool"] as? [String: Any])
@@ -38,6 +39,18 @@ import Testing
         #expect(text.contains("uptime:        1h2m\n"))
         #expect(text.contains("grants:        active=3 revoke_pending=1\n"))
         #expect(text.contains("next deadline: 2027-01-15T08:01:30Z (in 1m30s)\n"))
+    }
+
+    @Test func statusShowsTheLastReloadsOutcomeAndTime() throws {
+        var refused = status
+        refused.lastReload = ReloadView(at: now, outcome: "refused", problem: "/etc/wbkeyd/wbkeyd.toml: nonsense: unknown section")
+        #expect(ReplyRenderer(json: false, now: now).status(status).contains("last reload:   -\n"))
+        #expect(ReplyRenderer(json: false, now: now).status(refused).contains(
+            "last reload:   2027-01-15T08:00:00Z refused: /etc/wbkeyd/wbkeyd.toml: nonsense: unknown section\n"))
+        let doc = try object(ReplyRenderer(json: true, now: now).status(refused))
+        let reload = try #require(doc["last_reload"] as? [String: Any])
+        #expect(reload["at"] as? String == "2027-01-15T08:00:00Z" && reload["outcome"] as? String == "refused")
+        #expect((reload["problem"] as? String)?.hasSuffix("unknown section") == true)
     }
 
     @Test func grantsTableAndJSON() throws {

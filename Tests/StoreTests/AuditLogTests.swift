@@ -18,6 +18,7 @@ import Testing
             "key_verified", "key_verification_failed", "key_probed",
             // The key agent (docs/design.md §12).
             "account_read", "request_signed",
+            "store_backed_up",
         ]
         #expect(AuditEvent.allCases.map(\.rawValue) == design)
     }

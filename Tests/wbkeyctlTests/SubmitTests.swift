@@ -165,7 +165,7 @@ import Testing
     func refusesNamingTheOptionAndWritesNothing(arguments: [String], named: String) async throws {
         let spool = try Spool()
         let run = try await ProgramRun.wbkeyctl(["submit", "--spool", spool.root] + arguments)
-        #expect(run.status == 2)
+        #expect(run.status == 64)
         #expect(run.standardError.contains(named), "\(run.standardError)")
         #expect(try spool.names("new").isEmpty)
         #expect(try spool.names("tmp").isEmpty)

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Usage errors exit 2 and send nothing; help needs no daemon.
+/// Usage errors exit 64 (EX_USAGE) and send nothing; help needs no daemon.
 @Suite struct UsageTests {
     static let mistakes: [([String], String)] = [
         ([], "a command is missing"),
@@ -27,7 +27,7 @@ import Testing
         let daemon = try ScriptedControlSocket(directory: scratch.path, replies: [])
         defer { daemon.release() }
         let run = try await ProgramRun.wbkeyctl(["--socket", daemon.path] + arguments)
-        #expect(run.status == 2, "\(arguments)")
+        #expect(run.status == 64, "\(arguments)")
         #expect(run.standardError.contains(named), "\(run.standardError)")
         #expect(run.standardOutput.isEmpty)
         // A later connection shows that none was made before it.
@@ -41,17 +41,41 @@ import Testing
         #expect(run.standardOutput.contains("USAGE: wbkeyctl revoke"))
         #expect(run.standardOutput.contains("revoke_pending"))
         let unknown = try await ProgramRun.wbkeyctl(["help", "nonsense"])
-        #expect(unknown.status == 2)
+        #expect(unknown.status == 64)
     }
 
     @Test func topLevelHelpListsEveryCommandAndTheExitStatuses() async throws {
         let run = try await ProgramRun.wbkeyctl(["--help"])
         #expect(run.status == 0)
-        for command in ["help", "status", "grants", "show", "audit", "metrics", "authorize-url", "reconcile", "revoke", "secret", "events", "wait", "submit"] {
+        for command in [
+            "help", "status", "grants", "show", "audit", "metrics", "authorize-url", "reconcile", "revoke", "secret", "backup", "balance",
+            "history", "sign", "events", "wait", "submit",
+        ] {
             #expect(run.standardOutput.contains("  \(command) "), "\(command) missing from --help")
         }
-        for status in ["0  success", "1  wbkeyd answered with an error (on stderr; on stdout with --json)", "2  usage error", "3  wbkeyd cannot be reached", "WBKEYD_SOCKET"] {
+        for status in [
+            "0   success", "1   wbkeyd answered with an error (on stderr; on stdout with --json)", "64  usage error", "69  wbkeyd cannot be reached",
+            "WBKEYD_SOCKET",
+        ] {
             #expect(run.standardOutput.contains(status))
+        }
+    }
+
+    /// One --version shape for every program, from one source (BuildInfo).
+    @Test(arguments: ["wbkeyctl", "wbkeyd", "whitebit-sim", "wbkeyd-bench"])
+    func versionNamesTheReleaseAndTheRevision(program: String) async throws {
+        let path = URL(fileURLWithPath: ProgramRun.wbkeyctlPath).deletingLastPathComponent().appendingPathComponent(program).path
+        let run = try await ProgramRun.run(path, ["--version"], environment: [:], input: [])
+        #expect(run.status == 0)
+        #expect(
+            run.standardOutput.range(of: "^\(program) [0-9]+\\.[0-9]+\\.[0-9]+ \\(git [0-9A-Za-z.-]+\\)\n$", options: .regularExpression) != nil,
+            "\(run.standardOutput)")
+    }
+
+    @Test func completionScriptsComeFromTheCommandLineDefinition() async throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let run = try await ProgramRun.wbkeyctl(["--generate-completion-script", shell])
+            #expect(run.status == 0 && run.standardOutput.contains("wbkeyctl") && run.standardOutput.contains("backup"), "\(shell)")
         }
     }
 

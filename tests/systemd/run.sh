@@ -130,6 +130,12 @@ DESTDIR="$work/root" PREFIX=/usr scripts/install
 for page in wbkeyd wbkeyctl whitebit-sim; do
     [ -s "$work/root/usr/share/man/man1/$page.1" ] || fail "scripts/install did not install the manual page $page.1"
 done
+for completion in bash-completion/completions/wbkeyd bash-completion/completions/wbkeyctl zsh/vendor-completions/_wbkeyctl \
+    fish/vendor_completions.d/wbkeyd.fish; do
+    [ -s "$work/root/usr/share/$completion" ] || fail "scripts/install did not install the completion $completion"
+done
+"$work/root/usr/bin/wbkeyd" --version | grep -Eq '^wbkeyd [0-9.]+ \(git [0-9a-z.-]+\)$' ||
+    fail "wbkeyd --version does not name the revision: $("$work/root/usr/bin/wbkeyd" --version)"
 # whitebit-sim answers on localhost inside the container; wbkeyd resolves that name, so
 # name resolution runs under the unit's hardening too.
 printf '127.0.0.1 localhost\n' >"$work/root/etc/hosts"
@@ -343,14 +349,21 @@ wait_for "phase ready after the reload" 30 back_to_ready
 expect_unit ActiveState active
 [ "$(unit MainPID)" = "$main_pid" ] || fail "reload replaced the process"
 
-step "a bad config on reload is refused and the daemon keeps running"
+step "a bad config fails systemctl reload (ExecReload= checks it as the service) and the old one keeps serving"
 cp "$config" "$work/good.toml"
 printf '\n[nonsense]\nkey = 1\n' >>"$config"
-in_container systemctl reload wbkeyd.service || fail "systemctl reload wbkeyd failed"
-refused() { control 'audit 5 json' | grep -q '"outcome":"refused"'; }
-wait_for "the refused reload in the audit log" 30 refused
-wait_for "phase ready after the refused reload" 30 back_to_ready
+if reload_output="$(in_container systemctl reload wbkeyd.service 2>&1)"; then
+    fail "systemctl reload wbkeyd succeeded with a bad config"
+fi
+note "systemctl reload said: $reload_output"
+check_named() { in_container journalctl -u wbkeyd --no-pager -o cat | grep -qF 'nonsense'; }
+wait_for "the check-config problem naming [nonsense] in the journal" 30 check_named
 expect_unit ActiveState active
+[ "$(unit MainPID)" = "$main_pid" ] || fail "a failed reload replaced the process"
+control status | grep -Eq '^phase: +ready$' || fail "the daemon is not ready after the failed reload"
+control status | grep -Eq '^last reload: +.* applied$' || fail "status does not show the last applied reload"
+control metrics | grep -qx 'wbkeyd_config_last_reload_successful 1' || fail "metrics: the last reload was not successful"
+control metrics | grep -q '^wbkeyd_config_last_reload_success_timestamp_seconds ' || fail "metrics: no reload success timestamp"
 cp "$work/good.toml" "$config"
 
 step "a frozen daemon (SIGSTOP) is restarted by systemd's watchdog"
