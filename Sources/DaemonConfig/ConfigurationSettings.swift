@@ -45,10 +45,10 @@ extension DaemonConfiguration {
             ("control.socket_group", TOMLRendering.string(control.socketGroup)),
             ("control.secret_readers", TOMLRendering.array(control.secretReaders.map(\.description))),
             ("control.secret_reads_per_minute", String(control.secretReadsPerMinute)),
-            ("metrics.listen", TOMLRendering.string(metrics.listen)),
             ("control.agent_users", TOMLRendering.array(control.agentUsers.map(\.description))),
             ("control.secret_delivery", String(control.secretDelivery)),
             ("agent.sign_paths", TOMLRendering.array(agent.signPaths)),
+            ("metrics.listen", TOMLRendering.string(metrics.listen)),
         ]
         return entries.map { ConfigurationSetting(key: $0.0, value: $0.1) }
     }

@@ -50,7 +50,7 @@ import WBKeydHarness
                     // `events` holds the connection for those it admits (EventsTests); here only its refusal.
                     if !isAdmin {
                         let answer = try await session.ask("events", via: tool, as: account)
-                        let refusal = "error: permission denied: `events` is for root or a member of control.admin_group (you are uid \(uid))\n"
+                        let refusal = "error: permission denied: `events` is for root or a member of control.agent_users or control.admin_group (you are uid \(uid))\n"
                         #expect(answer.text == refusal, "`events` as \(account?.description ?? "root") via \(tool): \(answer.text.prefix(200))")
                     }
                     let secret = try await session.ask("secret u-1", via: tool, as: account)
@@ -198,7 +198,7 @@ import WBKeydHarness
             // Not a member of the socket's group: no connection at all, admin or not.
             for account in [accounts.plain, accounts.admin] {
                 let outsider = try await session.ask("status", via: .wbkeyctl, as: account)
-                #expect(outsider.exitStatus == 3 && outsider.text.contains("Permission denied"), "\(outsider.text)")
+                #expect(outsider.exitStatus == 69 && outsider.text.contains("Permission denied"), "\(outsider.text)")
             }
             try await expectNoSecretAnywhere(session)
         }

@@ -94,7 +94,7 @@ import WhiteBITSimHarness
                 #expect((object["grant"] as? [String: Any])?["user"] as? String == user)
                 // wbkeyctl adds the `--` itself (its own `--` ends its options).
                 let byTool = try await CommandRunner.run(BuiltProgram.wbkeyctl, ["--socket", daemon.paths.controlSocket, "show", "--", user])
-                #expect(byTool.exitStatus == 0 && byTool.standardOutput.contains("user:          \(user)\n"), "\(byTool.standardOutput)\(byTool.standardError)")
+                #expect(byTool.exitStatus == 0 && byTool.standardOutput.contains("user:           \(user)\n"), "\(byTool.standardOutput)\(byTool.standardError)")
             }
             let dry = try await session.ask("reconcile dry-run -- dry-run", via: .socat)
             #expect(dry.text == "dry-run: active, no change would be made\n", "\(dry.text)")

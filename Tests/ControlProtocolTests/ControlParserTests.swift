@@ -179,6 +179,6 @@ import Testing
 
     @Test func tiers() {
         #expect(ControlCommand.wait(user: "u", states: [.active], timeout: .seconds(1)).requiredTier == .anyone)
-        #expect(ControlCommand.events(user: nil).requiredTier == .admin)
+        #expect(ControlCommand.events(user: nil).requiredTier == .agentOrAdmin)
     }
 }

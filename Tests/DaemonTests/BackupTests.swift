@@ -69,7 +69,7 @@ import WhiteBITSimHarness
             _ = try await daemon.start()
             for user in Self.settled {
                 let shown = try await daemon.control("show \(user)")
-                #expect(shown.contains("state:         active\n"), "\(shown)")
+                #expect(shown.contains("state:          active\n"), "\(shown)")
                 let secret = try await daemon.control("secret \(user) json")
                 #expect(secret.contains(#""api_secret":""#), "no secret served for \(user)")
             }
