@@ -52,14 +52,16 @@ import WBKeydHarness
                 await stream.closed()
             }
         }) { path in
+            // One at a time: with two ordinary slots, a third newcomer arriving while two
+            // lines are still being answered (not yet held) is refused, as it should be.
             var held: [RawConnection] = []
+            let reader = HeldLineReader()
             for _ in 1...3 {
                 let client = try RawConnection(path: path)
                 client.send("hold\n")
+                #expect(try await offPool { reader.firstLine(client) } == "held")
                 held.append(client)
             }
-            let reader = HeldLineReader()
-            for client in held { #expect(try await offPool { reader.firstLine(client) } == "held") }
             let status = try RawConnection(path: path)
             status.send("status\n")
             #expect(try await offPool { status.readText() } == "answer to status\n")
