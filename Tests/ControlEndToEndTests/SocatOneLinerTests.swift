@@ -35,7 +35,8 @@ import WhiteBITSimHarness
         #expect(documented.contains("status") && documented.contains("reconcile u-1001 dry-run") && documented.contains("show dave"))
         try await DaemonFixture.withDaemon { daemon in
             let session = Session(daemon)
-            for user in ["u-1001", "dave"] {
+            // The users the README's and the demo's lines name (alice's balance is read through her key).
+            for user in ["u-1001", "dave", "alice"] {
                 try await daemon.consentAndSubmit(user: user)
                 try await session.awaitActive(user)
             }
