@@ -217,7 +217,7 @@ import WBKeydHarness
             try await Task.sleep(for: .seconds(2))
             // Both slots were held by readers that never read; the deadline freed them.
             #expect(try await socat("fast\n", path) == "done fast\n")
-            let received = try await offPool { readers.map { $0.readAll(timeoutSeconds: 5)?.count } }
+            let received = try await offPool { readers.map { $0.readAll(timeoutSeconds: 20)?.count } }
             for bytes in received {
                 let bytes = try #require(bytes, "the connection was not closed")
                 #expect(bytes < size, "the whole reply was still there to read: \(bytes) bytes")

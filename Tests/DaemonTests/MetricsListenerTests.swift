@@ -87,7 +87,8 @@ import WhiteBITSimHarness
             // Not HTTP at all: a 400 and the connection closed, never a crash.
             let garbage = try TCPConnection(port: port)
             garbage.send("\u{1}\u{2} not a request line\r\n\r\n")
-            let refusal = garbage.read(atLeast: 1 << 20)
+            // Blocking reads run off the Swift pool (two threads here), as every test's must.
+            let refusal = try await offPool { garbage.read(atLeast: 1 << 20) }
             garbage.close()
             #expect(refusal.hasPrefix("HTTP/1.1 400"), "\(refusal)")
             // Still serving after the refusals.
@@ -103,7 +104,7 @@ import WhiteBITSimHarness
             let connection = try TCPConnection(port: port)
             defer { connection.close() }
             connection.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            let head = connection.read(atLeast: 12)
+            let head = try await offPool { connection.read(atLeast: 12) }
             #expect(head.hasPrefix("HTTP/1.1 200"), "\(head)")
             let started = ContinuousClock.now
             let stopped = try await daemon.terminate()

@@ -176,22 +176,39 @@ for page in $(in_container sed -n 's/^Documentation=//p' /usr/lib/systemd/system
     in_container test -f "/usr/share/man/man1/$page.1" || fail "Documentation= names man:$page(1), which is not installed"
 done
 
-step "the admin's steps: sysusers, tmpfiles, catalog, daemon-reload, credentials, config"
-in_container systemd-sysusers /usr/lib/sysusers.d/wbkeyd.conf
-in_container systemd-tmpfiles --create /usr/lib/tmpfiles.d/wbkeyd.conf
-in_container journalctl --update-catalog
-in_container systemctl daemon-reload
-in_container sh -c 'umask 077 && printf "%s\n" demo-client-secret >/etc/wbkeyd/client-secret && head -c 32 /dev/urandom >/etc/wbkeyd/master-key'
+step "the admin's steps, as README.md's \"Deploying with systemd\" writes them"
+# The block after "Then, as root": each line runs as written, but for the placeholder
+# CLIENT-SECRET (the simulator's client secret) and $EDITOR, which makes the edits the
+# comment asks for. The last two lines (start, status) are the next steps' own.
+mapfile -t deploy < <(awk '/^Then, as root/ { found = 1; next } found && /^```bash$/ { inside = 1; next } inside && /^```$/ { exit } inside' "$repo/README.md")
+[ ${#deploy[@]} -eq 7 ] || fail "README.md's deployment block has ${#deploy[@]} lines, expected 7:"$'\n'"$(printf '%s\n' "${deploy[@]}")"
+[ "${deploy[5]}" = "systemctl enable --now wbkeyd.socket wbkeyd.service" ] || fail "README.md starts wbkeyd with '${deploy[5]}'"
+[ "${deploy[6]}" = "echo status | socat - UNIX-CONNECT:/run/wbkeyd/control.sock" ] || fail "README.md checks wbkeyd with '${deploy[6]}'"
 config="$work/root/etc/wbkeyd/wbkeyd.toml"
+mkdir -p "$work/root/usr/local/sbin"
+cat >"$work/root/usr/local/sbin/readme-editor" <<EOF
+#!/bin/sh
+# The admin's edit of README.md's deployment steps: client_id, redirect_uri (and, here,
+# the simulator's address and a short /info poll).
+exec sed -i -e 's|^base_url = .*|base_url = "http://localhost:$sim_port"|' \\
+    -e 's|^client_id = .*|client_id = "wbkeyd-demo"|' \\
+    -e 's|^redirect_uri = .*|redirect_uri = "https://partner.example/oauth/callback"|' \\
+    -e 's|^info_poll_interval = .*|info_poll_interval = "500ms"|' "\$1"
+EOF
+chmod 0755 "$work/root/usr/local/sbin/readme-editor"
+for line in "${deploy[@]:0:5}"; do
+    note "# ${line}"
+    in_container env EDITOR=/usr/local/sbin/readme-editor bash -c "${line//CLIENT-SECRET/demo-client-secret}" >/dev/null ||
+        fail "README.md's deployment step failed: $line"
+done
+in_container test -s /etc/wbkeyd/master-key -a -s /etc/wbkeyd/client-secret || fail "the README's steps left no credentials"
+[ "$(in_container stat -c '%a %U' /etc/wbkeyd/master-key)" = "600 root" ] ||
+    fail "the README's steps left /etc/wbkeyd/master-key $(in_container stat -c '%a %U' /etc/wbkeyd/master-key)"
 # The shipped example must name the paths the units give wbkeyd.
 grep -qx 'directory = "/var/spool/wbkeyd"' "$config" || fail "etc/wbkeyd.toml: spool.directory is not the unit's /var/spool/wbkeyd"
 grep -qx 'path = "/var/lib/wbkeyd/wbkeyd.sqlite3"' "$config" || fail "etc/wbkeyd.toml: store.path is not in the unit's StateDirectory"
 grep -qx 'socket = "/run/wbkeyd/control.sock"' "$config" || fail "etc/wbkeyd.toml: control.socket is not wbkeyd.socket's ListenStream"
 grep -qx 'admin_group = "wbkeyd-admin"' "$config" || fail "etc/wbkeyd.toml: control.admin_group is not the group sysusers makes"
-sed -i -e "s|^base_url = .*|base_url = \"http://localhost:$sim_port\"|" \
-    -e 's|^client_id = .*|client_id = "wbkeyd-demo"|' \
-    -e 's|^redirect_uri = .*|redirect_uri = "https://partner.example/oauth/callback"|' \
-    -e 's|^info_poll_interval = .*|info_poll_interval = "500ms"|' "$config"
 # A second install (an upgrade) keeps the admin's config.
 DESTDIR="$work/root" PREFIX=/usr scripts/install --no-build 2>/dev/null
 grep -q "^base_url = \"http://localhost:$sim_port\"" "$config" || fail "a second scripts/install overwrote /etc/wbkeyd/wbkeyd.toml"
