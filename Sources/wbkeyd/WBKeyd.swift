@@ -123,9 +123,8 @@ struct CheckConfig: ParsableCommand {
             Credentials whose *_file setting is \
             empty are read from $CREDENTIALS_DIRECTORY, as under systemd; to check those, run \
             `CREDENTIALS_DIRECTORY=/etc/wbkeyd wbkeyd check-config --config /etc/wbkeyd/wbkeyd.toml`. \
-            wbkeyd.service runs `wbkeyd check-config --quiet` as its first ExecReload=, as the \
-            service's user in its sandbox, so `systemctl reload wbkeyd` fails and names the \
-            problem (in the journal and on stderr) instead of signalling a daemon that would refuse it.
+            With --quiet it prints nothing for a usable file: run it before `systemctl reload wbkeyd`, \
+            which only signals the daemon (a file the daemon refuses keeps the old one serving).
             """)
 
     @OptionGroup var options: ConfigOption

@@ -89,7 +89,7 @@ import Testing
         #expect(service.values("Type") == ["notify"])
         // A bad file fails `systemctl reload` before any signal (the check runs as the
         // service, in its sandbox), with the same file the daemon runs on.
-        #expect(service.values("ExecReload") == ["/usr/bin/wbkeyd check-config --quiet --config /etc/wbkeyd/wbkeyd.toml", "/bin/kill -HUP $MAINPID"])
+        #expect(service.values("ExecReload") == ["/bin/kill -HUP $MAINPID"])
     }
 }
 
