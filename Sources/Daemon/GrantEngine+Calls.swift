@@ -59,9 +59,14 @@ extension GrantEngine {
                 return Outcome(event: .secretFetchFailed(failure(error)))
             }
         case .checkKey(let externalID, let identity):
-            let (report, mark) = await checkKey(stored, externalID: externalID, identity: identity)
-            guard let (key, nonce) = mark else { return Outcome(event: .keyChecked(report)) }
-            return Outcome(event: .keyChecked(report)) { _, db in try NonceRecords.raise(key, to: nonce, in: db) }
+            let report = await checkKey(stored, externalID: externalID, identity: identity)
+            // The nonces the check used become durable with its outcome, as `sign`'s do.
+            let marks = Self.readings(identity, apiKey: stored.grant.apiKey, externalID: externalID)
+                .map { $0 == .apiKey ? stored.grant.apiKey ?? externalID : externalID }
+                .compactMap { key in nonces.lastIssued(for: key).map { (key, $0) } }
+            return Outcome(event: .keyChecked(report)) { _, db in
+                for (key, nonce) in marks { try NonceRecords.raise(key, to: nonce, in: db) }
+            }
         case .deleteKey(let externalID):
             guard let token = openToken(stored) else { return Outcome(event: .keyDeletionFailed(.unauthorized)) }
             do {
@@ -113,8 +118,7 @@ extension GrantEngine {
 
     /// The client's typed errors in the lifecycle's terms (docs/design.md §5).
     func failure(_ error: WhiteBITError) -> CallFailure {
-        logger.warning(
-            "WhiteBIT request failed", metadata: ["event": "whitebit_request_failed", "endpoint": "\(error.endpoint)", "error": "\(error)"])
+        logFailure(error)
         switch error.kind {
         case .unauthorized: return .unauthorized
         case .forbidden: return .forbidden
@@ -127,6 +131,11 @@ extension GrantEngine {
             return .rejected(error.description)
         case .nonceNotIncreasing: return .transient(error.description)
         }
+    }
+
+    func logFailure(_ error: WhiteBITError) {
+        logger.warning(
+            "WhiteBIT request failed", metadata: ["event": "whitebit_request_failed", "endpoint": "\(error.endpoint)", "error": "\(error)"])
     }
 
     static func failureEvent(for call: Call, _ failure: CallFailure) -> GrantEvent {

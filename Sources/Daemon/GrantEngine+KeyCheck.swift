@@ -7,19 +7,7 @@ import WhiteBITClient
 /// the smallest read every key that may read anything can make. Its answer is dropped;
 /// only whether WhiteBIT accepted the pair, and under which identity, is kept.
 extension GrantEngine {
-    /// The verdict, and the highest nonce used, to be made durable with it (the same mark
-    /// `sign` keeps: a restart never reuses a nonce).
-    func checkKey(_ stored: StoredGrant, externalID: String, identity: KeyIdentity?) async -> (KeyCheckReport, nonceMark: (String, Int64)?) {
-        var mark: (String, Int64)?
-        let report = await checkKey(stored, externalID: externalID, identity: identity) { key in
-            if let last = self.nonces.lastIssued(for: key), last > (mark?.1 ?? .min) { mark = (key, last) }
-        }
-        return (report, mark)
-    }
-
-    private func checkKey(
-        _ stored: StoredGrant, externalID: String, identity: KeyIdentity?, used: (String) -> Void
-    ) async -> KeyCheckReport {
+    func checkKey(_ stored: StoredGrant, externalID: String, identity: KeyIdentity?) async -> KeyCheckReport {
         let user = stored.grant.user
         guard let sealed = stored.sealedSecret, stored.secretExternalID == externalID else {
             return KeyCheckReport(externalID: externalID, outcome: .failed, message: "no sealed secret for this key")
@@ -36,7 +24,6 @@ extension GrantEngine {
             let keyValue = reading == .apiKey ? stored.grant.apiKey ?? externalID : externalID
             // nonceWindow, as for every signed request wbkeyd makes: a partner's request signed
             // a moment earlier and still on its way must not fail for this one, nor this one for it.
-            defer { used(keyValue) }
             do {
                 _ = try await client.accountRead(
                     .mainBalance, credentials: V4Credentials(apiKey: keyValue, secret: secret), nonces: nonces, nonceWindow: true)
@@ -53,9 +40,7 @@ extension GrantEngine {
                     // The pair authenticated; the key may just not read balances.
                     return KeyCheckReport(externalID: externalID, outcome: .ok, identity: reading, message: error.description)
                 case .transient, .refused, .tokenRejected:
-                    logger.warning(
-                        "WhiteBIT request failed",
-                        metadata: ["event": "whitebit_request_failed", "endpoint": "\(error.endpoint)", "error": "\(error)"])
+                    logFailure(error)
                     return KeyCheckReport(externalID: externalID, outcome: .failed, message: error.description)
                 }
             }

@@ -91,12 +91,18 @@ public enum GrantRecords {
     /// yet), and the oldest last accepted use among them (docs/design.md §12).
     public static func keyWatchSummary(in db: Database) throws -> (byCheck: [String: Int], oldestUse: Date?) {
         var byCheck: [String: Int] = [:]
+        var oldest: Double?
+        // One pass: the count and the oldest use per verdict.
         for row in try Row.fetchAll(
-            db, sql: "SELECT COALESCE(key_check, 'unchecked') AS c, COUNT(*) AS n FROM grants WHERE sealed_secret IS NOT NULL GROUP BY c")
+            db,
+            sql: """
+                SELECT COALESCE(key_check, 'unchecked') AS c, COUNT(*) AS n, MIN(key_used_at) AS used
+                FROM grants WHERE sealed_secret IS NOT NULL GROUP BY c
+                """)
         {
             byCheck[row["c"]] = row["n"]
+            if let used: Double = row["used"] { oldest = min(oldest ?? used, used) }
         }
-        let oldest = try Double.fetchOne(db, sql: "SELECT MIN(key_used_at) FROM grants WHERE sealed_secret IS NOT NULL")
         return (byCheck, oldest.map(Date.init(timeIntervalSince1970:)))
     }
 

@@ -52,12 +52,7 @@ import Testing
     /// The token ends: the key is dormant and probed one interval later (±10 %), and again
     /// after each healthy probe.
     @Test func aDormantKeyIsProbedEachInterval() {
-        var walk = watched()
-        walk.activate()
-        walk.on(.due)
-        walk.on(ok())
-        walk.now = walk.grant.tokenExpiresAt!
-        walk.on(.due)
+        var walk = dormant()
         #expect(walk.grant.state == .dormant)
         let interval = LifecyclePolicy().probeInterval!.seconds
         #expect(walk.seconds(until: walk.grant.probeAt) == interval, "roll 0.5: the mean")
@@ -68,13 +63,20 @@ import Testing
         #expect(walk.seconds(until: walk.grant.probeAt) == interval)
     }
 
-    func dormantAndDue() -> Walk {
+    /// Verified while its token lived, then dormant at the token's end.
+    func dormant() -> Walk {
         var walk = watched()
         walk.activate()
         walk.on(.due)
         walk.on(ok())
         walk.now = walk.grant.tokenExpiresAt!
         walk.on(.due)
+        return walk
+    }
+
+    /// Dormant, with its first probe asked for.
+    func dormantAndDue() -> Walk {
+        var walk = dormant()
         walk.fireNextDeadline()
         return walk
     }
