@@ -80,21 +80,22 @@ let package = Package(
         .target(name: "UnixSocketAddress"),
         .testTarget(name: "UnixSocketAddressTests", dependencies: ["UnixSocketAddress"]),
 
-        // The grant state machine of docs/design.md §5: pure, no I/O, no clock.
-        .target(name: "Lifecycle"),
-        .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle"]),
+        // The grant state machine of docs/design.md §5: pure, no I/O, no clock. Named apart
+        // from ServiceLifecycle, the process lifecycle it has nothing to do with.
+        .target(name: "GrantLifecycle", dependencies: ["Sensitive"]),
+        .testTarget(name: "GrantLifecycleTests", dependencies: ["GrantLifecycle", "Sensitive"]),
 
         // One heap of deadlines for every grant, one loop.
         .target(name: "Scheduler"),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
 
         // The SQLite store: pool and migrations, sealed secrets, the hash-chained audit log.
-        .target(name: "Store", dependencies: ["Sensitive", "Lifecycle", "JSONString", grdb, crypto]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Sensitive", "Lifecycle", grdb, crypto]),
+        .target(name: "Store", dependencies: ["Sensitive", "GrantLifecycle", "JSONString", grdb, crypto]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Sensitive", "GrantLifecycle", grdb, crypto]),
 
         // The control socket's language: commands, tiers, text and JSON replies. No I/O.
-        .target(name: "ControlProtocol", dependencies: ["Lifecycle", "Sensitive"]),
-        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "Lifecycle", "Sensitive"]),
+        .target(name: "ControlProtocol", dependencies: ["GrantLifecycle", "Sensitive"]),
+        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol", "GrantLifecycle", "Sensitive"]),
 
         // The control socket itself: Unix stream socket, SO_PEERCRED, limits.
         .target(name: "ControlSocket", dependencies: [nioCore, nioPosix, log]),
@@ -108,16 +109,16 @@ let package = Package(
         // The `[metrics]` listener: GET /metrics over HTTP/1.1 on one TCP address.
         .target(name: "MetricsHTTP", dependencies: [nioCore, nioPosix, nioHTTP1, log]),
 
-        // The daemon: the shell around Lifecycle that performs its decisions (store,
+        // The daemon: the wiring around GrantLifecycle that performs its decisions (store,
         // WhiteBIT, timers), the spool intake, the control commands, systemd.
         .target(name: "Daemon", dependencies: [
-            "Lifecycle", "Scheduler", "Store", "Spool", "DaemonConfig", "WhiteBITClient", "ControlProtocol", "ControlSocket",
-            "Systemd", "PKCE", "Sensitive", "BuildInfo", grdb, log, lifecycle,
+            "GrantLifecycle", "Scheduler", "Store", "Spool", "DaemonConfig", "WhiteBITClient", "ControlProtocol", "ControlSocket",
+            "Systemd", "PKCE", "Sensitive", "BuildInfo", log, lifecycle,
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             "MetricsHTTP",
         ]),
         .testTarget(name: "DaemonTests", dependencies: [
-            "Daemon", "Lifecycle", "Store", "Spool", "WhiteBITSimHarness", "WBKeydHarness", "PKCE", "Sensitive", "UnixSocketAddress", grdb, log,
+            "Daemon", "GrantLifecycle", "Store", "Spool", "WhiteBITSimHarness", "WBKeydHarness", "PKCE", "Sensitive", "UnixSocketAddress", grdb, log,
         ]),
         .executableTarget(name: "wbkeyd", dependencies: ["Daemon", "DaemonConfig", "Store", "Systemd", "BuildInfo", "SysExits", argumentParser, log]),
         // `wbkeyd demo` runs this program beside it; it is not installed, so the daemon that
@@ -133,7 +134,7 @@ let package = Package(
         .testTarget(name: "wbkeyctlTests", dependencies: ["wbkeyctl", "Spool", "Sensitive", "ControlProtocol", "UnixSocketAddress"]),
         // Benchmarks of the real binaries through the harness; not part of the test suite.
         .executableTarget(name: "wbkeyd-bench", dependencies: [
-            "WBKeydHarness", "WhiteBITSimHarness", "WhiteBITClient", "Store", "Lifecycle", "Spool", "PKCE", "Sensitive",
+            "WBKeydHarness", "WhiteBITSimHarness", "WhiteBITClient", "Store", "GrantLifecycle", "Spool", "PKCE", "Sensitive",
             "UnixSocketAddress", "BuildInfo", argumentParser, grdb,
         ]),
         // The control socket end to end: real wbkeyd, whitebit-sim, socat, wbkeyctl and

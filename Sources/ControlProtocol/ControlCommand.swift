@@ -1,4 +1,4 @@
-import Lifecycle
+import GrantLifecycle
 
 /// One control-socket line, parsed (docs/design.md §7). A trailing word `json` asks for
 /// one JSON document instead of aligned text.

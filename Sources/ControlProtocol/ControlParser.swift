@@ -1,4 +1,4 @@
-import Lifecycle
+import GrantLifecycle
 
 /// Parses what a client sent. Everything is checked here, before the daemon sees
 /// it: the line is printable ASCII, users are valid user references, numbers are

@@ -1,4 +1,4 @@
-import Lifecycle
+import GrantLifecycle
 
 // The answers of `events` and `wait` (docs/design.md §12).
 extension ReplyRenderer {

@@ -1,5 +1,5 @@
 import Foundation
-import Lifecycle
+import GrantLifecycle
 
 /// Renders replies as aligned text for humans or one JSON document (docs/design.md §7
 /// names the JSON fields; they are part of the contract). Every reply ends with a

@@ -1,5 +1,5 @@
 import Foundation
-import Lifecycle
+import GrantLifecycle
 import Sensitive
 
 /// What the daemon hands to the renderer. Plain values, so that replies can be

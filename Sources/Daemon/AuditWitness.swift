@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import Store
 
@@ -42,7 +41,7 @@ final class AuditWitness: Sendable {
 
     /// Compares the witness file with the chain; nil when it holds, or when there is nothing
     /// to compare (no file yet, or its row was pruned since).
-    func check(store: StoreDatabase) async throws -> Mismatch? {
+    func check(store: GrantStore) async throws -> Mismatch? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             logger.notice("no audit witness file yet", metadata: ["path": "\(path)"])
             return nil
@@ -52,11 +51,7 @@ final class AuditWitness: Sendable {
             return Mismatch(witnessed: AuditHead(seq: 0, hash: ""), found: "the witness file \(path) was altered")
         }
         let witnessed = AuditHead(seq: seq, hash: parts[1])
-        let (stored, oldest, newest) = try await store.pool.read { db in
-            (try String.fetchOne(db, sql: "SELECT hash FROM audit WHERE seq = ?", arguments: [seq]),
-             try Int64.fetchOne(db, sql: "SELECT min(seq) FROM audit"),
-             try Int64.fetchOne(db, sql: "SELECT max(seq) FROM audit"))
-        }
+        let (stored, oldest, newest) = try await store.auditChain(at: seq)
         if let stored {
             return stored == witnessed.hash ? nil : Mismatch(witnessed: witnessed, found: "the store has hash \(stored) there")
         }

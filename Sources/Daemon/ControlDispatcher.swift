@@ -2,7 +2,7 @@ import ControlProtocol
 import ControlSocket
 import DaemonConfig
 import Foundation
-import Lifecycle
+import GrantLifecycle
 import Logging
 import Store
 import WhiteBITClient

@@ -27,7 +27,7 @@ extension Daemon {
             notifier.status("configuration refused, old one in force: \(problems.first ?? "invalid")")
             status.recordReload(ReloadOutcome(at: Date(), applied: false, problem: problems.first ?? "invalid"))
             _ = try? await engine.record(
-                AuditEntry(.configReloaded, user: nil, externalId: nil, actor: .wbkeyd,
+                AuditEntry(.configReloaded, user: nil, externalID: nil, actor: .wbkeyd,
                     detail: ["outcome": "refused", "problems": .string(problems.joined(separator: "; "))]),
                 message: "configuration reload refused", level: .error)
             return
@@ -68,7 +68,7 @@ extension Daemon {
             logger.warning("\(key) changed; it takes effect at the next restart", metadata: ["event": "config_reloaded"])
         }
         _ = try? await engine.record(
-            AuditEntry(.configReloaded, user: nil, externalId: nil, actor: .wbkeyd,
+            AuditEntry(.configReloaded, user: nil, externalID: nil, actor: .wbkeyd,
                 detail: [
                     "outcome": "applied", "changed": .string(changes.keysAppliedLive.joined(separator: ", ")),
                     "needs_restart": .string(changes.keysNeedingRestart.joined(separator: ", ")),

@@ -2,7 +2,7 @@ import BuildInfo
 import ControlSocket
 import DaemonConfig
 import Foundation
-import Lifecycle
+import GrantLifecycle
 import Logging
 import Scheduler
 import Sensitive
@@ -18,7 +18,7 @@ public final class Daemon: Sendable {
     public static let version = BuildInfo.version
 
     let settings: LiveSettings
-    let store: StoreDatabase
+    let store: GrantStore
     let engine: GrantEngine
     let intake: SpoolIntake
     let spool: SpoolDirectory
@@ -50,12 +50,12 @@ public final class Daemon: Sendable {
         self.accounts = accounts
         self.logger = logger
         self.status = DaemonStatus(version: Self.version)
-        self.store = try StoreDatabase.open(path: configuration.store.path)
+        let database = try StoreDatabase.open(path: configuration.store.path)
         // Before the summary, so the head it shows includes an `audit_keyed` row written here.
-        let keyring = try StoreKeyring.unlock(masterKey: Data(masterKey.bytes), store: store)
+        let keyring = try StoreKeyring.unlock(masterKey: Data(masterKey.bytes), store: database)
         self.witness = AuditWitness(storePath: configuration.store.path, chainKey: keyring.chainKey, logger: logger)
-        self.summary = try StoreSummary(loadingFrom: store.pool)
-        let sealer = keyring.sealer
+        self.store = try GrantStore(database: database, keyring: keyring)
+        self.summary = store.summary
         let client = try WhiteBITClient(configuration: Self.clientConfiguration(configuration, secret: clientSecret), logger: logger)
         self.scheduler = Scheduler<DaemonTimer>()
         self.spool = try SpoolDirectory(root: configuration.spool.directory)
@@ -63,7 +63,7 @@ public final class Daemon: Sendable {
         let shutdown = self.shutdown
         let status = self.status
         self.engine = GrantEngine(
-            store: store, summary: summary, sealer: sealer, audit: AuditLog(chainKey: keyring.chainKey), client: client, scheduler: scheduler, policy: Self.policy(configuration), logger: logger,
+            store: store, client: client, scheduler: scheduler, policy: Self.policy(configuration), logger: logger,
             onHalt: { reason in
                 status.phase = .degraded
                 failure.withLock { $0 = $0 ?? reason }
@@ -75,7 +75,7 @@ public final class Daemon: Sendable {
         self.dispatcher = ControlDispatcher(
             engine: engine, summary: summary, census: census, status: status, settings: settings, accounts: accounts,
             logger: logger)
-        self.auditTail = try AuditTail.start(on: store.pool, sink: engine.events)
+        self.auditTail = try store.startAuditTail(sink: engine.events)
     }
 
     static func clientConfiguration(_ c: DaemonConfiguration, secret: Sensitive) -> WhiteBITClient.Configuration {
@@ -105,7 +105,11 @@ public final class Daemon: Sendable {
             throw error
         }
         try await prepare()
-        var services: [any Service] = [SchedulerService(daemon: self), SpoolWatchService(daemon: self), SpoolCensusService(daemon: self)]
+        // A graceful shutdown stops the services in the reverse order: the socket first, the
+        // calls last, so that nothing starts a call once they are drained.
+        var services: [any Service] = [
+            CallService(daemon: self), SchedulerService(daemon: self), SpoolWatchService(daemon: self), SpoolCensusService(daemon: self),
+        ]
         if let metrics { services.append(metrics) }
         services.append(ControlService(daemon: self, server: try controlServer()))
         if let interval = notifier.watchdogInterval() { services.append(WatchdogService(daemon: self, interval: interval)) }
@@ -134,7 +138,7 @@ public final class Daemon: Sendable {
             try await engine.record(AuditEntry(.auditWitnessMismatch, detail: mismatch.detail), message: "audit witness mismatch")
         }
         try await engine.record(
-            AuditEntry(.daemonStarted, user: nil, externalId: nil, actor: .wbkeyd,
+            AuditEntry(.daemonStarted, user: nil, externalID: nil, actor: .wbkeyd,
                 detail: ["version": .string(Self.version), "pid": .int(Int(getpid())), "previous_head_seq": .int(Int(head?.seq ?? 0))]),
             message: "wbkeyd \(Self.version) starting")
         let marks = try await engine.seedNonces()
@@ -195,20 +199,15 @@ public final class Daemon: Sendable {
 
     func housekeeping(retention: Duration, maxCodeAge: Duration) async {
         let now = Date()
-        let audit = engine.audit
         do {
-            // Through the committer, like every write, so that the summary sees the
-            // `audit_pruned` row become the head.
-            try await engine.committer.write { db in
-                if case let .refused(doomed, rows, cutoff) = try audit.prune(retention: retention.seconds, in: db) {
-                    // Loud, but not fatal: nothing was deleted, and the log keeps growing until
-                    // an operator looks (a clock step forward, or a much shortened retention).
-                    self.logger.critical(
-                        "audit pruning refused: it would delete \(doomed) of \(rows) rows (older than \(cutoff)); nothing deleted",
-                        metadata: ["event": "audit_prune_refused"])
-                }
-                try GrantRecords.pruneIngestions(before: now.addingTimeInterval(-max(2 * maxCodeAge.seconds, 86_400)), in: db)
-                try GrantRecords.prunePendingStates(now: now, in: db)
+            let pruning = try await store.housekeep(
+                retention: retention, ingestionsBefore: now.addingTimeInterval(-max(2 * maxCodeAge.seconds, 86_400)), now: now)
+            if case let .refused(doomed, rows, cutoff) = pruning {
+                // Loud, but not fatal: nothing was deleted, and the log keeps growing until
+                // an operator looks (a clock step forward, or a much shortened retention).
+                logger.critical(
+                    "audit pruning refused: it would delete \(doomed) of \(rows) rows (older than \(cutoff)); nothing deleted",
+                    metadata: ["event": "audit_prune_refused"])
             }
             _ = try store.checkpoint()
         } catch {
@@ -229,20 +228,17 @@ public final class Daemon: Sendable {
         return parts.joined(separator: "; ")
     }
 
-    /// After the services stopped: let in-flight calls settle (they commit their
-    /// outcome or a retry), cancel those that outlast the grace (their cancellation
-    /// commits as a retry), record the stop as the run's last row, close the store.
+    /// After the services stopped (`CallService` drained the calls and their commits):
+    /// record the stop as the run's last row, close the store. A run that never got its
+    /// services going (a failed start) stops its calls here.
     func finish() async {
         status.enter(.stopping)
         notifier.stopping(status: "stopping")
         await engine.stopStartingCalls()
-        await engine.waitUntilIdle(timeout: .seconds(10))
-        // Calls that outlast the grace are cancelled; their outcome (a retry) still commits.
         await engine.client.shutdown()
-        await engine.waitUntilIdle(timeout: .seconds(2))
         if failure.withLock({ $0 }) == nil {
             _ = try? await engine.record(
-                AuditEntry(.daemonStopped, user: nil, externalId: nil, actor: .wbkeyd, detail: ["version": .string(Self.version)]),
+                AuditEntry(.daemonStopped, user: nil, externalID: nil, actor: .wbkeyd, detail: ["version": .string(Self.version)]),
                 message: "wbkeyd stopped")
         }
         if let head = try? await engine.auditHead() { witness.witness(head, force: true) }

@@ -1,7 +1,6 @@
 import ControlProtocol
 import Foundation
-import GRDB
-import Lifecycle
+import GrantLifecycle
 import Logging
 import Sensitive
 import Store
@@ -14,7 +13,7 @@ import WhiteBITClient
 extension GrantEngine {
     /// Seeds the nonce source from the persisted marks; answers how many keys had one.
     func seedNonces() async throws -> Int {
-        let marks = try await store.pool.read { db in try NonceRecords.all(in: db) }
+        let marks = try await store.nonceMarks()
         for (apiKey, mark) in marks { nonces.raise(apiKey, atLeast: mark) }
         return marks.count
     }
@@ -35,7 +34,7 @@ extension GrantEngine {
     /// V4 comes first because it is the route that works for the key's whole life (the
     /// token lasts hours) and a signed read counts as the key's use at WhiteBIT.
     nonisolated func agentCredentials(user: String, allowToken: Bool) async throws -> AgentCredentials {
-        guard let stored = try await store.pool.read({ db in try GrantRecords.load(user: user, in: db) }) else {
+        guard let stored = try await store.grant(user: user) else {
             throw CommandError("no grant for \(user)")
         }
         let grant = stored.grant
@@ -44,7 +43,7 @@ extension GrantEngine {
         {
             let secret: Sensitive
             do {
-                secret = try sealer.open(sealed, binding: SealBinding(kind: .apiSecret, user: user, externalId: externalID))
+                secret = try sealer.open(sealed, binding: SealBinding(kind: .apiSecret, user: user, externalID: externalID))
             } catch {
                 throw CommandError("the sealed secret of \(user) cannot be opened: \(error)")
             }
@@ -104,7 +103,7 @@ extension GrantEngine {
             detail["error"] = .string(error.description)
         }
         try await recordAgentRow(
-            AuditEntry(.accountRead, user: user, externalId: externalID, actor: actor, detail: AuditDetail(detail)), nonceMark: mark,
+            AuditEntry(.accountRead, user: user, externalID: externalID, actor: actor, detail: AuditDetail(detail)), nonceMark: mark,
             message: "account read", level: .info, metadata: ["actor": "\(actor.text)", "route": "\(route.rawValue)"])
         switch result {
         case .success(let answer):
@@ -133,7 +132,7 @@ extension GrantEngine {
             throw CommandError("\(error)")
         }
         try await recordAgentRow(
-            AuditEntry(.requestSigned, user: user, externalId: externalID, actor: actor,
+            AuditEntry(.requestSigned, user: user, externalID: externalID, actor: actor,
                        detail: ["path": .string(path), "nonce": .int(Int(signed.nonce))]),
             nonceMark: (pair.apiKey, signed.nonce), message: "request signed", level: .debug,
             metadata: ["actor": "\(actor.text)", "path": "\(path)"])
@@ -145,13 +144,8 @@ extension GrantEngine {
         _ entry: AuditEntry, nonceMark: (String, Int64)?, message: String, level: Logger.Level, metadata: Logger.Metadata
     ) async throws {
         if let haltReason { throw EngineHalted(reason: haltReason) }
-        let audit = self.audit
-        let mark = nonceMark.map { (apiKey: $0.0, nonce: $0.1) }
         do {
-            _ = try await committer.write { db in
-                if let mark { try NonceRecords.raise(mark.apiKey, to: mark.nonce, in: db) }
-                return try audit.append(entry, in: db)
-            }
+            try await store.append(entry, raising: nonceMark.map { NonceMark(key: $0.0, nonce: $0.1) })
         } catch {
             halt("audit write failed: \(error)")
             throw error

@@ -1,108 +1,90 @@
 import Foundation
-import GRDB
-import Lifecycle
+import GrantLifecycle
 import Sensitive
 import Store
 import WhiteBITClient
 
 /// Performing the WhiteBIT call a transition asked for, and turning its outcome into
-/// the next event (with the sealed data that must commit alongside it).
+/// the next event; what the answer carries (a token, a secret) travels in the event, and
+/// the decision on it keeps it.
 extension GrantEngine {
     func perform(_ call: Call, user: String) async {
-        let outcome = await outcome(of: call, user: user)
+        let event = await outcome(of: call, user: user)
         await withLock(user) {
             // Only once its outcome is committed is the call over: `finish()` waits for that.
             // The commit makes the next call at once when one follows (securing → fetch).
             callReturned(user)
             defer { outcomeSettled() }
             do {
-                _ = try await applyLocked(outcome.event, user: user, extras: outcome.extras)
+                _ = try await applyLocked(event, user: user)
             } catch {
                 logger.error("could not record a WhiteBIT outcome", metadata: ["user": "\(user)", "error": "\(error)"])
             }
         }
     }
 
-    struct Outcome: Sendable {
-        var event: GrantEvent
-        var extras: Extras?
-    }
-
-    private func outcome(of call: Call, user: String) async -> Outcome {
+    private func outcome(of call: Call, user: String) async -> GrantEvent {
         let stored: StoredGrant?
         do {
-            stored = try await store.pool.read { db in try GrantRecords.load(user: user, in: db) }
+            stored = try await store.grant(user: user)
         } catch {
-            return Outcome(event: Self.failureEvent(for: call, .transient("store read failed")))
+            return Self.failureEvent(for: call, .transient("store read failed"))
         }
-        guard let stored else { return Outcome(event: Self.failureEvent(for: call, .rejected("grant vanished"))) }
+        guard let stored else { return Self.failureEvent(for: call, .rejected("grant vanished")) }
         switch call {
         case .exchangeToken:
             return await exchange(stored)
         case .keyInfo:
-            guard let token = openToken(stored) else { return Outcome(event: .keyInfoFailed(.unauthorized)) }
+            guard let token = openToken(stored) else { return .keyInfoFailed(.unauthorized) }
             do {
                 let info = try await client.apiKeyInfo(token: token)
-                return Outcome(event: .keyInfo(KeyInfo(exists: info.exists, isEnabled: info.isEnabled, externalID: info.externalID)))
+                return .keyInfo(KeyInfo(exists: info.exists, isEnabled: info.isEnabled, externalID: info.externalID))
             } catch {
-                return Outcome(event: .keyInfoFailed(failure(error)))
+                return .keyInfoFailed(failure(error))
             }
         case .fetchSecret(let externalID):
-            guard let token = openToken(stored) else { return Outcome(event: .secretFetchFailed(.unauthorized)) }
+            guard let token = openToken(stored) else { return .secretFetchFailed(.unauthorized) }
             do {
-                let secret = try await client.apiKeySecret(externalID: externalID, token: token)
-                let sealed = sealer.seal(secret, binding: SealBinding(kind: .apiSecret, user: user, externalId: externalID))
-                return Outcome(event: .secretFetched) { _, db in
-                    try GrantRecords.setSecret(sealed, externalID: externalID, user: user, in: db)
-                }
+                return .secretFetched(try await client.apiKeySecret(externalID: externalID, token: token), externalID: externalID)
             } catch {
-                return Outcome(event: .secretFetchFailed(failure(error)))
+                return .secretFetchFailed(failure(error))
             }
         case .checkKey(let externalID, let identity):
-            let report = await checkKey(stored, externalID: externalID, identity: identity)
+            var report = await checkKey(stored, externalID: externalID, identity: identity)
             // The nonces the check used become durable with its outcome, as `sign`'s do.
-            let marks = Self.readings(identity, apiKey: stored.grant.apiKey, externalID: externalID)
+            report.nonceMarks = Self.readings(identity, apiKey: stored.grant.apiKey, externalID: externalID)
                 .map { $0 == .apiKey ? stored.grant.apiKey ?? externalID : externalID }
-                .compactMap { key in nonces.lastIssued(for: key).map { (key, $0) } }
-            return Outcome(event: .keyChecked(report)) { _, db in
-                for (key, nonce) in marks { try NonceRecords.raise(key, to: nonce, in: db) }
-            }
+                .compactMap { key in nonces.lastIssued(for: key).map { NonceMark(key: key, nonce: $0) } }
+            return .keyChecked(report)
         case .deleteKey(let externalID):
-            guard let token = openToken(stored) else { return Outcome(event: .keyDeletionFailed(.unauthorized)) }
+            guard let token = openToken(stored) else { return .keyDeletionFailed(.unauthorized) }
             do {
                 try await client.deleteAPIKey(externalID: externalID, token: token)
-                return Outcome(event: .keyDeleted(alreadyGone: false))
+                return .keyDeleted(alreadyGone: false)
             } catch where error.kind == .notFound {
-                return Outcome(event: .keyDeleted(alreadyGone: true))
+                return .keyDeleted(alreadyGone: true)
             } catch {
-                return Outcome(event: .keyDeletionFailed(failure(error)))
+                return .keyDeletionFailed(failure(error))
             }
         }
     }
 
-    private func exchange(_ stored: StoredGrant) async -> Outcome {
+    /// A refused exchange (or a stored authorization that cannot be opened) ends that
+    /// authorization: the decision on the failure wipes it.
+    private func exchange(_ stored: StoredGrant) async -> GrantEvent {
         let user = stored.grant.user
-        let clearAuthorization: Extras = { _, db in
-            try GrantRecords.setAuthorization(code: nil, verifier: nil, user: user, in: db)
-        }
         guard let sealedCode = stored.sealedCode, let sealedVerifier = stored.sealedVerifier,
             let code = try? sealer.open(sealedCode, binding: SealBinding(kind: .authorizationCode, user: user)),
             let verifier = try? sealer.open(sealedVerifier, binding: SealBinding(kind: .codeVerifier, user: user))
         else {
             logger.error("the stored authorization cannot be opened", metadata: ["user": "\(user)"])
-            return Outcome(event: .tokenExchangeFailed(.rejected("the stored authorization cannot be opened")), extras: clearAuthorization)
+            return .tokenExchangeFailed(.rejected("the stored authorization cannot be opened"))
         }
         do {
             let token = try await client.exchangeCode(code: code, codeVerifier: verifier)
-            let sealed = sealer.seal(token.value, binding: SealBinding(kind: .accessToken, user: user))
-            return Outcome(event: .tokenExchanged(expiresIn: token.expiresIn)) { _, db in
-                try GrantRecords.setToken(sealed, user: user, in: db)
-                try GrantRecords.setAuthorization(code: nil, verifier: nil, user: user, in: db)
-            }
+            return .tokenExchanged(token: token.value, expiresIn: token.expiresIn)
         } catch {
-            let failure = failure(error)
-            if case .transient = failure { return Outcome(event: .tokenExchangeFailed(failure)) }
-            return Outcome(event: .tokenExchangeFailed(failure), extras: clearAuthorization)
+            return .tokenExchangeFailed(failure(error))
         }
     }
 

@@ -1,7 +1,6 @@
 import ControlProtocol
 import Foundation
-import GRDB
-import Lifecycle
+import GrantLifecycle
 import PKCE
 import Sensitive
 import Store
@@ -18,21 +17,19 @@ extension GrantEngine {
     // state: nonisolated, so a command does not queue behind a burst of grant work.
 
     nonisolated func grantViews(state: GrantState?, limit: Int = 100_000) async throws -> [GrantView] {
-        try await store.pool.read { db in try GrantRecords.list(state: state, limit: limit, in: db) }.map(Self.view)
+        try await store.grants(state: state, limit: limit).map(Self.view)
     }
 
     nonisolated func grantView(_ user: String) async throws -> GrantView? {
-        try await store.pool.read { db in try GrantRecords.load(user: user, in: db) }.map { Self.view($0.grant) }
+        try await store.grant(user: user).map { Self.view($0.grant) }
     }
 
     nonisolated func auditViews(limit: Int, user: String?) async throws -> [AuditRowView] {
-        let audit = self.audit
-        return try await store.pool.read { db in try audit.recent(limit: limit, user: user, in: db) }.map(Self.view)
+        return try await store.auditRows(limit: limit, user: user).map(Self.view)
     }
 
     nonisolated func auditHead() async throws -> AuditHead? {
-        let audit = self.audit
-        return try await store.pool.read { db in try audit.head(in: db) }
+        return try await store.auditHead()
     }
 
     static func view(_ g: Grant) -> GrantView {
@@ -47,7 +44,7 @@ extension GrantEngine {
 
     static func view(_ r: AuditRow) -> AuditRowView {
         AuditRowView(
-            seq: Int(r.seq), at: r.at, event: r.event.rawValue, user: r.user, externalID: r.externalId, actor: r.actor.text,
+            seq: Int(r.seq), at: r.at, event: r.event.rawValue, user: r.user, externalID: r.externalID, actor: r.actor.text,
             detail: r.detail)
     }
 
@@ -64,7 +61,7 @@ extension GrantEngine {
             guard let current = try await grantView(user) else { break }
             if current.state != .revoking || current.attempts > 0 { return current }
         }
-        grant = try await store.pool.read { db in try GrantRecords.load(user: user, in: db) }?.grant ?? grant
+        grant = try await store.grant(user: user)?.grant ?? grant
         return Self.view(grant)
     }
 
@@ -78,7 +75,7 @@ extension GrantEngine {
     /// asks WhiteBIT and reports what would change, changing nothing (and is an error
     /// when WhiteBIT has not answered within `within`: there is nothing to look up later).
     func reconcile(user: String, dryRun: Bool, actor: AuditActor, within: Duration = .seconds(10)) async throws -> ReconcileReport {
-        guard let stored = try await store.pool.read({ db in try GrantRecords.load(user: user, in: db) }) else {
+        guard let stored = try await store.grant(user: user) else {
             throw CommandError("no grant for \(user)")
         }
         let before = stored.grant
@@ -108,12 +105,11 @@ extension GrantEngine {
         var running: Bool
         repeat {
             await waitForChange(of: user, timeout: ContinuousClock.now.duration(to: deadline))
-            after = try await store.pool.read { db in try GrantRecords.load(user: user, in: db) }?.grant ?? after
+            after = try await store.grant(user: user)?.grant ?? after
             running = after.stepAt.map { $0 <= Date() } ?? false || inFlight.contains(user)
         } while running && ContinuousClock.now < deadline
         // What the reconcile wrote: the audit rows of this user since it was asked for.
-        let audit = self.audit
-        let events = try await store.pool.read { db in try audit.recent(limit: 100, user: user, in: db) }
+        let events = try await store.auditRows(limit: 100, user: user)
             .filter { $0.seq > since }.map(\.event.rawValue)
         var text = Self.describe(user: user, from: before, to: after, events: events, dryRun: false)
         if running {
@@ -145,7 +141,7 @@ extension GrantEngine {
     /// about up to 200 of them, one after another, for as long as `within` lasts.
     func reconcileAll(dryRun: Bool, actor: AuditActor, within: Duration? = nil) async throws -> String {
         let now = Date()
-        let candidates = try await store.pool.read { db in try GrantRecords.list(state: nil, limit: 1_000_000, in: db) }
+        let candidates = try await store.grants(state: nil, limit: 1_000_000)
             .filter { $0.holdsLiveToken(at: now) && [.active, .disabled, .awaitingKey].contains($0.state) }
         if dryRun {
             var lines: [String] = []
@@ -192,15 +188,11 @@ extension GrantEngine {
         let pair = PKCEPair.generate()
         let state = PKCE.makeState()
         let fingerprint = sealer.fingerprint(Sensitive(state), context: "authorize-url state")
-        let sealed = sealer.seal(pair.verifier, binding: SealBinding(kind: .pendingStateVerifier, user: user))
-        let expires = Date().addingTimeInterval(600)
-        try await committer.write { db in
-            try GrantRecords.putPendingState(fingerprint: fingerprint, user: user, sealedVerifier: sealed, expiresAt: expires, in: db)
-        }
+        try await store.putPendingState(fingerprint: fingerprint, user: user, verifier: pair.verifier, expiresAt: Date().addingTimeInterval(600))
         // Who asked, for whom: never the verifier or the state, which would let a reader
         // of the audit log finish the flow in the user's place.
         try await record(
-            AuditEntry(.authorizeURLIssued, user: user, externalId: nil, actor: actor, detail: ["expires_in_s": 600]),
+            AuditEntry(.authorizeURLIssued, user: user, externalID: nil, actor: actor, detail: ["expires_in_s": 600]),
             message: "authorization URL issued", level: .notice, metadata: ["actor": "\(actor.text)"])
         var components = URLComponents(string: baseURL)!
         components.path = "/auth/login"
@@ -216,7 +208,7 @@ extension GrantEngine {
 
     /// The key pair of a user, for a permitted reader; audited as `secret_read`.
     func secret(user: String, actor: AuditActor) async throws -> SecretView {
-        guard let stored = try await store.pool.read({ db in try GrantRecords.load(user: user, in: db) }) else {
+        guard let stored = try await store.grant(user: user) else {
             throw CommandError("no grant for \(user)")
         }
         guard let sealed = stored.sealedSecret, let externalID = stored.secretExternalID else {
@@ -224,12 +216,12 @@ extension GrantEngine {
         }
         let secret: Sensitive
         do {
-            secret = try sealer.open(sealed, binding: SealBinding(kind: .apiSecret, user: user, externalId: externalID))
+            secret = try sealer.open(sealed, binding: SealBinding(kind: .apiSecret, user: user, externalID: externalID))
         } catch {
             throw CommandError("the sealed secret of \(user) cannot be opened: \(error)")
         }
         try await record(
-            AuditEntry(.secretRead, user: user, externalId: externalID, actor: actor, detail: [:]),
+            AuditEntry(.secretRead, user: user, externalID: externalID, actor: actor, detail: [:]),
             message: "secret read", level: .notice, metadata: ["actor": "\(actor.text)"])
         // The key value to sign with: what verification proved (docs/design.md §12).
         let identity = stored.grant.signingIdentity ?? externalID
@@ -240,7 +232,7 @@ extension GrantEngine {
     /// arguments. `suppressed`: refusals by the same uid left out since the last row.
     func recordRefusal(command: String, reason: String, suppressed: Int, actor: AuditActor) async throws {
         try await record(
-            AuditEntry(.commandRefused, user: nil, externalId: nil, actor: actor,
+            AuditEntry(.commandRefused, user: nil, externalID: nil, actor: actor,
                        detail: ["command": .string(command), "reason": .string(reason), "suppressed": .int(suppressed)]),
             message: "control command refused (audited)", level: .notice, metadata: ["actor": "\(actor.text)"])
     }
@@ -252,9 +244,9 @@ extension GrantEngine {
     nonisolated func backup(to path: String, actor: AuditActor) async throws -> StoreBackup {
         if let problem = StoreBackup.problem(with: path) { throw CommandError(problem) }
         let store = self.store
-        let made = try await Task.detached { try StoreBackup.make(of: store, to: path) }.value
+        let made = try await Task.detached { try store.backup(to: path) }.value
         try await record(
-            AuditEntry(.storeBackedUp, user: nil, externalId: nil, actor: actor,
+            AuditEntry(.storeBackedUp, user: nil, externalID: nil, actor: actor,
                 detail: ["path": .string(path), "bytes": .int(Int(made.bytes)), "audit_seq": .int(Int(made.auditSeq))]),
             message: "store backed up to \(path)", level: .notice, metadata: ["actor": "\(actor.text)"])
         return made

@@ -1,6 +1,5 @@
 import Foundation
-import GRDB
-import Lifecycle
+import GrantLifecycle
 import Logging
 import Sensitive
 import Spool
@@ -33,9 +32,9 @@ extension GrantEngine {
             if verifier == nil, let state = request.state {
                 // Seen before (a crash after the commit, before the unlink): a duplicate,
                 // whose state is rightly gone.
-                if try await store.pool.read({ db in try GrantRecords.wasIngested(fingerprint: fingerprint, in: db) }) {
+                if try await store.wasIngested(fingerprint: fingerprint) {
                     try await record(
-                        AuditEntry(.authorizationDuplicate, user: user, externalId: nil, actor: .wbkeyd, detail: ["file": .string(file)]),
+                        AuditEntry(.authorizationDuplicate, user: user, externalID: nil, actor: .wbkeyd, detail: ["file": .string(file)]),
                         message: "duplicate authorization ignored", metadata: ["file": "\(file)"])
                     return .duplicate
                 }
@@ -55,31 +54,12 @@ extension GrantEngine {
         _ request: AuthorizationRequest, verifier: Sensitive, fingerprint: String, usingState stateFingerprint: String?, file: String
     ) async throws -> IngestOutcome {
         let user = request.user
-        let sealedCode = sealer.seal(request.code, binding: SealBinding(kind: .authorizationCode, user: user))
-        let sealedVerifier = sealer.seal(verifier, binding: SealBinding(kind: .codeVerifier, user: user))
-        let step = TransactionStep(lifecycle: lifecycle, audit: audit, now: Date(), roll: Double.random(in: 0..<1))
-        let audit = self.audit
-        let receivedAt = AuditTimestamp.format(request.receivedAt)
-        let transition = try await commit(user: user) { db in
-            guard try GrantRecords.recordIngestion(fingerprint: fingerprint, user: user, at: step.now, in: db) else {
-                _ = try audit.append(
-                    AuditEntry(.authorizationDuplicate, user: user, externalId: nil, actor: .wbkeyd, detail: ["file": .string(file)]),
-                    in: db)
-                return nil
-            }
-            if let stateFingerprint { try GrantRecords.forgetPendingState(fingerprint: stateFingerprint, in: db) }
-            _ = try audit.append(
-                AuditEntry(.authorizationReceived, user: user, externalId: nil, actor: .wbkeyd,
-                    detail: ["file": .string(file), "received_at": .string(receivedAt), "with_api_key": .bool(request.apiKey != nil)]),
-                in: db)
-            return try step.run(
-                .authorizationReceived(receivedAt: request.receivedAt, apiKey: request.apiKey), user: user, actor: .wbkeyd,
-                create: true,
-                extras: { t, db in
-                    // A code already too old fails in this same decision: nothing to keep.
-                    guard !t.wipeAuthorization else { return }
-                    try GrantRecords.setAuthorization(code: sealedCode, verifier: sealedVerifier, user: user, in: db)
-                }, in: db)
+        let authorization = Authorization(receivedAt: request.receivedAt, apiKey: request.apiKey, code: request.code, verifier: verifier)
+        let (lifecycle, now, roll) = (self.lifecycle, Date(), Double.random(in: 0..<1))
+        let transition = try await commit(user: user) { store in
+            try await store.ingest(
+                authorization, user: user, fingerprint: fingerprint, consumingState: stateFingerprint, file: file, lifecycle: lifecycle,
+                now: now, roll: roll)
         }
         let outcome: IngestOutcome = transition == nil ? .duplicate : .received
         guard admitRoutineLine() else { return outcome }
@@ -95,12 +75,8 @@ extension GrantEngine {
     /// The verifier kept for an `authorize-url` state, when the state is live and was
     /// issued for `user`; nothing is changed (`ingest` uses the state up when it commits).
     private func pendingVerifier(stateFingerprint: String, user: String) async throws -> Sensitive? {
-        let now = Date()
-        let found = try await store.pool.read { db in
-            try GrantRecords.pendingState(fingerprint: stateFingerprint, now: now, in: db)
-        }
-        guard let found, found.user == user else { return nil }
-        return try? sealer.open(found.sealedVerifier, binding: SealBinding(kind: .pendingStateVerifier, user: user))
+        guard let found = try await store.pendingState(fingerprint: stateFingerprint, now: Date()), found.user == user else { return nil }
+        return found.verifier
     }
 
     /// A revocation from the spool: only for users wbkeyd knows.
@@ -112,10 +88,9 @@ extension GrantEngine {
     @discardableResult
     func record(_ entry: AuditEntry, message: String, level: Logger.Level = .info, metadata: Logger.Metadata = [:]) async throws -> AuditRow {
         if let haltReason { throw EngineHalted(reason: haltReason) }
-        let audit = self.audit
         let row: AuditRow
         do {
-            row = try await committer.write { db in try audit.append(entry, in: db) }
+            row = try await store.append(entry)
         } catch {
             halt("audit write failed: \(error)")
             throw error
@@ -133,18 +108,10 @@ extension GrantEngine {
         _ entry: AuditEntry, delivery: String, message: String, level: Logger.Level, metadata: Logger.Metadata
     ) async throws -> Bool {
         if let haltReason { throw EngineHalted(reason: haltReason) }
-        let audit = self.audit
         let fingerprint = sealer.fingerprint(Sensitive(delivery), context: "rejected spool file")
-        let now = Date()
         let recorded: Bool
         do {
-            recorded = try await committer.write { db in
-                guard try GrantRecords.recordIngestion(fingerprint: fingerprint, user: entry.user ?? "", at: now, in: db) else {
-                    return false
-                }
-                _ = try audit.append(entry, in: db)
-                return true
-            }
+            recorded = try await store.appendOnce(entry, fingerprint: fingerprint, at: Date())
         } catch {
             halt("audit write failed: \(error)")
             throw error
@@ -157,7 +124,7 @@ extension GrantEngine {
         var fields = metadata
         fields["event"] = "\(entry.event.rawValue)"
         if let user = entry.user { fields["user"] = "\(user)" }
-        if let id = entry.externalId { fields["external_id"] = "\(id)" }
+        if let id = entry.externalID { fields["external_id"] = "\(id)" }
         logger.log(level: level, "\(message)", metadata: fields)
     }
 }

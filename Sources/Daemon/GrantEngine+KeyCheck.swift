@@ -1,4 +1,4 @@
-import Lifecycle
+import GrantLifecycle
 import Sensitive
 import Store
 import WhiteBITClient
@@ -14,7 +14,7 @@ extension GrantEngine {
         }
         let secret: Sensitive
         do {
-            secret = try sealer.open(sealed, binding: SealBinding(kind: .apiSecret, user: user, externalId: externalID))
+            secret = try sealer.open(sealed, binding: SealBinding(kind: .apiSecret, user: user, externalID: externalID))
         } catch {
             logger.error("the sealed secret cannot be opened", metadata: ["user": "\(user)", "external_id": "\(externalID)"])
             return KeyCheckReport(externalID: externalID, outcome: .failed, message: "the sealed secret cannot be opened")

@@ -1,6 +1,6 @@
 import ControlProtocol
 import Foundation
-import Lifecycle
+import GrantLifecycle
 
 /// `wait USER STATE[,STATE…] [TIMEOUT]` (docs/design.md §12): the engine's observers,
 /// registered before the grant is read, so a change between the read and the wait is

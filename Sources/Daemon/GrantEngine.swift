@@ -1,6 +1,5 @@
 import Foundation
-import GRDB
-import Lifecycle
+import GrantLifecycle
 import Logging
 import Scheduler
 import Sensitive
@@ -16,10 +15,8 @@ import WhiteBITClient
 /// Per user, one thing happens at a time (a lock) and at most one call is in flight,
 /// so a key's secret is never fetched twice at once.
 actor GrantEngine {
-    let store: StoreDatabase
-    let committer: GroupCommitter
+    let store: GrantStore
     let sealer: Sealer
-    let audit: AuditLog
     private let clientBox: Mutex<WhiteBITClient>
     let scheduler: Scheduler<DaemonTimer>
     let logger: Logger
@@ -46,20 +43,23 @@ actor GrantEngine {
     /// `wait`ers by user (GrantEngine+Wait).
     var watchers: [String: [UUID: Watcher]] = [:]
     private var routineLog = RoutineLogBudget()
+    /// The calls decisions asked for, in commit order; `CallService` makes each as a child
+    /// of its task group, so the service group's shutdown is what drains them.
+    nonisolated let calls: AsyncStream<PendingCall>
+    private let callsIn: AsyncStream<PendingCall>.Continuation
 
     init(
-        store: StoreDatabase, summary: StoreSummary, sealer: Sealer, audit: AuditLog, client: WhiteBITClient, scheduler: Scheduler<DaemonTimer>,
-        policy: LifecyclePolicy, logger: Logger, onHalt: @escaping @Sendable (String) -> Void
+        store: GrantStore, client: WhiteBITClient, scheduler: Scheduler<DaemonTimer>, policy: LifecyclePolicy, logger: Logger,
+        onHalt: @escaping @Sendable (String) -> Void
     ) {
         self.store = store
-        self.committer = GroupCommitter(pool: store.pool, summary: summary)
-        self.sealer = sealer
-        self.audit = audit
+        self.sealer = store.sealer
         self.clientBox = Mutex(client)
         self.scheduler = scheduler
         self.lifecycle = Lifecycle(policy: policy)
         self.logger = logger
         self.onHalt = onHalt
+        (calls, callsIn) = AsyncStream.makeStream(of: PendingCall.self)
     }
 
     /// The WhiteBIT client in use; readable without waiting for the engine (`status`
@@ -81,7 +81,7 @@ actor GrantEngine {
 
     /// Puts every stored deadline into the scheduler; past-due ones fire at once.
     func rebuildTimers() async throws -> Int {
-        let deadlines = try await store.pool.read { db in try GrantRecords.deadlines(in: db) }
+        let deadlines = try await store.deadlines()
         for (user, at) in deadlines { await scheduler.schedule(.grant(user), at: at) }
         return deadlines.count
     }
@@ -91,7 +91,7 @@ actor GrantEngine {
     /// plans or drops their probes.
     func settleKeyWatches() async throws -> Int {
         let probing = lifecycle.policy.probeInterval != nil
-        let users = try await store.pool.read { db in try GrantRecords.unsettledKeyWatches(probing: probing, in: db) }
+        let users = try await store.unsettledKeyWatches(probing: probing)
         let now = Date()
         for user in users { await scheduler.schedule(.grant(user), at: now) }
         return users.count
@@ -116,43 +116,32 @@ actor GrantEngine {
 
     // MARK: applying events
 
-    /// What the shell adds to a transition's transaction: sealed data to store or
-    /// clear, extra audit rows, all decided from the transition.
-    typealias Extras = @Sendable (_ transition: Transition, _ db: Database) throws -> Void
-
     /// Applies an event under the user's lock. Nil when the user has no grant and
     /// `create` is false.
     @discardableResult
-    func apply(
-        _ event: GrantEvent, user: String, actor: AuditActor = .wbkeyd, create: Bool = false,
-        extras: Extras? = nil
-    ) async throws -> Transition? {
+    func apply(_ event: GrantEvent, user: String, actor: AuditActor = .wbkeyd, create: Bool = false) async throws -> Transition? {
         try await withLock(user) {
-            try await applyLocked(event, user: user, actor: actor, create: create, extras: extras)
+            try await applyLocked(event, user: user, actor: actor, create: create)
         }
     }
 
     /// The same, for a caller that holds the lock already.
     @discardableResult
-    func applyLocked(
-        _ event: GrantEvent, user: String, actor: AuditActor = .wbkeyd, create: Bool = false,
-        extras: Extras? = nil
-    ) async throws -> Transition? {
-        let step = TransactionStep(lifecycle: lifecycle, audit: audit, now: Date(), roll: Double.random(in: 0..<1))
-        return try await commit(user: user) { db in
-            try step.run(event, user: user, actor: actor, create: create, extras: extras, in: db)
+    func applyLocked(_ event: GrantEvent, user: String, actor: AuditActor = .wbkeyd, create: Bool = false) async throws -> Transition? {
+        let (lifecycle, now, roll) = (self.lifecycle, Date(), Double.random(in: 0..<1))
+        return try await commit(user: user) { store in
+            try await store.decide(event, user: user, actor: actor, create: create, lifecycle: lifecycle, now: now, roll: roll)
         }
     }
 
-    /// Runs `work` in one transaction (group-committed), then reschedules the grant,
-    /// logs its audit notes and wakes observers. A failed write halts the engine.
-    func commit(
-        user: String, _ work: @escaping @Sendable (Database) throws -> TransactionStep.Outcome?
-    ) async throws -> Transition? {
+    /// Commits one decision (`write`: the store's `decide` or `ingest`), then reschedules
+    /// the grant, makes the call it asked for, logs its audit notes and wakes observers.
+    /// A failed write halts the engine.
+    func commit(user: String, _ write: @Sendable (GrantStore) async throws -> Decision?) async throws -> Transition? {
         if let haltReason { throw EngineHalted(reason: haltReason) }
         let transition: Transition?
         do {
-            transition = try await committer.write(work, move: { $0?.move })?.transition
+            transition = try await write(store)?.transition
         } catch {
             halt("store write failed: \(error)")
             throw error
@@ -163,7 +152,7 @@ actor GrantEngine {
             // schedules whatever comes next, so the grant needs no timer meanwhile.
             inFlight.insert(user)
             await scheduler.reschedule(.grant(user), at: nil)
-            Task { await self.perform(call, user: user) }
+            callsIn.yield(PendingCall(call: call, user: user))
         } else {
             // A call already out for this user commits its outcome first; that transition
             // makes the call this one left due.
@@ -202,8 +191,10 @@ actor GrantEngine {
         }
     }
 
+    /// Calls out may still commit their outcome; `CallService` ends once they have.
     func stopStartingCalls() {
         stopping = true
+        callsIn.finish()
     }
 
     /// Returns when no WhiteBIT call is in flight, or after `timeout`: a stopping
@@ -283,6 +274,12 @@ actor GrantEngine {
         }
         return verdict.log
     }
+}
+
+/// A call a committed decision asked for, waiting for `CallService` to make it.
+struct PendingCall: Sendable {
+    let call: Call
+    let user: String
 }
 
 struct EngineHalted: Error, CustomStringConvertible {

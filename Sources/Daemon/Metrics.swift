@@ -1,6 +1,5 @@
 import Foundation
-import GRDB
-import Lifecycle
+import GrantLifecycle
 import Store
 import WhiteBITClient
 
@@ -30,9 +29,7 @@ enum Metrics {
         var out = Exposition()
         let stored = summary.snapshot
         let counts = stored.grants
-        let nextExpiry = try await engine.store.pool.read { db in
-            try Double.fetchOne(db, sql: "SELECT MIN(token_expires_at) FROM grants")
-        }
+        let nextExpiry = try await engine.store.nextTokenExpiry()?.timeIntervalSince1970
         let nextAction = stored.nextDeadline?.timeIntervalSince1970
         out.family("wbkeyd_up", "1 while the daemon answers; phase is a label.", type: "gauge")
         out.sample("wbkeyd_up", ["phase": status.phase.rawValue], 1)
@@ -99,7 +96,7 @@ enum Metrics {
         let head = stored.auditHead
         out.family("wbkeyd_audit_seq", "Sequence number of the audit chain head.", type: "gauge")
         out.sample("wbkeyd_audit_seq", [:], Double(head?.seq ?? 0))
-        let keys = try await engine.store.pool.read { db in try GrantRecords.keyWatchSummary(in: db) }
+        let keys = try await engine.store.keyWatchSummary()
         out.family("wbkeyd_keys", "Keys with a sealed secret by their last signed check (docs/design.md §12).", type: "gauge")
         for check in ["unchecked"] + KeyCheck.allCases.map(\.rawValue) {
             out.sample("wbkeyd_keys", ["check": check], Double(keys.byCheck[check] ?? 0))
@@ -123,7 +120,14 @@ enum Metrics {
                 type: "gauge")
             out.sample("wbkeyd_config_last_reload_success_timestamp_seconds", [:], success.timeIntervalSince1970.rounded())
         }
-        let sizes = engine.store.sizes()
+        let written = engine.store.counters
+        out.family("wbkeyd_store_writes_total", "Writes committed since start: decisions, audit rows, other changes.", type: "counter")
+        out.sample("wbkeyd_store_writes_total", [:], Double(written.writes))
+        out.family(
+            "wbkeyd_store_transactions_total", "Store transactions committed since start, each one wait for the disk (group commit).",
+            type: "counter")
+        out.sample("wbkeyd_store_transactions_total", [:], Double(written.transactions))
+        let sizes = engine.store.database.sizes()
         out.family("wbkeyd_store_bytes", "Size of the SQLite store files.", type: "gauge")
         out.sample("wbkeyd_store_bytes", ["file": "db"], Double(sizes.databaseBytes))
         out.sample("wbkeyd_store_bytes", ["file": "wal"], Double(sizes.walBytes))

@@ -1,5 +1,5 @@
 import Foundation
-import Lifecycle
+import GrantLifecycle
 
 /// How many routine per-grant entries (a grant's progress at info: authorization
 /// received, token exchanged, key detected, secret secured, …) go to the log each second.

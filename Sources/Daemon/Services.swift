@@ -28,6 +28,29 @@ struct SchedulerService: Service {
     }
 }
 
+/// The WhiteBIT calls committed decisions asked for, each a child of this service's task
+/// group: a graceful shutdown starts no new call, gives the calls out 10 s to answer and
+/// commit their outcome, then cuts off the rest (their cancellation commits as a retry),
+/// and returns only once every call and its commit are done.
+struct CallService: Service {
+    let daemon: Daemon
+
+    func run() async throws {
+        let engine = daemon.engine
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                try? await gracefulShutdown()
+                await engine.stopStartingCalls()
+                await engine.waitUntilIdle(timeout: .seconds(10))
+                await engine.client.shutdown()
+            }
+            for await pending in engine.calls {
+                group.addTask { await engine.perform(pending.call, user: pending.user) }
+            }
+        }
+    }
+}
+
 /// inotify wake-ups of the spool's `new/`; the periodic rescan is a scheduler timer.
 struct SpoolWatchService: Service {
     let daemon: Daemon

@@ -101,7 +101,7 @@ actor SpoolIntake {
         let reason = "cannot be claimed, left in new/: \(error)"
         do {
             _ = try await engine.recordRejection(
-                AuditEntry(.authorizationRejected, user: nil, externalId: nil, actor: .wbkeyd,
+                AuditEntry(.authorizationRejected, user: nil, externalID: nil, actor: .wbkeyd,
                     detail: ["file": .string(name), "reason": .string(reason)]),
                 delivery: "new/\(name)|\(entry.identity)", message: "spool entry cannot be claimed: \(reason)", level: .warning,
                 metadata: ["file": "\(name)"])
@@ -180,7 +180,7 @@ actor SpoolIntake {
         let name = file.description
         do {
             let recorded = try await engine.recordRejection(
-                AuditEntry(.authorizationRejected, user: user, externalId: nil, actor: .wbkeyd,
+                AuditEntry(.authorizationRejected, user: user, externalID: nil, actor: .wbkeyd,
                     detail: ["file": .string(name), "reason": .string(reason)]),
                 delivery: delivery(of: file), message: "spool file rejected: \(reason)", level: .warning,
                 metadata: ["file": "\(name)"])

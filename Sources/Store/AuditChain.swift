@@ -1,4 +1,4 @@
-import Lifecycle
+import GrantLifecycle
 import Crypto
 import Foundation
 
@@ -36,12 +36,12 @@ public enum AuditChain {
 
     /// `key` nil computes a legacy (unkeyed) row's hash; only the verifier does that.
     public static func hash(
-        prevHash: String, seq: Int64, at: String, event: String, user: String?, externalId: String?,
+        prevHash: String, seq: Int64, at: String, event: String, user: String?, externalID: String?,
         actor: String, detail: String, key: AuditChainKey?
     ) -> String {
         var message: [UInt8] = []
         message.reserveCapacity(256 + detail.utf8.count)
-        for field in [prevHash, String(seq), at, event, user, externalId, actor, detail] {
+        for field in [prevHash, String(seq), at, event, user, externalID, actor, detail] {
             guard let field else {
                 message.append(0x00)
                 continue
@@ -140,7 +140,7 @@ public struct AuditRow: Sendable, Hashable {
     public let at: String
     public let event: AuditEvent
     public let user: String?
-    public let externalId: String?
+    public let externalID: String?
     public let actor: AuditActor
     public let detail: String
     public let prevHash: String

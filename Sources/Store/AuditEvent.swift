@@ -1,4 +1,4 @@
-import Lifecycle
+import GrantLifecycle
 // The audit events of docs/design.md §6 (`AuditEvent`) are defined once, in Lifecycle,
 // whose transitions produce most of them.
 

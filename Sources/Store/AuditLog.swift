@@ -1,4 +1,4 @@
-import Lifecycle
+import GrantLifecycle
 import Foundation
 import GRDB
 
@@ -6,17 +6,17 @@ import GRDB
 public struct AuditEntry: Sendable, Hashable {
     public var event: AuditEvent
     public var user: String?
-    public var externalId: String?
+    public var externalID: String?
     public var actor: AuditActor
     public var detail: AuditDetail
 
     public init(
-        _ event: AuditEvent, user: String? = nil, externalId: String? = nil, actor: AuditActor = .wbkeyd,
+        _ event: AuditEvent, user: String? = nil, externalID: String? = nil, actor: AuditActor = .wbkeyd,
         detail: AuditDetail = [:]
     ) {
         self.event = event
         self.user = user
-        self.externalId = externalId
+        self.externalID = externalID
         self.actor = actor
         self.detail = detail
     }
@@ -180,18 +180,18 @@ public struct AuditLog: Sendable {
     private func appendRow(_ entry: AuditEntry, following head: AuditHead?, in db: Database) throws -> AuditRow {
         let row = AuditRow(
             seq: (head?.seq ?? 0) + 1, at: AuditTimestamp.format(clock()), event: entry.event, user: entry.user,
-            externalId: entry.externalId, actor: entry.actor, detail: entry.detail.json,
+            externalID: entry.externalID, actor: entry.actor, detail: entry.detail.json,
             prevHash: head?.hash ?? AuditChain.genesisPrevHash, hash: "")
         let hash = AuditChain.hash(
             prevHash: row.prevHash, seq: row.seq, at: row.at, event: row.event.rawValue, user: row.user,
-            externalId: row.externalId, actor: row.actor.text, detail: row.detail, key: chainKey)
+            externalID: row.externalID, actor: row.actor.text, detail: row.detail, key: chainKey)
         try db.cachedStatement(sql: "INSERT INTO audit (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .execute(arguments: [
-                row.seq, row.at, row.event.rawValue, row.user, row.externalId, row.actor.text, row.detail,
+                row.seq, row.at, row.event.rawValue, row.user, row.externalID, row.actor.text, row.detail,
                 row.prevHash, hash,
             ])
         return AuditRow(
-            seq: row.seq, at: row.at, event: row.event, user: row.user, externalId: row.externalId,
+            seq: row.seq, at: row.at, event: row.event, user: row.user, externalID: row.externalID,
             actor: row.actor, detail: row.detail, prevHash: row.prevHash, hash: hash)
     }
 
@@ -206,7 +206,7 @@ public struct AuditLog: Sendable {
             throw StoreError.database(operation: "reading audit row \(seq)", message: "unknown actor '\(actorText)'")
         }
         return AuditRow(
-            seq: seq, at: row["at"], event: event, user: row["user"], externalId: row["external_id"], actor: actor,
+            seq: seq, at: row["at"], event: event, user: row["user"], externalID: row["external_id"], actor: actor,
             detail: row["detail"], prevHash: row["prev_hash"], hash: row["hash"])
     }
 

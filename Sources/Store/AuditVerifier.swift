@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Lifecycle
+import GrantLifecycle
 
 /// The outcome of re-walking the audit chain.
 public enum AuditVerification: Sendable, Equatable {
@@ -156,7 +156,7 @@ private struct ChainWalk {
             let keyed = seq > legacy
             let expected = AuditChain.hash(
                 prevHash: fields.prevHash, seq: seq, at: fields.at, event: fields.event, user: fields.user,
-                externalId: fields.externalId, actor: fields.actor, detail: fields.detail,
+                externalID: fields.externalID, actor: fields.actor, detail: fields.detail,
                 key: keyed ? keyring.chainKey : nil)
             guard expected == fields.hash else { return .broken(firstBadSeq: seq, reason: .hashMismatch) }
             let boundary = legacy > 0 && seq == legacy + 1
@@ -231,7 +231,7 @@ private struct ChainFields {
     let at: String
     let event: String
     let user: String?
-    let externalId: String?
+    let externalID: String?
     let actor: String
     let detail: String
     let prevHash: String
@@ -251,7 +251,7 @@ private struct ChainFields {
             let prevHash = texts[6], let hash = texts[7]
         else { return .failure(.malformedColumn("unknown")) }
         return .success(ChainFields(
-            at: at, event: event, user: texts[2], externalId: texts[3], actor: actor, detail: detail,
+            at: at, event: event, user: texts[2], externalID: texts[3], actor: actor, detail: detail,
             prevHash: prevHash, hash: hash))
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Lifecycle
+import GrantLifecycle
 
 /// A grant as stored: the engine's view plus the sealed boxes that belong to it.
 public struct StoredGrant: Sendable, Equatable {

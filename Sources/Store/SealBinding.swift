@@ -17,12 +17,12 @@ public struct SealBinding: Sendable, Hashable {
 
     public let kind: Kind
     public let user: String
-    public let externalId: String?
+    public let externalID: String?
 
-    public init(kind: Kind, user: String, externalId: String? = nil) {
+    public init(kind: Kind, user: String, externalID: String? = nil) {
         self.kind = kind
         self.user = user
-        self.externalId = externalId
+        self.externalID = externalID
     }
 
     /// The associated data for format `version`:
@@ -39,9 +39,9 @@ public struct SealBinding: Sendable, Hashable {
         var data = Data([version])
         Self.appendLengthPrefixed(kind.rawValue, to: &data)
         Self.appendLengthPrefixed(user, to: &data)
-        if let externalId {
+        if let externalID {
             data.append(0x01)
-            Self.appendLengthPrefixed(externalId, to: &data)
+            Self.appendLengthPrefixed(externalID, to: &data)
         } else {
             data.append(0x00)
         }
@@ -58,7 +58,7 @@ public struct SealBinding: Sendable, Hashable {
 
 extension SealBinding: CustomStringConvertible {
     public var description: String {
-        "\(kind.rawValue) of user \(user)" + (externalId.map { " (external id \($0))" } ?? "")
+        "\(kind.rawValue) of user \(user)" + (externalID.map { " (external id \($0))" } ?? "")
     }
 }
 

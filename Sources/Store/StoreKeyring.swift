@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
-import Lifecycle
+import GrantLifecycle
 import Sensitive
 
 /// What the master key unlocks in a store: the `Sealer` for secrets and the audit chain key.
@@ -122,7 +122,7 @@ struct StoredBoxes {
             let user: String = row["user"]
             let columns: [(String, SealBinding)] = [
                 ("sealed_token", SealBinding(kind: .accessToken, user: user)),
-                ("sealed_secret", SealBinding(kind: .apiSecret, user: user, externalId: row["secret_external_id"])),
+                ("sealed_secret", SealBinding(kind: .apiSecret, user: user, externalID: row["secret_external_id"])),
                 ("sealed_code", SealBinding(kind: .authorizationCode, user: user)),
                 ("sealed_verifier", SealBinding(kind: .codeVerifier, user: user)),
             ]

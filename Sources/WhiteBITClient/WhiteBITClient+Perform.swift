@@ -7,7 +7,7 @@ import Sensitive
 
 /// One request as the client is about to send it. `secrets` lists what the request
 /// carries, so that an echo of one in WhiteBIT's error message can be scrubbed.
-struct Call: Sendable {
+struct OutgoingRequest: Sendable {
     let endpoint: Endpoint
     let externalID: String?
     /// Already escaped.
@@ -25,14 +25,14 @@ extension WhiteBITClient {
 
     private struct DeadlineReached: Error {}
 
-    private enum Outcome {
+    private enum Answer {
         case answered(Received)
         case failed(WhiteBITError.Kind)
     }
 
     /// Waits for the limits, sends, maps the answer, counts and logs it.
     func perform<Value>(
-        _ call: Call, decode: ([UInt8]) throws(MalformedBody) -> Value
+        _ call: OutgoingRequest, decode: ([UInt8]) throws(MalformedBody) -> Value
     ) async throws(WhiteBITError) -> Value {
         // The permit first, then the token: a request then goes out when its token says,
         // not in a burst when several permits come free at once.
@@ -87,7 +87,7 @@ extension WhiteBITClient {
     /// The HTTP exchange under the request deadline. async-http-client's own deadline
     /// ends when the response head arrives; the race with a sleep here also covers the
     /// body. Losing the race cancels the request, which closes its connection.
-    private func exchange(_ call: Call) async -> Outcome {
+    private func exchange(_ call: OutgoingRequest) async -> Answer {
         var request = HTTPClientRequest(url: baseURL + call.path)
         request.method = HTTPMethod(rawValue: call.endpoint.method)
         for header in call.headers {
@@ -125,7 +125,7 @@ extension WhiteBITClient {
         }
     }
 
-    private func log(_ call: Call, outcome: String, elapsed: Duration) {
+    private func log(_ call: OutgoingRequest, outcome: String, elapsed: Duration) {
         logger.debug(
             "WhiteBIT request",
             metadata: [

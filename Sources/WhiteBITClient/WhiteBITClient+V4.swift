@@ -36,7 +36,7 @@ extension WhiteBITClient {
         } catch {
             throw refused(endpoint, credentials.apiKey, error.reason)
         }
-        let call = Call(
+        let call = OutgoingRequest(
             endpoint: endpoint, externalID: credentials.apiKey, path: endpoint.pathTemplate,
             headers: signed.headers + [("Accept", "application/json")], body: signed.body,
             secrets: [credentials.secret, Sensitive(signed.payload), Sensitive(signed.signature), Sensitive(signed.body)]
@@ -59,7 +59,7 @@ extension WhiteBITClient {
         guard !token.isEmpty, token.revealed.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw refused(endpoint, nil, "access token is empty or not visible ASCII")
         }
-        let call = Call(
+        let call = OutgoingRequest(
             endpoint: endpoint, externalID: nil, path: endpoint.pathTemplate,
             headers: [
                 ("Authorization", "Bearer \(token.revealed)"), ("Content-Type", "application/json"),

@@ -108,7 +108,7 @@ public final class WhiteBITClient: Sendable {
         if configuration.sendsGrantType {
             fields.append(("grant_type", "authorization_code"))
         }
-        let call = Call(
+        let call = OutgoingRequest(
             endpoint: .token, externalID: nil, path: Endpoint.token.pathTemplate,
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
             body: PercentEncoding.form(fields),
@@ -138,7 +138,7 @@ public final class WhiteBITClient: Sendable {
         try await perform(call, decode: { (_: [UInt8]) throws(MalformedBody) in () })
     }
 
-    private func bearerCall(_ endpoint: Endpoint, externalID: String?, token: Sensitive) throws(WhiteBITError) -> Call {
+    private func bearerCall(_ endpoint: Endpoint, externalID: String?, token: Sensitive) throws(WhiteBITError) -> OutgoingRequest {
         var path = endpoint.pathTemplate
         if let externalID {
             guard let segment = PathSegment(externalID) else {
@@ -150,7 +150,7 @@ public final class WhiteBITClient: Sendable {
         guard !token.isEmpty, token.revealed.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw refused(endpoint, externalID, "access token is empty or not visible ASCII")
         }
-        return Call(
+        return OutgoingRequest(
             endpoint: endpoint, externalID: externalID, path: path,
             headers: [("Authorization", "Bearer \(token.revealed)"), ("Accept", "application/json")],
             body: nil, secrets: [token]

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ControlProtocol
 import Foundation
-import Lifecycle
+import GrantLifecycle
 
 // The commands that hold their connection (docs/design.md §12).
 

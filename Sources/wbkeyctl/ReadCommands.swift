@@ -1,6 +1,6 @@
 import ArgumentParser
 import ControlProtocol
-import Lifecycle
+import GrantLifecycle
 
 // The read-only commands of docs/design.md §7: anyone who can open the socket may run them.
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
-import Lifecycle
+import GrantLifecycle
 import Store
 import WBKeydHarness
 
@@ -81,7 +81,7 @@ struct StartupScale: AsyncParsableCommand {
                     _ = try audit.append(
                         AuditEntry(
                             index % 2 == 0 ? .keyDetected : .secretSecured, user: "user-\(index % max(grants, 1))",
-                            externalId: UUID().uuidString.lowercased(), detail: ["n": .int(index)]),
+                            externalID: UUID().uuidString.lowercased(), detail: ["n": .int(index)]),
                         in: db)
                 }
             }

@@ -1,5 +1,5 @@
 import ControlProtocol
-import Lifecycle
+import GrantLifecycle
 import Testing
 
 @Suite struct ControlParserTests {

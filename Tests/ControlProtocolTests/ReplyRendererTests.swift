@@ -1,6 +1,6 @@
 import ControlProtocol
 import Foundation
-import Lifecycle
+import GrantLifecycle
 import Sensitive
 import Testing
 

@@ -153,6 +153,38 @@ import WhiteBITSimHarness
         }
     }
 
+    /// Killed between the last two commits of an authorization: the secret is sealed
+    /// (`secret_secured`) and the verification read is at WhiteBIT. The restart finds the
+    /// check still due, verifies once, and never fetches the secret again. With the three
+    /// tests above, a kill -9 falls between every pair of commits of the flow (ingest →
+    /// token → key → secret → verification).
+    @Test func aCrashDuringTheVerificationReadVerifiesAfterTheRestart() async throws {
+        try await withDaemon(DaemonFixture.Options(config: ["keys.verify_key": .bool(true)])) { daemon in
+            try await daemon.admin.addFault(SimFaultSpec(endpoint: .signed, kind: .latency(milliseconds: 10_000), user: "u-k"))
+            try await daemon.consentAndSubmit(user: "u-k", key: .now)
+            let secured = try await daemon.awaitEvent("secret_secured", user: "u-k")
+            let externalID = try #require(secured.value("external_id"))
+            #expect(try await eventually { try await daemon.admin.state().accountRequests["signed"] == 1 })
+            try await daemon.kill9()
+            let row = try #require(try await daemon.grantRow("u-k"))
+            #expect(row["state"] == "active" && row["key_check"] == nil, "the secret is sealed, the check not yet recorded")
+
+            try await daemon.admin.clearFaults()
+            try await daemon.restart()
+            let verified = try await daemon.awaitEvent("key_verified", user: "u-k")
+            #expect(verified.value("external_id") == externalID)
+            #expect(try await daemon.auditEvents(user: "u-k") == [
+                "authorization_received", "token_exchanged", "key_detected", "secret_secured", "key_verified",
+            ])
+            #expect(try await daemon.simKey(externalID)?.secretFetches == 1)
+            // The read after the restart was accepted (the one cut off by the kill may be
+            // answered later, to nobody).
+            let requests = try await daemon.admin.requestLog(externalID: externalID)
+            #expect(requests.contains { $0.status == 200 })
+            try await daemon.expectNoKeyWithoutSecretOrDeletion()
+        }
+    }
+
     /// Killed while the DELETE is at WhiteBIT (which did delete the key): the retry after
     /// the restart gets 404, which counts as done.
     @Test func aCrashDuringARevocationFinishesItAfterTheRestart() async throws {

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Lifecycle
+import GrantLifecycle
 @testable import Store
 import Testing
 
@@ -10,7 +10,7 @@ import Testing
 @Suite struct AuditKeyingTests {
     /// `hash` as an attacker without the chain key can compute it: the legacy encoding.
     func plainHash(prev: String, seq: Int64, at: String, event: String, detail: String) -> String {
-        AuditChain.hash(prevHash: prev, seq: seq, at: at, event: event, user: nil, externalId: nil, actor: "wbkeyd", detail: detail, key: nil)
+        AuditChain.hash(prevHash: prev, seq: seq, at: at, event: event, user: nil, externalID: nil, actor: "wbkeyd", detail: detail, key: nil)
     }
 
     func head(_ store: StoreDatabase) throws -> AuditHead {
@@ -50,7 +50,7 @@ import Testing
             let detail = row.seq == 4 ? row.detail.replacingOccurrences(of: "row 4", with: "row X") : row.detail
             let hash = AuditChain.hash(
                 prevHash: prev, seq: row.seq, at: row.at, event: row.event.rawValue, user: row.user,
-                externalId: row.externalId, actor: row.actor.text, detail: detail, key: nil)
+                externalID: row.externalID, actor: row.actor.text, detail: detail, key: nil)
             script += "UPDATE audit SET detail = '\(detail)', prev_hash = '\(prev)', hash = '\(hash)' WHERE seq = \(row.seq);\n"
             prev = hash
         }
@@ -74,7 +74,7 @@ import Testing
         #expect(pruning.throughSeq == 3)
         let values = saved.map { row in
             "(\(row.seq), '\(row.at)', '\(row.event.rawValue)', \(row.user.map { "'\($0)'" } ?? "NULL"), "
-                + "\(row.externalId.map { "'\($0)'" } ?? "NULL"), '\(row.actor.text)', '\(row.detail)', '\(row.prevHash)', '\(row.hash)')"
+                + "\(row.externalID.map { "'\($0)'" } ?? "NULL"), '\(row.actor.text)', '\(row.detail)', '\(row.prevHash)', '\(row.hash)')"
         }
         let restore = try sqliteShell(store.path, """
             DROP TRIGGER audit_insert_extends_head;

@@ -1,4 +1,4 @@
-import Lifecycle
+import GrantLifecycle
 import Foundation
 import GRDB
 import Store
@@ -64,11 +64,11 @@ import Testing
             #expect(row.hash.count == 64 && row.hash.allSatisfy { "0123456789abcdef".contains($0) })
             #expect(row.hash == AuditChain.hash(
                 prevHash: row.prevHash, seq: row.seq, at: row.at, event: row.event.rawValue, user: row.user,
-                externalId: row.externalId, actor: row.actor.text, detail: row.detail, key: chainKey))
+                externalID: row.externalID, actor: row.actor.text, detail: row.detail, key: chainKey))
         }
         #expect(rows[0].at == AuditTimestamp.format(Date(timeIntervalSince1970: 1_740_000_000)))
         #expect(rows[4].actor == .uid(1000))
-        #expect(rows[3].user == nil && rows[3].externalId == "key-4")
+        #expect(rows[3].user == nil && rows[3].externalID == "key-4")
         #expect(rows[1].detail == #"{"n":2,"nested":{"gone":null,"ok":true},"note":"row 2"}"#)
         #expect(try store.pool.read { db in try log.head(in: db) } == rows[5].head)
     }
@@ -78,7 +78,7 @@ import Testing
         let (store, log) = try storeWithRows(0, in: directory)
         #expect(try store.pool.read { db in try log.head(in: db) } == nil)
         let appended = try store.pool.write { db in
-            try log.append(AuditEntry(.secretRead, user: "carol", externalId: "k1", actor: .uid(0)), in: db)
+            try log.append(AuditEntry(.secretRead, user: "carol", externalID: "k1", actor: .uid(0)), in: db)
         }
         let stored = try store.pool.read { db in try log.rows(after: 0, in: db) }
         #expect(stored == [appended])

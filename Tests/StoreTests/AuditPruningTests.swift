@@ -1,4 +1,4 @@
-import Lifecycle
+import GrantLifecycle
 import Foundation
 import GRDB
 import Store

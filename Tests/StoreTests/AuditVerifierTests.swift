@@ -27,7 +27,7 @@ import Testing
         let chainKey = try StoreKeyring.unlock(masterKey: testMasterKey, store: store).chainKey
         _ = try store.pool.write { db in
             try log.append(
-                AuditEntry(.reconcileDrift, user: "ü-ser", externalId: "", detail: ["why": "naïve \"quote\""]), in: db)
+                AuditEntry(.reconcileDrift, user: "ü-ser", externalID: "", detail: ["why": "naïve \"quote\""]), in: db)
         }
         try store.close()
         let script = """

@@ -1,4 +1,4 @@
-import Lifecycle
+import GrantLifecycle
 import Foundation
 import GRDB
 import Store
@@ -123,7 +123,7 @@ func sampleEntry(_ index: Int) -> AuditEntry {
     return AuditEntry(
         events[index % events.count],
         user: index % 4 == 0 ? nil : "user-\(index % 3)",
-        externalId: index % 2 == 0 ? "key-\(index)" : nil,
+        externalID: index % 2 == 0 ? "key-\(index)" : nil,
         actor: index % 5 == 0 ? .uid(1000) : .wbkeyd,
         detail: ["n": .int(index), "note": "row \(index)", "nested": ["ok": true, "gone": nil]])
 }

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Lifecycle
+import GrantLifecycle
 import Store
 import Testing
 

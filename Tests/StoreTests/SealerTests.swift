@@ -7,13 +7,13 @@ import Testing
 @Suite struct SealerTests {
     let masterKey = Data((0..<32).map { UInt8($0 &* 7 &+ 3) })
     let secret = Sensitive("api-secret-7Hq2ZxK9-CLEARTEXT")
-    let binding = SealBinding(kind: .apiSecret, user: "alice@example", externalId: "ext-42")
+    let binding = SealBinding(kind: .apiSecret, user: "alice@example", externalID: "ext-42")
 
     var sealer: Sealer { get throws { try Sealer(masterKey: masterKey) } }
 
     @Test(arguments: SealBinding.Kind.allCases)
     func roundTripsEveryKind(kind: SealBinding.Kind) throws {
-        let binding = SealBinding(kind: kind, user: "bob", externalId: kind == .apiSecret ? "ext-1" : nil)
+        let binding = SealBinding(kind: kind, user: "bob", externalID: kind == .apiSecret ? "ext-1" : nil)
         let sealed = try sealer.seal(secret, binding: binding)
         #expect(try sealer.open(sealed, binding: binding).revealed == secret.revealed)
     }
@@ -45,7 +45,7 @@ import Testing
     /// no salt, info "wbkeyd seal v1". The master key itself must not open a seal.
     @Test func cipherKeyIsDerivedWithHKDF() throws {
         let sealed = try sealer.seal(secret, binding: binding)
-        let associatedData = associatedDataByHand(version: 2, kind: "api_secret", user: "alice@example", externalId: "ext-42")
+        let associatedData = associatedDataByHand(version: 2, kind: "api_secret", user: "alice@example", externalID: "ext-42")
         let box = try AES.GCM.SealedBox(combined: sealed.dropFirst(9))
         let derived = HKDF<SHA256>.deriveKey(
             inputKeyMaterial: SymmetricKey(data: masterKey), info: Data("wbkeyd seal v1".utf8), outputByteCount: 32)
@@ -75,18 +75,18 @@ import Testing
     @Test func formatOneStillOpens() throws {
         let derived = HKDF<SHA256>.deriveKey(
             inputKeyMaterial: SymmetricKey(data: masterKey), info: Data("wbkeyd seal v1".utf8), outputByteCount: 32)
-        let associatedData = associatedDataByHand(version: 1, kind: "api_secret", user: "alice@example", externalId: "ext-42")
+        let associatedData = associatedDataByHand(version: 1, kind: "api_secret", user: "alice@example", externalID: "ext-42")
         let box = try AES.GCM.seal(Data(secret.revealed.utf8), using: derived, authenticating: associatedData)
         let sealed = Data([1]) + box.nonce.withUnsafeBytes { Data($0) } + box.ciphertext + box.tag
         #expect(try sealer.open(sealed, binding: binding).revealed == secret.revealed)
     }
 
     @Test(arguments: [
-        SealBinding(kind: .accessToken, user: "alice@example", externalId: "ext-42"),
-        SealBinding(kind: .apiSecret, user: "alice@exampl", externalId: "ext-42"),
-        SealBinding(kind: .apiSecret, user: "alice@example", externalId: "ext-43"),
-        SealBinding(kind: .apiSecret, user: "alice@example", externalId: nil),
-        SealBinding(kind: .apiSecret, user: "alice@example", externalId: ""),
+        SealBinding(kind: .accessToken, user: "alice@example", externalID: "ext-42"),
+        SealBinding(kind: .apiSecret, user: "alice@exampl", externalID: "ext-42"),
+        SealBinding(kind: .apiSecret, user: "alice@example", externalID: "ext-43"),
+        SealBinding(kind: .apiSecret, user: "alice@example", externalID: nil),
+        SealBinding(kind: .apiSecret, user: "alice@example", externalID: ""),
     ])
     func wrongBindingFails(other: SealBinding) throws {
         let sealed = try sealer.seal(secret, binding: binding)
@@ -96,8 +96,8 @@ import Testing
     /// Without length prefixes, the second pair would encode to the same bytes
     /// ("a" 01 "b" 00 both times).
     @Test(arguments: [
-        (SealBinding(kind: .accessToken, user: "a", externalId: "bc"), SealBinding(kind: .accessToken, user: "ab", externalId: "c")),
-        (SealBinding(kind: .accessToken, user: "a\u{1}b", externalId: nil), SealBinding(kind: .accessToken, user: "a", externalId: "b\u{0}")),
+        (SealBinding(kind: .accessToken, user: "a", externalID: "bc"), SealBinding(kind: .accessToken, user: "ab", externalID: "c")),
+        (SealBinding(kind: .accessToken, user: "a\u{1}b", externalID: nil), SealBinding(kind: .accessToken, user: "a", externalID: "b\u{0}")),
     ])
     func fieldBoundariesCannotBeShifted(sealedFor: SealBinding, openedAs: SealBinding) throws {
         let sealer = try sealer
@@ -176,13 +176,13 @@ import Testing
         }
     }
 
-    private func associatedDataByHand(version: UInt8, kind: String, user: String, externalId: String?) -> Data {
+    private func associatedDataByHand(version: UInt8, kind: String, user: String, externalID: String?) -> Data {
         func prefixed(_ text: String) -> [UInt8] {
             let bytes = Array(text.utf8)
             return [0, 0, UInt8(bytes.count >> 8), UInt8(bytes.count & 0xff)] + bytes
         }
         var data = [version] + prefixed(kind) + prefixed(user)
-        data += externalId.map { [1] + prefixed($0) } ?? [0]
+        data += externalID.map { [1] + prefixed($0) } ?? [0]
         return Data(data)
     }
 }

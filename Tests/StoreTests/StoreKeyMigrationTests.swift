@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
-import Lifecycle
+import GrantLifecycle
 import Sensitive
 @testable import Store
 import Testing
@@ -12,7 +12,7 @@ struct LegacyStore {
     let path: String
     let head: AuditHead
     let secret = Sensitive("legacy-api-secret-QX81")
-    let binding = SealBinding(kind: .apiSecret, user: "u-old", externalId: "ext-old")
+    let binding = SealBinding(kind: .apiSecret, user: "u-old", externalID: "ext-old")
 
     init(in directory: TemporaryDirectory, masterKey: Data = testMasterKey) throws {
         path = directory.file("wbkeyd.sqlite3")
@@ -44,7 +44,7 @@ struct LegacyStore {
 
     static func insertPlain(seq: Int64, at: String, event: String, detail: String, prev: String, in db: Database) throws -> String {
         let hash = AuditChain.hash(
-            prevHash: prev, seq: seq, at: at, event: event, user: nil, externalId: nil, actor: "wbkeyd", detail: detail, key: nil)
+            prevHash: prev, seq: seq, at: at, event: event, user: nil, externalID: nil, actor: "wbkeyd", detail: detail, key: nil)
         try db.execute(
             sql: "INSERT INTO audit (\(AuditLog.columns)) VALUES (?, ?, ?, NULL, NULL, 'wbkeyd', ?, ?, ?)",
             arguments: [seq, at, event, detail, prev, hash])
@@ -101,7 +101,7 @@ struct LegacyStore {
             let detail = seq == 5 ? #"{"n":50}"# : parts[3]
             let link = prev ?? parts[4]
             let hash = AuditChain.hash(
-                prevHash: link, seq: seq, at: parts[1], event: parts[2], user: nil, externalId: nil, actor: "wbkeyd",
+                prevHash: link, seq: seq, at: parts[1], event: parts[2], user: nil, externalID: nil, actor: "wbkeyd",
                 detail: detail, key: nil)
             script += "UPDATE audit SET detail = '\(detail)', prev_hash = '\(link)', hash = '\(hash)' WHERE seq = \(seq);\n"
             prev = hash

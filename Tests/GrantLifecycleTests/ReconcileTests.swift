@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Lifecycle
+@testable import GrantLifecycle
 
 @Suite struct ReconcileTests {
     func active() -> Walk {
@@ -104,10 +104,10 @@ import Testing
         walk.now = walk.grant.tokenExpiresAt!
         walk.on(.due)
         #expect(walk.grant.state == .dormant)
-        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: nil)))
         #expect(walk.grant.state == .dormant)
         #expect(walk.on(.due).call == .exchangeToken)
-        walk.on(.tokenExchanged(expiresIn: .seconds(14_400)))
+        walk.on(.tokenExchanged(token: Walk.token, expiresIn: .seconds(14_400)))
         #expect(walk.grant.state == .awaitingKey)
         walk.on(.due)
         let t = walk.on(.keyInfo(KeyInfo(exists: true, isEnabled: true, externalID: "key-1")))
@@ -131,7 +131,7 @@ import Testing
 
     @Test func aFailedReconsentKeepsTheActiveGrant() {
         var walk = active()
-        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: nil)))
         walk.on(.due)
         let t = walk.on(.tokenExchangeFailed(.unauthorized))
         #expect(t.grant.state == .active)

@@ -1,13 +1,17 @@
 import Foundation
 import GRDB
-import Lifecycle
-import Store
+import GrantLifecycle
 import Synchronization
 
 /// One grant's change of state in a commit; `from` is nil for a grant it created.
-struct GrantMove: Sendable, Equatable {
-    let from: GrantState?
-    let to: GrantState
+public struct GrantMove: Sendable, Equatable {
+    public let from: GrantState?
+    public let to: GrantState
+
+    public init(from: GrantState?, to: GrantState) {
+        self.from = from
+        self.to = to
+    }
 }
 
 /// The store's aggregates that `status`, `metrics` and systemd's STATUS= report, kept in
@@ -19,15 +23,15 @@ struct GrantMove: Sendable, Equatable {
 /// sees the store as of the last commit; it can lag a commit only by the instant
 /// between SQLite's COMMIT returning and `committed(_:tail:)` taking the lock. Every
 /// write to the grants or the audit chain goes through the committer, or this lies.
-final class StoreSummary: Sendable {
-    struct Snapshot: Sendable, Equatable {
+public final class StoreSummary: Sendable {
+    public struct Snapshot: Sendable, Equatable {
         /// Only states that have grants.
-        var grants: [GrantState: Int]
-        var auditHead: AuditHead?
-        var nextDeadline: Date?
+        public var grants: [GrantState: Int]
+        public var auditHead: AuditHead?
+        public var nextDeadline: Date?
         /// Audit rows committed by this process, by event (rows written before the summary
         /// was loaded, such as `audit_keyed` at unlock, are not among them).
-        var auditEvents: [AuditEvent: Int] = [:]
+        public var auditEvents: [AuditEvent: Int] = [:]
     }
 
     /// What a commit reads at its end, inside its transaction: two index lookups.
@@ -62,7 +66,7 @@ final class StoreSummary: Sendable {
         state = Mutex(snapshot)
     }
 
-    var snapshot: Snapshot { state.withLock { $0 } }
+    public var snapshot: Snapshot { state.withLock { $0 } }
 
     /// A commit made `moves` and left the store with `tail`.
     func committed(_ moves: [GrantMove], tail: Tail) {

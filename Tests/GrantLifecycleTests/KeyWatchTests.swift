@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Lifecycle
+@testable import GrantLifecycle
 
 /// Signed checks of the key (docs/design.md §12): verification right after the secret is
 /// sealed, probes once no token watches the key.
@@ -129,9 +129,9 @@ import Testing
     @Test func aNewTokenStopsTheProbes() {
         var walk = dormantAndDue()
         walk.on(ok())
-        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: nil)))
         walk.on(.due)
-        walk.on(.tokenExchanged(expiresIn: .seconds(14_400)))
+        walk.on(.tokenExchanged(token: Walk.token, expiresIn: .seconds(14_400)))
         #expect(walk.grant.state == .awaitingKey && walk.grant.probeAt == nil)
     }
 }

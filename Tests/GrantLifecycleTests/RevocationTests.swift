@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Lifecycle
+@testable import GrantLifecycle
 
 @Suite struct RevocationTests {
     func revoking() -> Walk {
@@ -72,10 +72,10 @@ import Testing
         let pending = walk.on(.revokeRequested(reason: "user disconnected"))
         #expect(pending.grant.state == .revokePending)
         #expect(pending.audit.first?.detail["outcome"] == "postponed until the user's next token")
-        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: nil)))
         #expect(walk.grant.state == .revokePending)
         walk.on(.due)
-        let token = walk.on(.tokenExchanged(expiresIn: nil))
+        let token = walk.on(.tokenExchanged(token: Walk.token, expiresIn: nil))
         #expect(token.grant.state == .revoking)
         #expect(walk.on(.due).call == .deleteKey(externalID: "key-1"))
         let deleted = walk.on(.keyDeleted(alreadyGone: false))
@@ -88,11 +88,11 @@ import Testing
 
     @Test func revokeBeforeTheExchangeFindsTheKeyAndDeletesIt() {
         var walk = Walk()
-        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: nil)))
         let t = walk.on(.revokeRequested(reason: "fraud"))
         #expect(t.grant.state == .revokePending)
         walk.on(.due)
-        walk.on(.tokenExchanged(expiresIn: nil))
+        walk.on(.tokenExchanged(token: Walk.token, expiresIn: nil))
         #expect(walk.grant.state == .revoking)
         #expect(walk.on(.due).call == .keyInfo)
         walk.on(.keyInfo(KeyInfo(exists: true, isEnabled: true, externalID: "key-9")))
@@ -102,10 +102,10 @@ import Testing
 
     @Test func revokeBeforeTheExchangePollsForTheKeyTheUserIsStillCreating() {
         var walk = Walk()
-        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: nil)))
         walk.on(.revokeRequested(reason: "fraud"))
         walk.on(.due)
-        walk.on(.tokenExchanged(expiresIn: nil))
+        walk.on(.tokenExchanged(token: Walk.token, expiresIn: nil))
         #expect(walk.on(.due).call == .keyInfo)
         walk.on(.keyInfo(KeyInfo(exists: false, isEnabled: false, externalID: nil)))
         #expect(walk.grant.state == .revoking)
@@ -132,7 +132,7 @@ import Testing
     /// screen; or its secret was refused with 403): the revocation waits for the next token.
     @Test func aFailedGrantWithoutTokenBecomesRevokePending() {
         var walk = Walk()
-        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: nil)))
         walk.on(.due)
         walk.on(.tokenExchangeFailed(.rejected("HTTP 400 invalid grant")))
         #expect(walk.grant.state == .failed)
@@ -141,9 +141,9 @@ import Testing
         #expect(t.grant.reason == "user disconnected")
         #expect(t.audit.first?.detail["outcome"] == "postponed until the user's next token")
         // The next authorization's token finds the key and deletes it first.
-        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: nil)))
         walk.on(.due)
-        walk.on(.tokenExchanged(expiresIn: .seconds(14_400)))
+        walk.on(.tokenExchanged(token: Walk.token, expiresIn: .seconds(14_400)))
         #expect(walk.grant.state == .revoking)
         #expect(walk.on(.due).call == .keyInfo)
     }
@@ -205,7 +205,7 @@ import Testing
     @Test(arguments: [GrantState.revoked, .gone, .noKey, .failed, .lost])
     func finishedGrantsRestartOnANewAuthorization(state: GrantState) {
         var walk = Walk(state: state)
-        let t = walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        let t = walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: nil)))
         #expect(t.grant.state == .pending)
     }
 }

@@ -1,28 +1,48 @@
 import Foundation
+import Sensitive
 
 /// What happened to a grant: something an operator or a partner asked for, a
 /// deadline that came due, or the outcome of a WhiteBIT call the engine asked for.
 public enum GrantEvent: Sendable, Equatable {
-    /// A new authorization for this user is stored (sealed code and verifier).
-    case authorizationReceived(receivedAt: Date, apiKey: String?)
+    /// A new authorization for this user arrived; its code and verifier are kept
+    /// (sealed) by the transition that takes it.
+    case authorizationReceived(Authorization)
     case revokeRequested(reason: String)
     /// A deadline of this grant came due.
     case due
     /// An admin asked for a reconcile now.
     case reconcileRequested
 
-    case tokenExchanged(expiresIn: Duration?)
+    /// The token is kept (sealed) by the transition that takes it.
+    case tokenExchanged(token: Sensitive, expiresIn: Duration?)
     case tokenExchangeFailed(CallFailure)
     case keyInfo(KeyInfo)
     case keyInfoFailed(CallFailure)
-    /// The secret arrived and is sealed in the same transaction as this transition.
-    case secretFetched
+    /// The secret of `externalID` arrived; it is sealed in the same commit as the
+    /// transition that takes it.
+    case secretFetched(Sensitive, externalID: String)
     case secretFetchFailed(CallFailure)
     /// DELETE answered 200 (`alreadyGone` false) or 404 (true); both mean done.
     case keyDeleted(alreadyGone: Bool)
     case keyDeletionFailed(CallFailure)
     /// What a signed read with the key found (docs/design.md §12).
     case keyChecked(KeyCheckReport)
+}
+
+/// A new authorization from the spool: what the partner's callback delivered.
+public struct Authorization: Sendable, Equatable {
+    public var receivedAt: Date
+    /// An `api_key` delivered on the callback (docs/whitebit-api.md §3.6), if any.
+    public var apiKey: String?
+    public var code: Sensitive
+    public var verifier: Sensitive
+
+    public init(receivedAt: Date, apiKey: String?, code: Sensitive, verifier: Sensitive) {
+        self.receivedAt = receivedAt
+        self.apiKey = apiKey
+        self.code = code
+        self.verifier = verifier
+    }
 }
 
 /// The verdict of one signed read of a key, as the shell worked it out from WhiteBIT's
@@ -34,12 +54,17 @@ public struct KeyCheckReport: Sendable, Equatable {
     public var identity: KeyIdentity?
     /// WhiteBIT's words, or why no answer came; never a secret.
     public var message: String?
+    /// The nonces the check's signed reads used, made durable with its outcome.
+    public var nonceMarks: [NonceMark]
 
-    public init(externalID: String, outcome: KeyCheck, identity: KeyIdentity? = nil, message: String? = nil) {
+    public init(
+        externalID: String, outcome: KeyCheck, identity: KeyIdentity? = nil, message: String? = nil, nonceMarks: [NonceMark] = []
+    ) {
         self.externalID = externalID
         self.outcome = outcome
         self.identity = identity
         self.message = message
+        self.nonceMarks = nonceMarks
     }
 }
 

@@ -1,11 +1,11 @@
 import Foundation
 import Testing
-@testable import Lifecycle
+@testable import GrantLifecycle
 
 @Suite struct AcquisitionTests {
     @Test func authorizationStartsPendingWithAnExchangeDueNow() {
         var walk = Walk()
-        let t = walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: "pub-1"))
+        let t = walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: "pub-1")))
         #expect(t.grant.state == .pending)
         #expect(t.grant.exchangeAt == walk.now)
         #expect(t.grant.apiKey == "pub-1")
@@ -16,7 +16,7 @@ import Testing
     @Test func codeOlderThanMaxAgeFailsWithoutACall() {
         var walk = Walk()
         // The exchange is due at once, so the authorization's own transition finds the code too old.
-        let t = walk.on(.authorizationReceived(receivedAt: walk.now.addingTimeInterval(-601), apiKey: nil))
+        let t = walk.on(.authorizationReceived(Walk.authorization(at: walk.now.addingTimeInterval(-601), apiKey: nil)))
         #expect(t.call == nil)
         #expect(t.grant.state == .failed)
         #expect(t.audit.map(\.event) == [.tokenExchangeFailed])
@@ -49,7 +49,7 @@ import Testing
     @Test(arguments: [CallFailure.unauthorized, .rejected("422 code: validation.invalid"), .forbidden])
     func refusedExchangeFailsAPendingGrant(failure: CallFailure) {
         var walk = Walk()
-        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: nil)))
         walk.on(.due)
         let t = walk.on(.tokenExchangeFailed(failure))
         #expect(t.grant.state == .failed)
@@ -59,7 +59,7 @@ import Testing
 
     @Test func transientExchangeFailureRetriesUntilTheCodeIsTooOld() {
         var walk = Walk()
-        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: nil))
+        walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: nil)))
         walk.on(.due)
         var retries = 0
         while walk.grant.state == .pending {
@@ -143,20 +143,20 @@ import Testing
     /// key whose secret is held; it is taken when the grant starts over.
     @Test func aLaterAuthorizationDoesNotReplaceTheApiKeyOfASecuredKey() {
         var walk = Walk()
-        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: "pub-1"))
+        walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: "pub-1")))
         walk.on(.due)
-        walk.on(.tokenExchanged(expiresIn: .seconds(14_400)))
+        walk.on(.tokenExchanged(token: Walk.token, expiresIn: .seconds(14_400)))
         walk.on(.due)
         walk.on(.keyInfo(KeyInfo(exists: true, isEnabled: true, externalID: "key-1")))
         walk.on(.due)
-        walk.on(.secretFetched)
+        walk.on(.secretFetched(Walk.secret, externalID: "key-1"))
         #expect(walk.grant.state == .active && walk.grant.apiKey == "pub-1")
 
-        walk.on(.authorizationReceived(receivedAt: walk.now, apiKey: "pub-other"))
+        walk.on(.authorizationReceived(Walk.authorization(at: walk.now, apiKey: "pub-other")))
         #expect(walk.grant.apiKey == "pub-1")
 
         var failed = Walk(state: .failed)
-        failed.on(.authorizationReceived(receivedAt: failed.now, apiKey: "pub-2"))
+        failed.on(.authorizationReceived(Walk.authorization(at: failed.now, apiKey: "pub-2")))
         #expect(failed.grant.state == .pending && failed.grant.apiKey == "pub-2")
     }
 

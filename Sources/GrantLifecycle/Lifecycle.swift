@@ -18,26 +18,26 @@ public struct Lifecycle: Sendable {
 
     /// - Parameter roll: a random number in [0, 1) used for jitter.
     public func transition(_ grant: Grant, on event: GrantEvent, at now: Date, roll: Double = 0.5) -> Transition {
-        var step = Step(grant: grant, now: now, roll: roll, policy: policy)
+        var step = TransitionDraft(grant: grant, now: now, roll: roll, policy: policy)
         switch event {
-        case .authorizationReceived(let receivedAt, let apiKey):
-            step.authorizationReceived(receivedAt: receivedAt, apiKey: apiKey)
+        case .authorizationReceived(let authorization):
+            step.authorizationReceived(authorization)
         case .revokeRequested(let reason):
             step.revokeRequested(reason: reason)
         case .due:
             step.due()
         case .reconcileRequested:
             step.reconcileRequested()
-        case .tokenExchanged(let expiresIn):
-            step.tokenExchanged(expiresIn: expiresIn)
+        case .tokenExchanged(let token, let expiresIn):
+            step.tokenExchanged(token, expiresIn: expiresIn)
         case .tokenExchangeFailed(let failure):
             step.tokenExchangeFailed(failure)
         case .keyInfo(let info):
             step.keyInfo(info)
         case .keyInfoFailed(let failure):
             step.keyInfoFailed(failure)
-        case .secretFetched:
-            step.secretFetched()
+        case .secretFetched(let secret, let externalID):
+            step.secretFetched(secret, externalID: externalID)
         case .secretFetchFailed(let failure):
             step.secretFetchFailed(failure)
         case .keyDeleted(let alreadyGone):
@@ -60,7 +60,7 @@ public struct Lifecycle: Sendable {
 }
 
 /// One transition being worked out; the per-event rules live in extensions by phase.
-struct Step {
+struct TransitionDraft {
     var result: Transition
     let now: Date
     let roll: Double

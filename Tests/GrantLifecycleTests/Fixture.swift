@@ -1,5 +1,6 @@
 import Foundation
-@testable import Lifecycle
+@testable import GrantLifecycle
+import Sensitive
 
 /// A grant driven through events at controlled times, recording what came out.
 struct Walk {
@@ -13,6 +14,12 @@ struct Walk {
     var audits: [AuditEvent] = []
 
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    static let token = Sensitive("token-of-the-walk")
+    static let secret = Sensitive("secret-of-the-walk")
+
+    static func authorization(at receivedAt: Date, apiKey: String? = nil) -> Authorization {
+        Authorization(receivedAt: receivedAt, apiKey: apiKey, code: Sensitive("code-of-the-walk"), verifier: Sensitive("verifier"))
+    }
 
     init(user: String = "u-1001", state: GrantState = .pending) {
         now = Walk.t0
@@ -40,9 +47,9 @@ struct Walk {
 
     /// pending → awaiting_key with a 4 h token.
     mutating func exchange(expiresIn: Duration? = .seconds(14_400)) {
-        on(.authorizationReceived(receivedAt: now, apiKey: nil))
+        on(.authorizationReceived(Walk.authorization(at: now, apiKey: nil)))
         on(.due)
-        on(.tokenExchanged(expiresIn: expiresIn))
+        on(.tokenExchanged(token: Walk.token, expiresIn: expiresIn))
     }
 
     /// … → active with key `id` and its secret sealed.
@@ -51,7 +58,7 @@ struct Walk {
         on(.due)
         on(.keyInfo(KeyInfo(exists: true, isEnabled: true, externalID: id)))
         on(.due)
-        on(.secretFetched)
+        on(.secretFetched(Walk.secret, externalID: id))
     }
 
     func seconds(until date: Date?) -> Double? {

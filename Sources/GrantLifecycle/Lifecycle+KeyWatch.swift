@@ -4,7 +4,7 @@ import Foundation
 /// (verification), then, once no token watches it, one signed read per
 /// `keys.probe_interval` (a probe). While a token lives `/info` is the truth and a
 /// check only records what it found; without one, a check is all wbkeyd can learn.
-extension Step {
+extension TransitionDraft {
     /// The key of a signed check: the one this grant holds a sealed secret for.
     var checkableKey: String? {
         grant.hasSecret ? grant.externalID : nil
@@ -53,6 +53,8 @@ extension Step {
     }
 
     mutating func keyChecked(_ report: KeyCheckReport) {
+        // The nonces were spent whatever the check is worth to this grant.
+        result.nonceMarks += report.nonceMarks
         // A check of a key this grant no longer holds a secret for says nothing about it.
         guard report.externalID == checkableKey else { return }
         let verifying = grant.keyCheckedAt == nil

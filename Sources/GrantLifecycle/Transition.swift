@@ -1,27 +1,58 @@
-/// The engine's answer to one event: the grant as it must be stored, the audit rows
-/// to append in the same transaction, what to wipe, and at most one WhiteBIT call to
-/// make after the commit. Committing before calling is what makes the once-only
-/// secret safe: the intent is durable before `GET …/secret` leaves the process.
+import Sensitive
+
+/// The engine's answer to one event, with every effect of the decision: the grant as
+/// it must be stored, the secret material to seal and keep, what to wipe, the nonce
+/// marks to make durable, the audit rows, and at most one WhiteBIT call to make after
+/// the commit. The store applies all of it in one atomic commit; nothing else is
+/// written for a grant. Committing before calling is what makes the once-only secret
+/// safe: the intent is durable before `GET …/secret` leaves the process.
 public struct Transition: Sendable, Equatable {
     public var grant: Grant
     public var audit: [AuditNote]
     public var call: Call?
+    /// Sealed by the store after the wipes below, in the same commit.
+    public var keep: [Keep]
     public var wipeToken: Bool
     public var wipeSecret: Bool
-    /// The stored authorization (sealed code and verifier) is of no more use: an
-    /// exchange failed for good or the code aged out before any call.
+    /// The stored authorization (sealed code and verifier) is of no more use: it was
+    /// exchanged, an exchange failed for good, or the code aged out before any call.
     public var wipeAuthorization: Bool
+    /// Nonces a signed call of this decision used; a restart never hands out one below.
+    public var nonceMarks: [NonceMark]
 
     public init(
-        grant: Grant, audit: [AuditNote] = [], call: Call? = nil, wipeToken: Bool = false, wipeSecret: Bool = false,
-        wipeAuthorization: Bool = false
+        grant: Grant, audit: [AuditNote] = [], call: Call? = nil, keep: [Keep] = [], wipeToken: Bool = false,
+        wipeSecret: Bool = false, wipeAuthorization: Bool = false, nonceMarks: [NonceMark] = []
     ) {
         self.grant = grant
         self.audit = audit
         self.call = call
+        self.keep = keep
         self.wipeToken = wipeToken
         self.wipeSecret = wipeSecret
         self.wipeAuthorization = wipeAuthorization
+        self.nonceMarks = nonceMarks
+    }
+}
+
+/// Secret material a decision keeps for its grant; the store seals each bound to its
+/// kind, user and key.
+public enum Keep: Sendable, Equatable {
+    /// A new authorization: its code and PKCE verifier, until the exchange.
+    case authorization(code: Sensitive, verifier: Sensitive)
+    case token(Sensitive)
+    /// The once-only API secret of `externalID`.
+    case secret(Sensitive, externalID: String)
+}
+
+/// The highest V4 nonce used with one key value (docs/design.md §12).
+public struct NonceMark: Sendable, Equatable {
+    public var key: String
+    public var nonce: Int64
+
+    public init(key: String, nonce: Int64) {
+        self.key = key
+        self.nonce = nonce
     }
 }
 

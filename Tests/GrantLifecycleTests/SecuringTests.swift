@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Lifecycle
+@testable import GrantLifecycle
 
 /// The once-only secret (docs/design.md §5): 409, the 423 ladder, 404, 403, 401, transport.
 @Suite struct SecuringTests {
@@ -139,7 +139,7 @@ import Testing
     @Test func aSecretArrivingInAnyStateIsNeverForgotten() {
         var walk = securing()
         walk.on(.revokeRequested(reason: "operator"))
-        let t = walk.on(.secretFetched)
+        let t = walk.on(.secretFetched(Walk.secret, externalID: "key-1"))
         #expect(t.grant.hasSecret)
         #expect(t.grant.state == .revoking)
     }

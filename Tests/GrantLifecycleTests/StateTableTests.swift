@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Lifecycle
+@testable import GrantLifecycle
 
 /// `docs/states.md` is the table of every move between states that the engine makes.
 /// The random walks of `InvariantTests` drive the real engine; every move they see must

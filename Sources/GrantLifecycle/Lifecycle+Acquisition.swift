@@ -1,16 +1,19 @@
 import Foundation
+import Sensitive
 
 /// From a stored authorization to a sealed secret, and keeping it true while the
 /// token lives: exchange, `/info` polling and reconcile, the once-only secret.
-extension Step {
+extension TransitionDraft {
     /// The file's `api_key` is taken only when it can belong to the key this
     /// authorization leads to: the grant starts over, or it holds no key and no secret
     /// yet. A later file must never replace what `secret` answers for a key already
     /// secured (issue 12 item 10).
-    mutating func authorizationReceived(receivedAt: Date, apiKey: String?) {
+    mutating func authorizationReceived(_ authorization: Authorization) {
+        let apiKey = authorization.apiKey
+        result.keep.append(.authorization(code: authorization.code, verifier: authorization.verifier))
         grant.exchangeAt = now
         grant.exchangeAttempts = 0
-        grant.authorizationReceivedAt = receivedAt
+        grant.authorizationReceivedAt = authorization.receivedAt
         guard grant.state.restartsOnAuthorization else {
             if let apiKey, !grant.hasSecret, grant.externalID == nil { grant.apiKey = apiKey }
             return
@@ -33,7 +36,10 @@ extension Step {
         call(.exchangeToken)
     }
 
-    mutating func tokenExchanged(expiresIn: Duration?) {
+    mutating func tokenExchanged(_ token: Sensitive, expiresIn: Duration?) {
+        // The code is spent: only the token is worth keeping now.
+        result.keep.append(.token(token))
+        result.wipeAuthorization = true
         let lifetime = policy.tokenLifetime(from: expiresIn)
         grant.tokenExpiresAt = after(lifetime)
         grant.exchangeAt = nil
@@ -80,6 +86,9 @@ extension Step {
     /// becomes `failed`; one that holds a key or a duty keeps its state.
     mutating func exchangeFailed(because reason: String) {
         audit(.tokenExchangeFailed, ["reason": reason])
+        // A code already too old at intake fails in the decision that received it: its
+        // authorization is not kept, rather than stored and wiped in one commit.
+        result.keep.removeAll { if case .authorization = $0 { true } else { false } }
         result.wipeAuthorization = true
         grant.exchangeAt = nil
         grant.exchangeAttempts = 0
@@ -231,8 +240,9 @@ extension Step {
         }
     }
 
-    mutating func secretFetched() {
-        // Whatever the state, the sealed secret is in the store now: never forget it.
+    mutating func secretFetched(_ secret: Sensitive, externalID: String) {
+        // Whatever the state, the secret is kept: WhiteBIT hands it out once.
+        result.keep.append(.secret(secret, externalID: externalID))
         grant.hasSecret = true
         // A new key: nothing a signed read found about the last one holds for it.
         grant.keyIdentity = nil

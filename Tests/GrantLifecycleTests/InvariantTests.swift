@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Lifecycle
+@testable import GrantLifecycle
 
 /// Random walks through the engine, checking rules that must hold after any event.
 @Suite struct InvariantTests {
@@ -23,14 +23,14 @@ import Testing
         let succeeds = Int.random(in: 0..<3, using: &rng) > 0
         switch call {
         case .exchangeToken:
-            return succeeds ? .tokenExchanged(expiresIn: .seconds(Int64.random(in: 1...20_000, using: &rng))) : .tokenExchangeFailed(failure)
+            return succeeds ? .tokenExchanged(token: Walk.token, expiresIn: .seconds(Int64.random(in: 1...20_000, using: &rng))) : .tokenExchangeFailed(failure)
         case .keyInfo:
             guard succeeds else { return .keyInfoFailed(failure) }
             let exists = Bool.random(using: &rng)
             let id = ["key-1", "key-2"].randomElement(using: &rng)
             return .keyInfo(KeyInfo(exists: exists, isEnabled: Bool.random(using: &rng), externalID: exists ? id : nil))
-        case .fetchSecret:
-            return succeeds ? .secretFetched : .secretFetchFailed(failure)
+        case .fetchSecret(let id):
+            return succeeds ? .secretFetched(Walk.secret, externalID: id) : .secretFetchFailed(failure)
         case .deleteKey:
             return succeeds ? .keyDeleted(alreadyGone: Bool.random(using: &rng)) : .keyDeletionFailed(failure)
         case .checkKey(let id, let identity):
@@ -43,7 +43,7 @@ import Testing
     /// Something from outside, or time passing to the next deadline.
     func external(_ rng: inout SplitMix, grant: Grant, now: inout Date) -> GrantEvent {
         switch Int.random(in: 0..<10, using: &rng) {
-        case 0: return .authorizationReceived(receivedAt: now, apiKey: nil)
+        case 0: return .authorizationReceived(Walk.authorization(at: now))
         case 1: return .revokeRequested(reason: "r")
         case 2: return .reconcileRequested
         default:

@@ -2,7 +2,7 @@ import Foundation
 
 /// Deleting keys: on request, after a lost secret, or postponed to the user's next
 /// token (`revoke_pending`). 404 counts as done, 403 is final, the rest retries.
-extension Step {
+extension TransitionDraft {
     mutating func revokeRequested(reason: String) {
         let key = grant.doomedKey ?? grant.externalID
         var outcome = "deleting"

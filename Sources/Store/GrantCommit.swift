@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+import GrantLifecycle
+import Sensitive
+
+/// One decision inside a store transaction: load the grant, ask the lifecycle, then
+/// apply every effect of the transition (the grant, wipes, sealed material, nonce
+/// marks, audit rows). The transition carries all of it; nothing else is written.
+struct GrantCommit: Sendable {
+    let lifecycle: Lifecycle
+    let sealer: Sealer
+    let audit: AuditLog
+    let now: Date
+    let roll: Double
+
+    /// The decision on `event`; nil when the user has no grant and `create` is false.
+    func decide(_ event: GrantEvent, user: String, actor: AuditActor, create: Bool, in db: Database) throws -> Decision? {
+        let stored = try GrantRecords.load(user: user, in: db)
+        guard let grant = stored?.grant ?? (create ? Grant(user: user, now: now) : nil) else { return nil }
+        var event = event
+        // A key this grant does not hold yet may be another grant's (one WhiteBIT account
+        // behind two partner users); only then is it worth the look-up.
+        if case .keyInfo(var info) = event, info.exists, let id = info.externalID, id != grant.externalID || !grant.hasSecret {
+            info.heldByOtherUser = try GrantRecords.holder(ofKey: id, otherThan: user, in: db)
+            event = .keyInfo(info)
+        }
+        let transition = lifecycle.transition(grant, on: event, at: now, roll: roll)
+        try apply(transition, actor: actor, in: db)
+        return Decision(left: stored?.grant.state, transition: transition)
+    }
+
+    func apply(_ t: Transition, actor: AuditActor, in db: Database) throws {
+        let user = t.grant.user
+        try GrantRecords.save(t.grant, in: db)
+        // Wipes first: what this decision keeps is newer than what it throws away.
+        if t.wipeToken { try GrantRecords.setToken(nil, user: user, in: db) }
+        if t.wipeSecret { try GrantRecords.setSecret(nil, externalID: nil, user: user, in: db) }
+        if t.wipeAuthorization { try GrantRecords.setAuthorization(code: nil, verifier: nil, user: user, in: db) }
+        for kept in t.keep {
+            switch kept {
+            case .authorization(let code, let verifier):
+                try GrantRecords.setAuthorization(
+                    code: sealer.seal(code, binding: SealBinding(kind: .authorizationCode, user: user)),
+                    verifier: sealer.seal(verifier, binding: SealBinding(kind: .codeVerifier, user: user)), user: user, in: db)
+            case .token(let token):
+                try GrantRecords.setToken(sealer.seal(token, binding: SealBinding(kind: .accessToken, user: user)), user: user, in: db)
+            case .secret(let secret, let externalID):
+                let sealed = sealer.seal(secret, binding: SealBinding(kind: .apiSecret, user: user, externalID: externalID))
+                try GrantRecords.setSecret(sealed, externalID: externalID, user: user, in: db)
+            }
+        }
+        for mark in t.nonceMarks { try NonceRecords.raise(mark.key, to: mark.nonce, in: db) }
+        for note in t.audit {
+            _ = try audit.append(Self.entry(note, user: user, actor: actor), in: db)
+        }
+    }
+
+    static func entry(_ note: AuditNote, user: String, actor: AuditActor) -> AuditEntry {
+        AuditEntry(
+            note.event, user: user, externalID: note.externalID, actor: actor,
+            detail: AuditDetail(note.detail.mapValues { .string($0) }))
+    }
+}
+
+/// A committed decision: the transition, and the state the grant left (nil: it was created).
+public struct Decision: Sendable {
+    public let left: GrantState?
+    public let transition: Transition
+
+    public var move: GrantMove { GrantMove(from: left, to: transition.grant.state) }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import GRDB
+import GrantLifecycle
+import Sensitive
+import Synchronization
+import Testing
+@testable import Store
+
+/// The store's write path in process: group commit (batching, savepoint isolation, the
+/// hand-off of the lead), the summary it keeps, and one decision's effects applied in one
+/// commit.
+@Suite struct GrantStoreTests {
+    let directory: TemporaryDirectory
+    let database: StoreDatabase
+    let keyring: StoreKeyring
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        database = try StoreDatabase.open(path: directory.file("wbkeyd.sqlite3"))
+        keyring = try StoreKeyring.unlock(masterKey: testMasterKey, store: database)
+    }
+
+    func rows(in table: String) throws -> Int {
+        try database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+    }
+
+    @Test func writesQueuedBehindACommitGoIntoOneTransaction() async throws {
+        let committer = GroupCommitter(pool: database.pool, summary: try StoreSummary(loadingFrom: database.pool))
+        let log = AuditLog(chainKey: keyring.chainKey)
+        let gate = DispatchSemaphore(value: 0)
+        let running = Mutex(false)
+        // The first write holds its commit open until 40 more writers have queued.
+        let first = Task {
+            try await committer.write { db in
+                running.withLock { $0 = true }
+                gate.wait()
+                return try log.append(sampleEntry(1), in: db)
+            }
+        }
+        while !running.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(2)) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 2...41 {
+                group.addTask { _ = try await committer.write { db in try log.append(sampleEntry(index), in: db) } }
+            }
+            while committer.waiting < 40 { try await Task.sleep(for: .milliseconds(5)) }
+            gate.signal()
+            _ = try await first.value
+            try await group.waitForAll()
+        }
+        #expect(committer.counters.snapshot == StoreCounters.Snapshot(writes: 41, transactions: 2))
+        #expect(try rows(in: "audit") == 41)
+        #expect(committer.summary.snapshot.auditHead?.seq == 41)
+        #expect(committer.summary.snapshot.auditEvents.values.reduce(0, +) == 41)
+        if case .sound(let rows, _) = try verifyChain(directory.file("wbkeyd.sqlite3")) { #expect(rows == 41) } else { Issue.record("the chain does not verify") }
+    }
+
+    @Test func aFailingWriteTakesNoOtherWriteOfItsCommitWithIt() async throws {
+        let committer = GroupCommitter(pool: database.pool, summary: try StoreSummary(loadingFrom: database.pool))
+        let log = AuditLog(chainKey: keyring.chainKey)
+        struct Refused: Error {}
+        let gate = DispatchSemaphore(value: 0)
+        let running = Mutex(false)
+        let first = Task {
+            try await committer.write { db in
+                running.withLock { $0 = true }
+                gate.wait()
+                return try log.append(sampleEntry(1), in: db)
+            }
+        }
+        while !running.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(2)) }
+        let doomed = Task {
+            try await committer.write { db in
+                _ = try log.append(sampleEntry(2), in: db)
+                throw Refused()
+            }
+        }
+        while committer.waiting < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        let kept = Task { try await committer.write { db in try log.append(sampleEntry(3), in: db) } }
+        while committer.waiting < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        gate.signal()
+        _ = try await first.value
+        await #expect(throws: Refused.self) { try await doomed.value }
+        let row = try await kept.value
+        // The failed write's row was rolled back with its savepoint: the chain has no gap.
+        #expect(row.seq == 2)
+        #expect(try rows(in: "audit") == 2)
+        if case .sound(let rows, _) = try verifyChain(directory.file("wbkeyd.sqlite3")) { #expect(rows == 2) } else { Issue.record("the chain does not verify") }
+    }
+
+    @Test func aCancelledLeaderStillCommitsTheWritesQueuedBehindIt() async throws {
+        let committer = GroupCommitter(pool: database.pool, summary: try StoreSummary(loadingFrom: database.pool))
+        let log = AuditLog(chainKey: keyring.chainKey)
+        let gate = DispatchSemaphore(value: 0)
+        let running = Mutex(false)
+        let leader = Task {
+            try await committer.write { db in
+                running.withLock { $0 = true }
+                gate.wait()
+                return try log.append(sampleEntry(1), in: db)
+            }
+        }
+        while !running.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(2)) }
+        let follower = Task { try await committer.write { db in try log.append(sampleEntry(2), in: db) } }
+        while committer.waiting < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        leader.cancel()
+        gate.signal()
+        _ = try await leader.value
+        #expect(try await follower.value.seq == 2)
+        #expect(committer.counters.snapshot.writes == 2)
+    }
+
+    @Test func aDecisionAppliesEveryEffectOfItsTransitionInOneCommit() async throws {
+        let store = try GrantStore(database: database, keyring: keyring)
+        let lifecycle = Lifecycle(policy: LifecyclePolicy(verifyKey: false, probeInterval: nil))
+        let now = Date()
+        let code = Sensitive("code-\(UUID())")
+        let authorization = Authorization(receivedAt: now, apiKey: nil, code: code, verifier: Sensitive("verifier-\(UUID())"))
+        let received = try await store.ingest(
+            authorization, user: "u1", fingerprint: "fp-1", consumingState: nil, file: "f1", lifecycle: lifecycle, now: now, roll: 0.5)
+        #expect(received?.transition.call == .exchangeToken)
+        var stored = try #require(try await store.grant(user: "u1"))
+        let sealedCode = try #require(stored.sealedCode)
+        #expect(try store.sealer.open(sealedCode, binding: SealBinding(kind: .authorizationCode, user: "u1")) == code)
+        // The same code again is a duplicate, recorded as such, and changes nothing.
+        let again = try await store.ingest(
+            authorization, user: "u1", fingerprint: "fp-1", consumingState: nil, file: "f2", lifecycle: lifecycle, now: now, roll: 0.5)
+        #expect(again == nil)
+
+        let token = Sensitive("token-\(UUID())")
+        _ = try await store.decide(
+            .tokenExchanged(token: token, expiresIn: .seconds(14_400)), user: "u1", actor: .wbkeyd, lifecycle: lifecycle, now: now,
+            roll: 0.5)
+        stored = try #require(try await store.grant(user: "u1"))
+        #expect(stored.sealedCode == nil && stored.sealedVerifier == nil)
+        #expect(try store.sealer.open(try #require(stored.sealedToken), binding: SealBinding(kind: .accessToken, user: "u1")) == token)
+
+        _ = try await store.decide(
+            .keyInfo(KeyInfo(exists: true, isEnabled: true, externalID: "key-1")), user: "u1", actor: .wbkeyd, lifecycle: lifecycle,
+            now: now, roll: 0.5)
+        let secret = Sensitive("secret-\(UUID())")
+        let secured = try await store.decide(
+            .secretFetched(secret, externalID: "key-1"), user: "u1", actor: .wbkeyd, lifecycle: lifecycle, now: now, roll: 0.5)
+        #expect(secured?.move == GrantMove(from: .securing, to: .active))
+        stored = try #require(try await store.grant(user: "u1"))
+        #expect(stored.secretExternalID == "key-1")
+        let binding = SealBinding(kind: .apiSecret, user: "u1", externalID: "key-1")
+        #expect(try store.sealer.open(try #require(stored.sealedSecret), binding: binding) == secret)
+
+        let mark = NonceMark(key: "key-1", nonce: 1_900_000_000_000)
+        _ = try await store.decide(
+            .keyChecked(KeyCheckReport(externalID: "key-1", outcome: .ok, nonceMarks: [mark])), user: "u1", actor: .wbkeyd,
+            lifecycle: lifecycle, now: now, roll: 0.5)
+        #expect(try await store.nonceMarks()["key-1"] == mark.nonce)
+
+        // The summary kept by the commits is what a fresh count of the store says.
+        #expect(store.summary.snapshot.grants == [.active: 1])
+        #expect(try StoreSummary(loadingFrom: database.pool).snapshot.grants == store.summary.snapshot.grants)
+        #expect(store.summary.snapshot.auditHead == (try await store.auditHead()))
+        let events = try await store.auditRows(limit: 20).map(\.event)
+        #expect(
+            events == [
+                .authorizationReceived, .authorizationDuplicate, .tokenExchanged, .keyDetected, .secretSecured, .keyVerified,
+            ])
+        // One write per decision, the duplicate's included, none more.
+        #expect(store.counters.writes == 6)
+    }
+}
