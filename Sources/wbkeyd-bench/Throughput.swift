@@ -9,7 +9,10 @@ import WhiteBITSimHarness
 /// End-to-end throughput (issue 3): N authorizations dropped into the spool at once,
 /// the time until every grant is `active`, against whitebit-sim's own capacity for the
 /// same request mix (token, info, secret per user) at the same concurrency, measured in
-/// the same run on the same simulator.
+/// the same run on the same simulator. With it, what each authorization costs: wbkeyd's
+/// CPU time against a bare client's making the same three calls with the same HTTP
+/// client, and the store's writes and transactions (each transaction one wait for the
+/// disk) from wbkeyd's own counters.
 struct Throughput: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Authorizations per second through the spool to active grants, and the ratio to whitebit-sim's capacity.")
@@ -32,12 +35,26 @@ struct Throughput: AsyncParsableCommand {
         print(String(format: "whitebit-sim capacity, same mix, %d in flight: %.0f authorizations/s (%.2f s for %d)", concurrency, direct.rate, direct.seconds, authorizations))
         print(String(format: "wbkeyd, spool to active:                       %.0f authorizations/s (%.2f s for %d)", daemon.rate, daemon.seconds, authorizations))
         print(String(format: "ratio: %.2f", daemon.rate / direct.rate))
+        let n = Double(authorizations)
+        if let bare = direct.cpuSeconds, let wbkeyd = daemon.cpuSeconds {
+            print(String(
+                format: "CPU per authorization: wbkeyd %.2f ms, bare client %.2f ms, ratio %.2f", wbkeyd / n * 1000, bare / n * 1000,
+                wbkeyd / bare))
+        }
+        if let written = daemon.written {
+            print(String(
+                format: "store per authorization: %.2f writes, %.3f transactions (%d writes in %d transactions)",
+                Double(written.writes) / n, Double(written.transactions) / n, written.writes, written.transactions))
+        }
         await sim.stop()
     }
 
     struct Rate {
         let seconds: Double
         let rate: Double
+        /// CPU time of whoever made the calls (this process, or wbkeyd), over the run.
+        var cpuSeconds: Double?
+        var written: (writes: Int, transactions: Int)?
     }
 
     /// Consents for `count` users, in parallel (the simulator's admin API is not what
@@ -63,6 +80,7 @@ struct Throughput: AsyncParsableCommand {
                 baseURL: sim.baseURL, clientID: SimDefaults.clientID, clientSecret: SimDefaults.clientSecret,
                 redirectURI: SimDefaults.redirectURI, requestTimeout: .seconds(30), maxConcurrency: concurrency,
                 rateLimit: rateLimit))
+        let cpuBefore = ProcessCPU.ofThisProcess
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for grant in grants {
@@ -75,8 +93,9 @@ struct Throughput: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let seconds = start.duration(to: .now).seconds
+        let cpu = ProcessCPU.ofThisProcess.flatMap { after in cpuBefore.map { after - $0 } }
         await client.shutdown()
-        return Rate(seconds: seconds, rate: Double(grants.count) / seconds)
+        return Rate(seconds: seconds, rate: Double(grants.count) / seconds, cpuSeconds: cpu)
     }
 
     /// The same users through wbkeyd: files renamed into new/ in one burst, then the
@@ -98,6 +117,9 @@ struct Throughput: AsyncParsableCommand {
             try Data(json).write(to: URL(fileURLWithPath: fixture.paths.spoolRoot + "/tmp/" + name))
             return name
         }
+        let pid = try fixture.process.pid
+        let cpuBefore = ProcessCPU.seconds(of: pid)
+        let writtenBefore = try await storeCounters(fixture)
         let start = ContinuousClock.now
         for name in staged {
             rename(fixture.paths.spoolRoot + "/tmp/" + name, fixture.paths.spoolRoot + "/new/" + name)
@@ -106,8 +128,22 @@ struct Throughput: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(50))
         }
         let seconds = start.duration(to: .now).seconds
+        let cpu = ProcessCPU.seconds(of: pid).flatMap { after in cpuBefore.map { after - $0 } }
+        let writtenAfter = try await storeCounters(fixture)
         await fixture.stop()
-        return Rate(seconds: seconds, rate: Double(grants.count) / seconds)
+        return Rate(
+            seconds: seconds, rate: Double(grants.count) / seconds, cpuSeconds: cpu,
+            written: (writtenAfter.writes - writtenBefore.writes, writtenAfter.transactions - writtenBefore.transactions))
+    }
+
+    /// `wbkeyd_store_writes_total` and `wbkeyd_store_transactions_total` from `metrics`.
+    func storeCounters(_ fixture: DaemonFixture) async throws -> (writes: Int, transactions: Int) {
+        let text = try await fixture.control("metrics")
+        func value(_ name: String) -> Int {
+            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+                .map { Int($0) } ?? 0
+        }
+        return (value("wbkeyd_store_writes_total"), value("wbkeyd_store_transactions_total"))
     }
 
     func activeCount(_ fixture: DaemonFixture) async throws -> Int {
