@@ -18,7 +18,7 @@ build: deps
 # the static release binaries, installs them, and runs the README's Operate commands).
 test: deps
 	swift build --build-tests
-	swift test --skip-build
+	swift test --skip-build; status=$$?; scripts/remove-test-accounts; exit $$status
 	tests/newcomer/demo.sh
 	tests/systemd/check-units.sh
 	tests/systemd/run.sh
@@ -26,7 +26,7 @@ test: deps
 # For daily work: the Swift tests only, in one build (the tiers above need their own builds).
 check: deps
 	swift build --build-tests
-	swift test --skip-build
+	swift test --skip-build; status=$$?; scripts/remove-test-accounts; exit $$status
 
 # `make demo DEMO_ARGS="--duration 90s"` ends by itself; without it, Ctrl-C ends it.
 demo: deps

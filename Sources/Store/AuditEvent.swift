@@ -1,5 +1,5 @@
 import GrantLifecycle
-// The audit events of docs/design.md §6 (`AuditEvent`) are defined once, in Lifecycle,
+// The audit events of docs/design.md §6 (`AuditEvent`) are defined once, in GrantLifecycle,
 // whose transitions produce most of them.
 
 /// Who caused an audited change: the daemon on its own, or a control-socket peer by uid.

@@ -10,9 +10,10 @@ struct LocalAccount: Sendable, CustomStringConvertible {
     var description: String { "\(name) (uid \(uid))" }
 }
 
-/// The accounts the tier tests connect as, made once per machine with the system's own
-/// tools (`groupadd`, `useradd --system`), idempotently: a second run, or a second test
-/// racing this one, finds them made.
+/// The accounts the tier tests connect as, made once per test run with the system's own
+/// tools (`groupadd`, `useradd --system`), idempotently: a second test racing this one, or
+/// a run after one that was killed, finds them made. `scripts/remove-test-accounts` (run by
+/// `make test` and `make check` after `swift test`) removes them again.
 enum TierAccounts {
     static let adminGroup = "wbkeyd-e2e-admins"
     static let readerGroup = "wbkeyd-e2e-readers"
