@@ -256,6 +256,7 @@ actor GrantEngine {
         for (key, value) in note.detail { metadata[key] = "\(value)" }
         let level: Logger.Level = switch note.event {
         case .secretLost, .keyRevokeFailed, .tokenExchangeFailed, .keyGone, .keyDisabled, .reconcileDrift: .warning
+        case .eventIgnored: .notice
         default: .info
         }
         guard !RoutineLogBudget.routineEvents.contains(note.event) || admitRoutineLine() else { return }

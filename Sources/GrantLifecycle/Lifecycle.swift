@@ -35,19 +35,31 @@ public struct Lifecycle: Sendable {
         case .keyInfo(let info):
             step.keyInfo(info)
         case .keyInfoFailed(let failure):
-            step.keyInfoFailed(failure)
+            // A rejected token is a fact whatever the state; any other failure answers a
+            // poll only a polling state asked for (not one a revocation overtook).
+            if failure == .unauthorized || step.pollsInfo { step.keyInfoFailed(failure) }
         case .secretFetched(let secret, let externalID):
             step.secretFetched(secret, externalID: externalID)
         case .secretFetchFailed(let failure):
-            step.secretFetchFailed(failure)
+            // Only `securing` fetches: a late 404 or 403 must not pull a grant that a
+            // revocation or a new authorization moved on back into the acquisition.
+            if failure == .unauthorized || grant.state == .securing { step.secretFetchFailed(failure) }
         case .keyDeleted(let alreadyGone):
             step.keyDeleted(alreadyGone: alreadyGone)
         case .keyDeletionFailed(let failure):
-            step.keyDeletionFailed(failure)
+            // 401 (token rejected) and 404 (key already gone) are facts whatever the state;
+            // a retry or a 403 only concerns a grant still deleting.
+            if failure == .unauthorized || failure == .notFound || [.revoking, .lost].contains(grant.state) {
+                step.keyDeletionFailed(failure)
+            }
         case .keyChecked(let report):
             step.keyChecked(report)
         }
         step.settleKeyWatch()
+        if step.result.changesNothing(of: grant), event.isOutcomeOrRequest {
+            // Nothing in this state answers the event: said, never dropped in silence.
+            step.audit(.eventIgnored, ["event": event.name, "state": grant.state.rawValue])
+        }
         // A decision whose next step is due at once carries that step's call, committed
         // with it, rather than a deadline of `now` for the scheduler to fire a moment later.
         if event != .due, step.result.call == nil, let next = step.grant.nextDeadline, next <= now {
@@ -56,6 +68,43 @@ public struct Lifecycle: Sendable {
         }
         if step.result.grant != grant { step.result.grant.updatedAt = now }
         return step.result
+    }
+}
+
+extension Transition {
+    /// No effect on the grant or the world (nonce marks are bookkeeping, kept regardless).
+    func changesNothing(of grant: Grant) -> Bool {
+        self.grant == grant && audit.isEmpty && call == nil && keep.isEmpty && !wipeToken && !wipeSecret && !wipeAuthorization
+    }
+}
+
+extension GrantEvent {
+    /// A call's answer or a request from outside. A deadline or a reconcile that finds
+    /// nothing to do is routine, not an ignored event.
+    var isOutcomeOrRequest: Bool {
+        switch self {
+        case .due, .reconcileRequested: false
+        default: true
+        }
+    }
+
+    /// The event's name in `event_ignored` rows; never carries a value (a token, a secret).
+    public var name: String {
+        switch self {
+        case .authorizationReceived: "authorization_received"
+        case .revokeRequested: "revoke_requested"
+        case .due: "due"
+        case .reconcileRequested: "reconcile_requested"
+        case .tokenExchanged: "token_exchanged"
+        case .tokenExchangeFailed: "token_exchange_failed"
+        case .keyInfo: "key_info"
+        case .keyInfoFailed: "key_info_failed"
+        case .secretFetched: "secret_fetched"
+        case .secretFetchFailed: "secret_fetch_failed"
+        case .keyDeleted: "key_deleted"
+        case .keyDeletionFailed: "key_deletion_failed"
+        case .keyChecked: "key_checked"
+        }
     }
 }
 
@@ -85,6 +134,15 @@ struct TransitionDraft {
 
     mutating func audit(_ event: AuditEvent, externalID: String? = nil, _ detail: [String: String] = [:]) {
         result.audit.append(AuditNote(event, externalID: externalID ?? grant.externalID, detail: detail))
+    }
+
+    /// The states whose step is an `/info` poll or reconcile.
+    var pollsInfo: Bool {
+        switch grant.state {
+        case .awaitingKey, .active, .disabled: true
+        case .revoking: grant.doomedKey == nil
+        default: false
+        }
     }
 
     mutating func call(_ call: Call) {

@@ -125,4 +125,8 @@ public enum AuditEvent: String, Sendable, CaseIterable, Codable {
     case requestSigned = "request_signed"
     /// `backup PATH` wrote a consistent copy of the store.
     case storeBackedUp = "store_backed_up"
+    /// An event reached a grant in a state where it changes nothing (a call's answer that
+    /// arrived after a revocation or a new authorization moved the grant on): recorded
+    /// rather than dropped, so that no (state, event) pair passes unseen.
+    case eventIgnored = "event_ignored"
 }

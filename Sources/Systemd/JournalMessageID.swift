@@ -44,5 +44,6 @@ public enum JournalMessageID {
         "request_signed": "79c2e0c168a1527d90e619934efaec5a",
         "store_backed_up": "526c3fb042a041b2b9bf32769d889d9f",
         "log_entries_left_out": "b0fab7bc0ed4437590856061147caaa3",
+        "event_ignored": "76f8975c45fd4f1089c7b01230da17fb",
     ]
 }

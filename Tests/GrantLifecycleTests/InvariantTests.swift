@@ -63,9 +63,34 @@ import Testing
         #expect(reached == Set(GrantState.allCases))
     }
 
+    /// Walks where a request from outside (a revocation, a new authorization, a reconcile)
+    /// may arrive while a call is out, as the shell allows: the answer then meets a grant
+    /// that moved on. The rules must hold, and a revocation must never be dropped.
+    @Test func rulesHoldWhenRequestsOvertakeACallOut() {
+        var reached = Set<GrantState>()
+        walk(seed: 1_042, interleaving: true) { before, event, after, now in
+            reached.insert(after.grant.state)
+            check(before: before, after: after, now: now)
+            // Out of `revoking` only by the deletion, its failure for good, the token's end,
+            // or finding there is nothing (of this grant) to delete.
+            if before.state == .revoking, after.grant.state != .revoking {
+                #expect(
+                    [.revoked, .revokePending, .irrevocable, .awaitingKey].contains(after.grant.state),
+                    "revoking left for \(after.grant.state) on \(event.name)")
+                if after.grant.state == .awaitingKey {
+                    #expect(before.resumeAfterDeletion, "a revocation was dropped on \(event.name)")
+                }
+            }
+        }
+        #expect(reached == Set(GrantState.allCases))
+    }
+
     /// 3,000 walks of 80 events each, the same ones for the same seed; `visit` sees every
-    /// transition with the grant before it, the event that caused it and the time.
-    func walk(seed: UInt64, visit: (Grant, GrantEvent, Transition, Date) -> Void) {
+    /// transition with the grant before it, the event that caused it and the time. With
+    /// `interleaving`, one time in four a request from outside arrives while a call is out;
+    /// a call its transition asks for then is not made (one call out per grant), and the
+    /// grant's deadline makes it later.
+    func walk(seed: UInt64, interleaving: Bool = false, visit: (Grant, GrantEvent, Transition, Date) -> Void) {
         let engine = Lifecycle()
         var rng = SplitMix(state: seed)
         for _ in 0..<3_000 {
@@ -74,18 +99,34 @@ import Testing
             var inFlight: Call?
             for _ in 0..<80 {
                 let event: GrantEvent
-                if let call = inFlight {
+                let overtaking = interleaving && inFlight != nil && Int.random(in: 0..<4, using: &rng) == 0
+                if let call = inFlight, !overtaking {
                     now = now.addingTimeInterval(Double.random(in: 0...2, using: &rng))
                     event = outcome(of: call, &rng)
+                } else if overtaking {
+                    event = request(&rng, now: now)
                 } else {
                     event = external(&rng, grant: grant, now: &now)
                 }
                 let before = grant
                 let t = engine.transition(grant, on: event, at: now, roll: Double.random(in: 0..<1, using: &rng))
                 grant = t.grant
-                inFlight = t.call
+                if overtaking {
+                    // The call out keeps going; its answer comes next, to the moved-on grant.
+                } else {
+                    inFlight = t.call
+                }
                 visit(before, event, t, now)
             }
+        }
+    }
+
+    /// A request from outside, at `now`.
+    func request(_ rng: inout SplitMix, now: Date) -> GrantEvent {
+        switch Int.random(in: 0..<3, using: &rng) {
+        case 0: .authorizationReceived(Walk.authorization(at: now))
+        case 1: .revokeRequested(reason: "r")
+        default: .reconcileRequested
         }
     }
 

@@ -110,7 +110,7 @@ import Testing
         var walk = dormantAndDue()
         let before = walk.grant
         let t = walk.on(.keyChecked(KeyCheckReport(externalID: "key-9", outcome: .gone)))
-        #expect(t.audit.isEmpty && walk.grant.state == .dormant && walk.grant.hasSecret)
+        #expect(t.audit.map(\.event) == [.eventIgnored] && walk.grant.state == .dormant && walk.grant.hasSecret)
         #expect(walk.grant.probeAt == before.probeAt)
     }
 
