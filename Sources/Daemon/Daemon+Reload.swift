@@ -16,11 +16,11 @@ extension Daemon {
             notifier.ready(status: statusLine())
         }
         let old = settings.current
-        let new: LoadedConfiguration
-        do {
-            new = try loader.load(path: path)
-        } catch {
-            let problems = error.problems.map(\.description)
+        // The same decision `wbkeyd check-config --reload` (wbkeyd.service's first
+        // ExecReload=) makes, so that `systemctl reload` fails exactly when this refuses.
+        let report = ConfigurationReport.reloadCheck(path: path, loader: loader)
+        guard let new = report.loaded else {
+            let problems = report.problems.map(\.description)
             logger.error(
                 "new configuration refused; the old one stays in force: \(problems.joined(separator: "; "))",
                 metadata: ["event": "config_rejected", "file": "\(path)"])

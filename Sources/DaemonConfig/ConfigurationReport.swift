@@ -52,6 +52,30 @@ public struct ConfigurationReport: Sendable, Equatable {
 
     public var isValid: Bool { loaded != nil && problems.isEmpty }
 
+    /// What a running daemon decides on SIGHUP (`Daemon.reload`): the file loaded by the
+    /// same `ConfigurationLoader.load`, and nothing else. A reload keeps the credentials,
+    /// store, spool and socket it started with (`ConfigurationChanges.restartKeys`), so
+    /// their files and paths are not its business: they are checked by the full check
+    /// before a restart. Under systemd 252 an `ExecReload=` process cannot read
+    /// `$CREDENTIALS_DIRECTORY` at all, which is why this check must not need it.
+    public static func reloadCheck(path: String, loader: ConfigurationLoader) -> ConfigurationReport {
+        do {
+            return ConfigurationReport(loaded: try loader.load(path: path))
+        } catch {
+            return ConfigurationReport(path: path, problems: error.problems)
+        }
+    }
+
+    /// What `check-config --reload` prints for a file a reload would apply: which keys
+    /// wait for the next restart, as the daemon's reload warns for each one that changed.
+    public var reloadText: String {
+        guard isValid else { return text }
+        let restartOnly = DaemonConfiguration().settings.map(\.key).filter(ConfigurationChanges.restartKeys.contains)
+        return "# \(path): a reload would apply this file; a change to "
+            + restartOnly.joined(separator: ", ")
+            + " takes effect at the next restart (check it with `wbkeyd check-config` before restarting)\n"
+    }
+
     /// The text to print, ending in a newline.
     public var text: String {
         guard let loaded, problems.isEmpty else {

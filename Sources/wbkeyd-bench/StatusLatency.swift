@@ -74,6 +74,7 @@ struct StatusLatency: AsyncParsableCommand {
 
         let progress = BurstProgress(files: files)
         probe.start { progress.observe($0) }
+        let mark = daemon.logMark
         let dropped = clock.now
         try BurstFiles.drop(names, daemon: daemon)
         progress.dropped(at: dropped, renamed: clock.now)
@@ -100,6 +101,15 @@ struct StatusLatency: AsyncParsableCommand {
                 print("whitebit: requests=\(whitebit["requests"] ?? "?") errors=\(whitebit["errors"] ?? "?") last_error=\(whitebit["last_error"] as? String ?? "-")")
             }
         }
+        // Each line is one journal entry under systemd (the sink differs, not the count):
+        // the volume journald's rate limit sees from a burst of this size.
+        let lines = try daemon.process.lines[mark.line...]
+        let routine = lines.filter { line in
+            ["authorization_received", "token_exchanged", "key_detected", "secret_secured"].contains { line.isEvent($0) }
+        }
+        let severe = lines.filter { ["warning", "error", "critical"].contains($0.level ?? "") }
+        print("log:      \(lines.count) entries from the drop to settled: \(routine.count) routine per-grant, "
+            + "\(lines.filter { $0.isEvent("log_entries_left_out") }.count) left-out reports, \(severe.count) warning or worse")
         let failures = readings.filter { $0.status == nil }.count
         if failures > 0 { print("failed:   \(failures) status round trips got no JSON answer") }
     }

@@ -123,8 +123,12 @@ struct CheckConfig: ParsableCommand {
             Credentials whose *_file setting is \
             empty are read from $CREDENTIALS_DIRECTORY, as under systemd; to check those, run \
             `CREDENTIALS_DIRECTORY=/etc/wbkeyd wbkeyd check-config --config /etc/wbkeyd/wbkeyd.toml`. \
-            With --quiet it prints nothing for a usable file: run it before `systemctl reload wbkeyd`, \
-            which only signals the daemon (a file the daemon refuses keeps the old one serving).
+            Run it before a restart. With --reload it decides as the running daemon does on SIGHUP, \
+            by the same code: only the file, since a reload keeps the credentials, store, spool, \
+            socket and WhiteBIT client it started with (a change to those is applied at the next \
+            restart, and only named here). wbkeyd.service runs `check-config --reload --quiet` as \
+            its first ExecReload=, so `systemctl reload wbkeyd` fails on a file the daemon would \
+            refuse, the problems in the journal, and no signal is sent.
             """)
 
     @OptionGroup var options: ConfigOption
@@ -132,8 +136,16 @@ struct CheckConfig: ParsableCommand {
     @Flag(name: .long, help: "Print nothing when the configuration is usable (the problems still go to stderr).")
     var quiet = false
 
+    @Flag(name: .long, help: "Check what a reload (SIGHUP) would apply or refuse: the file only, no credential files or paths.")
+    var reload = false
+
     func run() throws {
         let config = options.config
+        if reload {
+            let report = ConfigurationReport.reloadCheck(path: config, loader: ConfigurationLoader())
+            try finish(report, text: report.reloadText)
+            return
+        }
         var report = ConfigurationReport.check(path: config, loader: ConfigurationLoader()) { loaded, key in
             MasterKeyCheck.problem(storePath: loaded.configuration.store.path, masterKey: Data(key.bytes))
         }
@@ -141,10 +153,15 @@ struct CheckConfig: ParsableCommand {
             let paths = DeploymentCheck.problems(of: loaded)
             if !paths.isEmpty { report = ConfigurationReport(path: config, problems: report.problems + paths) }
         }
+        try finish(report, text: report.text)
+    }
+
+    private func finish(_ report: ConfigurationReport, text: String) throws {
+        let line = text.hasSuffix("\n") ? text : text + "\n"
         if report.isValid {
-            if !quiet { print(report.text, terminator: report.text.hasSuffix("\n") ? "" : "\n") }
+            if !quiet { print(line, terminator: "") }
         } else {
-            FileHandle.standardError.write(Data((report.text + (report.text.hasSuffix("\n") ? "" : "\n")).utf8))
+            FileHandle.standardError.write(Data(line.utf8))
             throw ExitCode(WBKeyd.configurationExitCode)
         }
     }

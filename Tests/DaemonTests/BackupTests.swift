@@ -8,7 +8,8 @@ import WhiteBITSimHarness
 /// through, which `wbkeyd audit-verify` accepts and a daemon restored from it serves.
 @Suite struct BackupTests {
     static let settled = (1...3).map { "kept-\($0)" }
-    static let burst = (1...300).map { "during-\($0)" }
+    /// Issue 13: a backup taken during a 2,000-file burst restores and verifies.
+    static let burst = (1...2_000).map { "during-\($0)" }
 
     @Test func aBackupTakenDuringABurstVerifiesAndRestores() async throws {
         let options = DaemonFixture.Options(config: ["whitebit.rate_limit": 1000, "whitebit.max_concurrency": 16])
@@ -25,10 +26,21 @@ import WhiteBITSimHarness
             #expect(try await daemon.control("backup \(daemon.paths.store)") == "error: \(daemon.paths.store) exists; a backup never replaces a file\n")
             #expect(try await daemon.control("backup \(daemon.paths.directory)/none/copy") == "error: \(daemon.paths.directory)/none is not a directory\n")
 
-            // Token exchanges held back 100 ms each (16 at a time): the burst lasts seconds.
-            try await daemon.admin.addFault(SimFaultSpec(endpoint: .token, kind: .latency(milliseconds: 100), count: 0))
-            for user in Self.burst {
-                let consent = try await daemon.admin.authorize(user: user, key: .now)
+            // Token exchanges held back 20 ms each (16 at a time): with 2,000 files the
+            // burst lasts seconds however fast the machine is.
+            try await daemon.admin.addFault(SimFaultSpec(endpoint: .token, kind: .latency(milliseconds: 20), count: 0))
+            // The consents first, sixteen at a time, then every delivery at once: the burst
+            // is in the spool before the daemon has worked through the first of it.
+            let consents = try await withThrowingTaskGroup(of: (String, SimAuthorization).self) { group in
+                var results: [(String, SimAuthorization)] = []
+                for (index, user) in Self.burst.enumerated() {
+                    if index >= 16, let done = try await group.next() { results.append(done) }
+                    group.addTask { (user, try await daemon.admin.authorize(user: user, key: .now)) }
+                }
+                for try await done in group { results.append(done) }
+                return results
+            }
+            for (user, consent) in consents {
                 _ = try daemon.submitAuthorization(user: user, code: consent.code, verifier: consent.verifier)
             }
             var next = 0
@@ -51,7 +63,7 @@ import WhiteBITSimHarness
             #expect(verified.exitStatus == 0 && verified.standardOutput.contains("audit chain sound: \(seq) rows"), "\(verified.standardOutput)\(verified.standardError)")
             #expect(try await daemon.control("backup \(copy)") == "error: \(copy) exists; a backup never replaces a file\n")
             // The burst went on writing after the snapshot: the copy was taken under load.
-            let settled = try await eventually(within: .seconds(120)) {
+            let settled = try await eventually(within: .seconds(300)) {
                 try await daemon.sqlite("SELECT COUNT(*) FROM grants WHERE state = 'active'").trimmingCharacters(in: .whitespacesAndNewlines)
                     == String(Self.settled.count + Self.burst.count)
             }

@@ -4,9 +4,70 @@ import Testing
 import WBKeydHarness
 import WhiteBITSimHarness
 
-/// What wbkeyd.service's `ExecReload=` runs before the SIGHUP (`check-config --quiet`),
-/// and what `status` and `metrics` say about the last reload.
+/// What wbkeyd.service's `ExecReload=` runs before the SIGHUP (`check-config --reload
+/// --quiet`), the full check an admin runs before a restart, and what `status` and
+/// `metrics` say about the last reload.
 @Suite struct ReloadOutcomeTests {
+    /// `--reload` must pass exactly the files the daemon's SIGHUP applies, and without the
+    /// credentials: under systemd 252 the ExecReload= process cannot read them.
+    @Test func theReloadCheckDecidesAsTheDaemonsReloadDoes() async throws {
+        try await withDaemon { daemon in
+            let file = daemon.paths.directory + "/reload.toml"
+            // Credentials from a $CREDENTIALS_DIRECTORY that does not exist: only a check
+            // that never opens them can pass.
+            func reloadCheck(_ config: DaemonConfigFile) async throws -> CommandResult {
+                try Data(config.rendered.utf8).write(to: URL(fileURLWithPath: file))
+                return try await CommandRunner.run(
+                    try DaemonProcess.executablePath(), ["check-config", "--reload", "--config", file],
+                    environment: ["CREDENTIALS_DIRECTORY": daemon.paths.directory + "/no-credentials-here"])
+            }
+            let running = daemon.defaultConfig.merging(daemon.options.config)
+                .merging(["whitebit.client_secret_file": "", "store.master_key_file": ""])
+
+            var quiet = try await CommandRunner.run(
+                try DaemonProcess.executablePath(), ["check-config", "--reload", "--quiet", "--config", daemon.paths.configFile])
+            #expect(quiet.exitStatus == 0 && quiet.standardOutput.isEmpty && quiet.standardError.isEmpty, "\(quiet.standardError)")
+
+            // A good change: passes; the daemon applies it.
+            let good = try await reloadCheck(running.merging(["keys.info_poll_interval": "1s"]))
+            #expect(good.exitStatus == 0 && good.standardError.isEmpty, "\(good.standardError)")
+            #expect(good.standardOutput.hasPrefix("# \(file): a reload would apply this file;"), "\(good.standardOutput)")
+            try await daemon.reload(["keys.info_poll_interval": "1s"])
+            #expect(try await daemon.lastReloadRow()?.detailValue("outcome") == "applied")
+
+            // A bad value: exit 78 naming the key; the daemon refuses the same file.
+            let badValue = running.merging(["keys.info_poll_interval": "0s"])
+            let bad = try await reloadCheck(badValue)
+            #expect(bad.exitStatus == 78 && bad.standardOutput.isEmpty)
+            #expect(bad.standardError.hasPrefix("\(file): keys.info_poll_interval: "), "\(bad.standardError)")
+            try await daemon.reload(["keys.info_poll_interval": "0s"])
+            let refused = try #require(try await daemon.lastReloadRow())
+            #expect(refused.detailValue("outcome") == "refused")
+            #expect(refused.detailValue("problems")?.contains("keys.info_poll_interval: ") == true, "\(refused.detail)")
+
+            // A restart-only change the full check refuses (the socket's directory is
+            // gone): a reload keeps the old socket, so the reload check passes and names
+            // the key as one for the next restart, and the daemon applies the file,
+            // warning that control.socket waits for the restart.
+            let socketElsewhere = daemon.paths.directory + "/missing/deeper/control.sock"
+            let restartOnly = daemon.defaultConfig.merging(daemon.options.config).merging(["control.socket": .string(socketElsewhere)])
+            let passes = try await reloadCheck(restartOnly)
+            #expect(passes.exitStatus == 0 && passes.standardError.isEmpty, "\(passes.standardError)")
+            #expect(passes.standardOutput.contains("control.socket"), "\(passes.standardOutput)")
+            let full = try await daemon.wbkeyd(["check-config", "--quiet", "--config", file])
+            #expect(full.exitStatus == 78 && full.standardError.contains("\(file): control.socket: "), "\(full.standardError)")
+            let mark = daemon.logMark
+            try await daemon.reload(["control.socket": .string(socketElsewhere)])
+            #expect(try await daemon.lastReloadRow()?.detailValue("needs_restart") == "control.socket")
+            #expect(try daemon.process.lines[mark.line...].contains {
+                $0.level == "warning" && $0.text.contains("control.socket changed; it takes effect at the next restart")
+            })
+            quiet = try await CommandRunner.run(try DaemonProcess.executablePath(), ["check-config", "--reload", "--quiet", "--config", file])
+            #expect(quiet.exitStatus == 0 && quiet.standardOutput.isEmpty, "\(quiet.standardOutput)")
+            #expect(!(bad.standardError + good.standardOutput + passes.standardOutput).contains(daemon.options.clientSecret.revealed))
+        }
+    }
+
     @Test func checkConfigQuietIsSilentOnAGoodFileAndNamesEveryProblemOfABadOne() async throws {
         try await withDaemon { daemon in
             let good = try await daemon.wbkeyd(["check-config", "--quiet", "--config", daemon.paths.configFile])
