@@ -61,7 +61,7 @@ let package = Package(
         // JSON string literals written by hand (audit detail, spool files), byte-exact.
         .target(name: "JSONString"),
         .testTarget(name: "JSONStringTests", dependencies: ["JSONString"]),
-        .testTarget(name: "DemoTests", dependencies: ["Demo", "WBKeydHarness"]),
+        .testTarget(name: "DemoTests", dependencies: ["Demo", "WBKeydHarness", "WhiteBITSimHarness"]),
 
         // RFC 7636 verifier, S256 challenge and OAuth state: shared by the simulator,
         // its harness and the daemon's `authorize-url`.

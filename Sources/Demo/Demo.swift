@@ -26,12 +26,22 @@ public struct Demo: Sendable {
         do {
             display.introduce(fixture: fixture)
             try await DemoScenario.play(on: fixture)
-            try await watch(fixture, display: display)
+            let agent = Task { await DemoAgent.run(on: fixture, display: display) }
+            do {
+                try await watch(fixture, display: display)
+            } catch {
+                agent.cancel()
+                throw error
+            }
+            // Cancelled first, so that what stopping the daemon ends (its log, the events
+            // stream) is not reported as a failure.
+            agent.cancel()
+            await fixture.stop()
+            _ = await agent.value
         } catch {
             await fixture.stop()
             throw error
         }
-        await fixture.stop()
         display.say(keep ? "stopped; kept \(fixture.paths.directory)" : "stopped; removed \(fixture.paths.directory)")
     }
 

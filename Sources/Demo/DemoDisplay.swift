@@ -37,6 +37,13 @@ final class DemoDisplay: Sendable {
         for line in lines { say(line) }
     }
 
+    /// A line that stays: printed at once when piped, kept above the table on a terminal
+    /// (the next redraw, within a second, shows it).
+    func note(_ line: String) {
+        notes.withLock { $0.append(line) }
+        if !interactive { say(line) }
+    }
+
     func show(table: String, states: [String: String]) {
         let stamp = Self.clock(Date())
         if interactive {

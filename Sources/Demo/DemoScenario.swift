@@ -33,7 +33,7 @@ enum DemoScenario {
         // docs/design.md §12: each key verified once sealed; dormant keys probed every 5 s.
         "keys.verify_key": .bool(true),
         "keys.probe_interval": "5s",
-    ]
+    ].merging(DaemonFixture.selfAsAgent) { $1 }
 
     /// Plays every user's consent (and erin's revocation once she is active).
     static func play(on fixture: DaemonFixture) async throws {

@@ -151,6 +151,13 @@ public final class DaemonFixture: Sendable {
         return config
     }
 
+    /// `control.agent_users` naming the account that runs this process, so that it may
+    /// `sign` (docs/design.md §12) as the partner application would; nothing for root, who may.
+    public static var selfAsAgent: [String: TOMLValue] {
+        guard getuid() != 0, let user = getpwuid(getuid()).map({ String(cString: $0.pointee.pw_name) }) else { return [:] }
+        return ["control.agent_users": .strings(["user:\(user)"])]
+    }
+
     /// Writes the config file (for a reload, or a bad config before `start`).
     public func writeConfig(_ config: DaemonConfigFile) throws {
         try writeFile(paths.configFile, Array(config.rendered.utf8), mode: 0o600)

@@ -118,6 +118,23 @@ public struct SimAdminClient: Sendable {
         return try await decoded(.PUT, "/sim/keys/\(Self.pathComponent(externalID))/permissions", body)
     }
 
+    /// Keys for users `userPrefix + N`, N in `first ..< first + count` (at most 10,000 a
+    /// call), as if each had consented and its secret had been fetched: their ids and secrets.
+    public func createKeys(userPrefix: String, first: Int, count: Int) async throws -> [SimBulkKey] {
+        let body = JSONText.object(["user_prefix": .string(userPrefix), "first": .integer(first), "count": .integer(count)]).rendered
+        let made: BulkKeys = try await decoded(.POST, "/sim/keys", body)
+        return made.keys
+    }
+
+    private struct BulkKeys: Decodable {
+        let keys: [SimBulkKey]
+    }
+
+    /// The request and answer counters alone (`GET /sim/counts`), cheap with many keys.
+    public func counts() async throws -> SimCounts {
+        try await decoded(.GET, "/sim/counts", nil)
+    }
+
     /// The JSON the user's account reads answer from: balances, transactions, converts, orders, deals.
     public func accountData(user: String) async throws -> Data {
         try await send(.GET, "/sim/users/\(Self.pathComponent(user))/account", nil)

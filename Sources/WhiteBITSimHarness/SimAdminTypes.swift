@@ -219,6 +219,38 @@ public struct SimKeyStatus: Sendable, Decodable {
     }
 }
 
+/// One key of `POST /sim/keys`.
+public struct SimBulkKey: Sendable, Decodable {
+    public let user: String
+    public let externalID: String
+    public let apiSecret: Sensitive
+
+    enum CodingKeys: String, CodingKey {
+        case user, externalID = "external_id", apiSecret = "api_secret"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        user = try container.decode(String.self, forKey: .user)
+        externalID = try container.decode(String.self, forKey: .externalID)
+        apiSecret = Sensitive(try container.decode(String.self, forKey: .apiSecret))
+    }
+}
+
+/// `GET /sim/counts`: what `SimState` counts, without its lists.
+public struct SimCounts: Sendable, Decodable {
+    /// `token`, `info`, `secret`, `delete`.
+    public let requests: [String: Int]
+    /// `signed` (private V4 requests) and `accounts` (Bearer reads).
+    public let accountRequests: [String: Int]
+    /// Answers per `"ENDPOINT STATUS"`.
+    public let responses: [String: Int]
+
+    enum CodingKeys: String, CodingKey {
+        case requests, accountRequests = "account_requests", responses
+    }
+}
+
 /// Everything the simulator holds (`GET /sim/state`), secrets included.
 public struct SimState: Sendable, Decodable {
     public struct Client: Sendable, Decodable {

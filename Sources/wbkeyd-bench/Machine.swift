@@ -22,6 +22,12 @@ struct Machine: CustomStringConvertible {
             kernel: "Linux \(release)")
     }
 
+    /// The 1, 5 and 15 minute load averages, as /proc/loadavg gives them.
+    static var loadAverage: String {
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+
     var description: String {
         let gibibytes = Double(memoryBytes) / 1_073_741_824
         return "\(processors) CPUs (nproc), \(String(format: "%.1f", gibibytes)) GiB memory, \(cpuModel), \(kernel)"

@@ -96,10 +96,16 @@ struct SignLatency: AsyncParsableCommand {
 
     /// One line, one answer; true when the answer is a signed request.
     static func exchange(socket: String, line: [UInt8]) -> Bool {
+        roundTrip(socket: socket, line: line)?.starts(with: Array(#"{"body":"#.utf8)) ?? false
+    }
+
+    /// One connection, one line, the whole answer (nil when the socket would not connect),
+    /// on the calling thread: no hand-off to time beside the daemon's own work.
+    static func roundTrip(socket: String, line: [UInt8]) -> [UInt8]? {
         let descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { return false }
+        guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
-        guard UnixSocketAddress.connect(descriptor, to: socket) == 0 else { return false }
+        guard UnixSocketAddress.connect(descriptor, to: socket) == 0 else { return nil }
         _ = line.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var answer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4_096)
@@ -109,6 +115,6 @@ struct SignLatency: AsyncParsableCommand {
             guard count > 0 else { break }
             answer += buffer[0..<count]
         }
-        return answer.starts(with: Array(#"{"body":"#.utf8))
+        return answer
     }
 }

@@ -13,6 +13,8 @@ struct WBKeydBench: AsyncParsableCommand {
         Throughput.self,
         StartupScale.self,
         SignLatency.self,
+        BalanceLatency.self,
+        ProbeScale.self,
     ]
 
     static let configuration = CommandConfiguration(

@@ -140,4 +140,32 @@ import WhiteBITSimHarness
             #expect(try read(from: "127.0.0.2") == 200)
         }
     }
+
+    /// `POST /sim/keys` makes keys whose secrets sign at once, as if each user had consented
+    /// and the secret had been fetched; `GET /sim/counts` counts what they did.
+    @Test func bulkKeysSignAndAreCountedLikeConsentedOnes() async throws {
+        try await SimProcess.withRunning { sim in
+            let made = try await sim.admin.createKeys(userPrefix: "bulk-", first: 5, count: 3)
+            #expect(made.map(\.user) == ["bulk-5", "bulk-6", "bulk-7"])
+            let before = try await sim.admin.counts()
+            let python = PythonSigner(sim: sim)
+            for key in made {
+                let answer = try python.send(Self.balance, key: key.externalID, secret: key.apiSecret.revealed, nonce: nowMilliseconds)
+                #expect(answer.status == 200, "\(answer.body)")
+            }
+            let after = try await sim.admin.counts()
+            #expect(after.accountRequests["signed", default: 0] - before.accountRequests["signed", default: 0] == 3)
+            let state = try await sim.admin.state()
+            for key in made {
+                let held = try #require(state.key(key.externalID))
+                #expect(held.user == key.user && held.apiSecret == key.apiSecret.revealed)
+                #expect(held.secretRetrieved, "the secret counts as fetched: an OAuth retrieval would be 409")
+            }
+            #expect(state.accountRequests == after.accountRequests)
+            // The one-key rule: a user with a live key gets none, and nothing is made.
+            await #expect(throws: SimAdminError.self) { try await sim.admin.createKeys(userPrefix: "bulk-", first: 7, count: 2) }
+            #expect(try await sim.admin.state().keys.count == 3)
+            await #expect(throws: SimAdminError.self) { try await sim.admin.createKeys(userPrefix: "x-", first: 0, count: 10_001) }
+        }
+    }
 }

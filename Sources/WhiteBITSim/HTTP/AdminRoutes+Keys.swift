@@ -5,6 +5,18 @@ extension AdminRoutes {
     /// `/sim/keys/{externalId}/…` and `/sim/users/{user}/account`: what a key did, its idle
     /// clock and permissions, and the data the account reads answer from.
     func registerKeyRoutes(on sim: RouterGroup<SimRequestContext>) {
+        sim.post("/keys") { request, context in
+            try await answer(request, context) { body throws(SimRequestError) in
+                guard let prefix = body["user_prefix"]?.stringValue, let count = body["count"]?.intValue else {
+                    throw SimRequestError("\"user_prefix\" (a string) and \"count\" (a number) are required")
+                }
+                let first = body["first"].flatMap { $0.isNull ? nil : $0 }
+                guard first == nil || first?.intValue != nil else { throw SimRequestError("\"first\" must be a number") }
+                return try await world.createKeys(
+                    userPrefix: prefix, first: first?.intValue ?? 0, count: count, clientID: try Self.clientID(body),
+                    permissions: try Self.permissions(body))
+            }
+        }
         sim.get("/keys/:externalId/requests") { request, context in
             let externalID = context.parameters.get("externalId") ?? ""
             return try await answer(request, context) { _ throws(SimRequestError) in

@@ -74,6 +74,9 @@ struct AdminRoutes: Sendable {
         sim.get("/state") { request, context in
             try await answer(request, context) { _ in await world.stateJSON() }
         }
+        sim.get("/counts") { request, context in
+            try await answer(request, context) { _ in .object(await world.counters()) }
+        }
         registerKeyRoutes(on: sim)
         sim.post("/reset") { request, context in
             try await answer(request, context) { _ in
@@ -120,15 +123,17 @@ struct AdminRoutes: Sendable {
             }
             key = .after(milliseconds: milliseconds)
         }
-        var permissions: [JSONValue]?
-        if let given = body["permissions"], !given.isNull {
-            guard let list = given.arrayValue else { throw SimRequestError("\"permissions\" must be an array") }
-            permissions = list
-        }
         return ConsentRequest(
             user: user, clientID: try optionalString(body, "client_id"), redirectURI: try optionalString(body, "redirect_uri"),
             state: try optionalString(body, "state"), codeChallenge: try optionalString(body, "code_challenge"),
-            codeChallengeMethod: try optionalString(body, "code_challenge_method"), key: key, permissions: permissions)
+            codeChallengeMethod: try optionalString(body, "code_challenge_method"), key: key, permissions: try permissions(body))
+    }
+
+    /// `"permissions"`: nil when absent (the default groups), else the array as given.
+    static func permissions(_ body: JSONValue) throws(SimRequestError) -> [JSONValue]? {
+        guard let given = body["permissions"], !given.isNull else { return nil }
+        guard let list = given.arrayValue else { throw SimRequestError("\"permissions\" must be an array") }
+        return list
     }
 
     private static func client(_ body: JSONValue) throws(SimRequestError) -> SimClient {
@@ -148,7 +153,7 @@ struct AdminRoutes: Sendable {
         return SimClient(id: id, secret: Sensitive(secret), redirectURIs: uris, scopes: scopes)
     }
 
-    private static func clientID(_ body: JSONValue) throws(SimRequestError) -> String? {
+    static func clientID(_ body: JSONValue) throws(SimRequestError) -> String? {
         try optionalString(body, "client_id")
     }
 

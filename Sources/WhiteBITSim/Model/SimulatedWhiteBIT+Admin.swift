@@ -84,6 +84,17 @@ extension SimulatedWhiteBIT {
                 "code_challenge": code.challenge.map(JSONValue.string) ?? .null,
             ]
         }
+        var state: [String: JSONValue] = [
+            "clients": .array(clientList), "keys": .array(keyList), "tokens": .array(tokenList),
+            "codes": .array(codeList), "faults": .array(faults.map(\.json)), "settings": settings.json,
+        ]
+        state.merge(counters(), uniquingKeysWith: { first, _ in first })
+        return .object(state)
+    }
+
+    /// The request and answer counters of `stateJSON` alone (`GET /sim/counts`): cheap to
+    /// read again and again with 100,000 keys, whose list `stateJSON` would render each time.
+    public func counters() -> [String: JSONValue] {
         var requests: [String: JSONValue] = [:]
         var accountRequests: [String: JSONValue] = [:]
         for endpoint in SimEndpoint.allCases {
@@ -92,10 +103,8 @@ extension SimulatedWhiteBIT {
             if endpoint.isAccountRead { accountRequests[endpoint.rawValue] = count } else { requests[endpoint.rawValue] = count }
         }
         return [
-            "clients": .array(clientList), "keys": .array(keyList), "tokens": .array(tokenList),
-            "codes": .array(codeList), "requests": .object(requests), "account_requests": .object(accountRequests),
+            "requests": .object(requests), "account_requests": .object(accountRequests),
             "responses": .object(responseCounts.mapValues(JSONValue.integer)),
-            "faults": .array(faults.map(\.json)), "settings": settings.json,
         ]
     }
 }

@@ -142,6 +142,11 @@ extension SimulatedWhiteBIT {
         case .now: appearsAt = moment
         case .after(let milliseconds): appearsAt = Self.addingMilliseconds(milliseconds, to: moment)
         }
+        return .created(externalID: addKey(user: user, client: client, permissions: permissions, at: moment, appearsAt: appearsAt).externalID)
+    }
+
+    /// A new key of (user, client), stored; the callers have checked the one-key rule.
+    func addKey(user: String, client: SimClient, permissions: [JSONValue], at moment: Date, appearsAt: Date) -> APIKey {
         let externalID = random.uuid()
         let key = APIKey(
             externalID: externalID, user: user, clientID: client.id, apiSecret: random.apiSecret(),
@@ -149,7 +154,7 @@ extension SimulatedWhiteBIT {
             lastUsedAt: appearsAt)
         keys[key.externalID] = key
         keyOrder.append(key.externalID)
-        return .created(externalID: key.externalID)
+        return key
     }
 
     static func isUserName(_ user: String) -> Bool {

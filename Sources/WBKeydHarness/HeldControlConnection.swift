@@ -2,20 +2,24 @@ import Foundation
 import Glibc
 import Synchronization
 import UnixSocketAddress
-import WBKeydHarness
 
 /// A control connection the test keeps open (`events`, `wait`): the line is sent at
 /// once, and lines are read only when the test asks, so a test can be a subscriber that
-/// does not read. Blocking socket calls run on a Dispatch thread.
-final class HeldControlConnection: Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+/// does not read (the demo follows `events` with it too). Blocking socket calls run on a
+/// Dispatch thread.
+public final class HeldControlConnection: Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     private let descriptor: Int32
     private let pending = Mutex<[UInt8]>([])
 
-    init(socket path: String, line: String) throws {
+    public init(socket path: String, line: String) throws {
         descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw Failure(description: "socket: errno \(errno)") }
         guard UnixSocketAddress.connect(descriptor, to: path) == 0 else {
@@ -31,13 +35,13 @@ final class HeldControlConnection: Sendable {
     deinit { Glibc.close(descriptor) }
 
     /// Ends the connection from the client's side (the descriptor stays until deinit).
-    func hangUp() {
+    public func hangUp() {
         shutdown(descriptor, Int32(SHUT_RDWR))
     }
 
     /// The next line without its newline; nil when wbkeyd closed. Throws after `timeout`
     /// without a whole line.
-    func readLine(timeout: Duration = .seconds(30)) async throws -> String? {
+    public func readLine(timeout: Duration = .seconds(30)) async throws -> String? {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
@@ -47,7 +51,7 @@ final class HeldControlConnection: Sendable {
     }
 
     /// Every line until wbkeyd closes.
-    func readToEnd(timeout: Duration = .seconds(60)) async throws -> [String] {
+    public func readToEnd(timeout: Duration = .seconds(60)) async throws -> [String] {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         var lines: [String] = []
         while let line = try await readLine(timeout: ContinuousClock.now.duration(to: deadline)) { lines.append(line) }
@@ -55,7 +59,7 @@ final class HeldControlConnection: Sendable {
     }
 
     /// Lines until one satisfies `last` (included).
-    func readUntil(timeout: Duration = .seconds(60), _ last: (String) -> Bool) async throws -> [String] {
+    public func readUntil(timeout: Duration = .seconds(60), _ last: (String) -> Bool) async throws -> [String] {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         var lines: [String] = []
         while true {
@@ -96,12 +100,5 @@ final class HeldControlConnection: Sendable {
             }
             pending.withLock { $0 += chunk[0..<count] }
         }
-    }
-}
-
-extension String {
-    /// The line as a JSON object (events lines).
-    var jsonObject: [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(utf8))) as? [String: Any]
     }
 }
