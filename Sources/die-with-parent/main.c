@@ -4,7 +4,9 @@
 // (PR_SET_PDEATHSIG survives execve), checks that the parent is still PARENT_PID (it
 // may have died before prctl ran), then becomes PROGRAM under the same pid. Test
 // harnesses start daemons through it, so that a test process that crashes or is
-// killed takes its daemons with it instead of leaving them running.
+// killed takes its daemons with it instead of leaving them running. Every descriptor
+// above stderr is closed first: the test process's sockets (a test server's connection,
+// a listener) must not live on in a daemon started beside them.
 
 #include <errno.h>
 #include <signal.h>
@@ -12,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int main(int argc, char **argv) {
@@ -31,6 +35,10 @@ int main(int argc, char **argv) {
     }
     if ((long)getppid() != parent) {
         // The parent ended before the death signal was armed: follow it now.
+        return 127;
+    }
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+        fprintf(stderr, "die-with-parent: close_range: %s\n", strerror(errno));
         return 127;
     }
     execv(argv[2], argv + 2);

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
-import Lifecycle
+import GrantLifecycle
 import Sensitive
 import Store
 import WBKeydHarness
@@ -139,7 +139,7 @@ struct ProbeScale: AsyncParsableCommand {
                     grant.probeAt = firstProbe.addingTimeInterval(interval * Double(index) / Double(keys.count))
                     try GrantRecords.save(grant, in: db)
                     let sealed = keyring.sealer.seal(
-                        key.apiSecret, binding: SealBinding(kind: .apiSecret, user: key.user, externalId: key.externalID))
+                        key.apiSecret, binding: SealBinding(kind: .apiSecret, user: key.user, externalID: key.externalID))
                     try GrantRecords.setSecret(sealed, externalID: key.externalID, user: key.user, in: db)
                 }
             }
@@ -162,14 +162,14 @@ struct ProbeScale: AsyncParsableCommand {
         /// `metrics` scans every held key (`wbkeyd_keys`): to keep that out of a window,
         /// a window's first reading takes the CPU time after asking, its last one before.
         static func take(pid: pid_t, fixture: DaemonFixture, ending: Bool) async throws -> Reading {
-            let early = ending ? cpuSeconds(of: pid) : 0
+            let early = ending ? (ProcessCPU.seconds(of: pid) ?? 0) : 0
             let at = ContinuousClock.now
             let counts = try await fixture.admin.counts()
             let metrics = try await fixture.control("metrics")
             return Reading(
-                at: at, cpu: ending ? early : cpuSeconds(of: pid),
-                probes: metric(#"wbkeyd_audit_events_total{event="key_probed"}"#, in: metrics),
-                notOK: ["failed", "disabled", "gone"].map { metric(#"wbkeyd_keys{check="\#($0)"}"#, in: metrics) }.reduce(0, +),
+                at: at, cpu: ending ? early : (ProcessCPU.seconds(of: pid) ?? 0),
+                probes: MetricsText.value(#"wbkeyd_audit_events_total{event="key_probed"}"#, in: metrics),
+                notOK: ["failed", "disabled", "gone"].map { MetricsText.value(#"wbkeyd_keys{check="\#($0)"}"#, in: metrics) }.reduce(0, +),
                 signed: counts.accountRequests["signed", default: 0], signed200: counts.responses["signed 200", default: 0])
         }
 
@@ -178,21 +178,5 @@ struct ProbeScale: AsyncParsableCommand {
                 signed - earlier.signed, signed200 - earlier.signed200)
         }
 
-        /// User and system time of every thread of the process, from /proc/PID/stat
-        /// (fields 14 and 15, in clock ticks).
-        static func cpuSeconds(of pid: pid_t) -> Double {
-            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-            // The command name (field 2) may hold spaces: count from the parenthesis that ends it.
-            guard let close = stat.lastIndex(of: ")") else { return 0 }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-            return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-        }
-
-        /// The value of one sample line of the metrics text; 0 when absent.
-        static func metric(_ name: String, in text: String) -> Int {
-            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
-                .flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
-        }
     }
 }

@@ -139,11 +139,7 @@ struct Throughput: AsyncParsableCommand {
     /// `wbkeyd_store_writes_total` and `wbkeyd_store_transactions_total` from `metrics`.
     func storeCounters(_ fixture: DaemonFixture) async throws -> (writes: Int, transactions: Int) {
         let text = try await fixture.control("metrics")
-        func value(_ name: String) -> Int {
-            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
-                .map { Int($0) } ?? 0
-        }
-        return (value("wbkeyd_store_writes_total"), value("wbkeyd_store_transactions_total"))
+        return (MetricsText.value("wbkeyd_store_writes_total", in: text), MetricsText.value("wbkeyd_store_transactions_total", in: text))
     }
 
     func activeCount(_ fixture: DaemonFixture) async throws -> Int {

@@ -19,6 +19,8 @@ import Testing
             // The key agent (docs/design.md §12).
             "account_read", "request_signed",
             "store_backed_up",
+            // An event that changes nothing in the grant's state (docs/states.md).
+            "event_ignored",
         ]
         #expect(AuditEvent.allCases.map(\.rawValue) == design)
     }

@@ -24,13 +24,14 @@ import Testing
         try database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
     }
 
-    @Test func writesQueuedBehindACommitGoIntoOneTransaction() async throws {
-        let committer = GroupCommitter(pool: database.pool, summary: try StoreSummary(loadingFrom: database.pool))
-        let log = AuditLog(chainKey: keyring.chainKey)
+    /// A first write whose commit is held open until `gate` is signalled: writes made
+    /// meanwhile queue behind it. Returns once the held commit is running.
+    func holdingACommit(
+        _ committer: GroupCommitter, _ log: AuditLog
+    ) async throws -> (write: Task<AuditRow, any Error>, gate: DispatchSemaphore) {
         let gate = DispatchSemaphore(value: 0)
         let running = Mutex(false)
-        // The first write holds its commit open until 40 more writers have queued.
-        let first = Task {
+        let write = Task {
             try await committer.write { db in
                 running.withLock { $0 = true }
                 gate.wait()
@@ -38,6 +39,14 @@ import Testing
             }
         }
         while !running.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(2)) }
+        return (write, gate)
+    }
+
+    @Test func writesQueuedBehindACommitGoIntoOneTransaction() async throws {
+        let committer = GroupCommitter(pool: database.pool, summary: try StoreSummary(loadingFrom: database.pool))
+        let log = AuditLog(chainKey: keyring.chainKey)
+        // The first write holds its commit open until 40 more writers have queued.
+        let (first, gate) = try await holdingACommit(committer, log)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 2...41 {
                 group.addTask { _ = try await committer.write { db in try log.append(sampleEntry(index), in: db) } }
@@ -58,16 +67,7 @@ import Testing
         let committer = GroupCommitter(pool: database.pool, summary: try StoreSummary(loadingFrom: database.pool))
         let log = AuditLog(chainKey: keyring.chainKey)
         struct Refused: Error {}
-        let gate = DispatchSemaphore(value: 0)
-        let running = Mutex(false)
-        let first = Task {
-            try await committer.write { db in
-                running.withLock { $0 = true }
-                gate.wait()
-                return try log.append(sampleEntry(1), in: db)
-            }
-        }
-        while !running.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(2)) }
+        let (first, gate) = try await holdingACommit(committer, log)
         let doomed = Task {
             try await committer.write { db in
                 _ = try log.append(sampleEntry(2), in: db)
@@ -90,16 +90,7 @@ import Testing
     @Test func aCancelledLeaderStillCommitsTheWritesQueuedBehindIt() async throws {
         let committer = GroupCommitter(pool: database.pool, summary: try StoreSummary(loadingFrom: database.pool))
         let log = AuditLog(chainKey: keyring.chainKey)
-        let gate = DispatchSemaphore(value: 0)
-        let running = Mutex(false)
-        let leader = Task {
-            try await committer.write { db in
-                running.withLock { $0 = true }
-                gate.wait()
-                return try log.append(sampleEntry(1), in: db)
-            }
-        }
-        while !running.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(2)) }
+        let (leader, gate) = try await holdingACommit(committer, log)
         let follower = Task { try await committer.write { db in try log.append(sampleEntry(2), in: db) } }
         while committer.waiting < 1 { try await Task.sleep(for: .milliseconds(5)) }
         leader.cancel()
