@@ -14,6 +14,9 @@ struct UserLocks {
         waiters[user, default: []].append(continuation)
     }
 
+    /// Callers waiting for `user`'s lock (for tests).
+    func waiting(_ user: String) -> Int { waiters[user]?.count ?? 0 }
+
     /// Hands the lock to the next waiter, or frees it.
     mutating func unlock(_ user: String) {
         if var queue = waiters[user], !queue.isEmpty {
