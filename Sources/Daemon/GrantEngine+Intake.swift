@@ -34,7 +34,7 @@ extension GrantEngine {
                 // whose state is rightly gone.
                 if try await store.wasIngested(fingerprint: fingerprint) {
                     try await record(
-                        AuditEntry(.authorizationDuplicate, user: user, externalID: nil, actor: .wbkeyd, detail: ["file": .string(file)]),
+                        .duplicateAuthorization(user: user, file: file),
                         message: "duplicate authorization ignored", metadata: ["file": "\(file)"])
                     return .duplicate
                 }

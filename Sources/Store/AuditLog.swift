@@ -24,6 +24,13 @@ public struct AuditEntry: Sendable, Hashable {
 
 /// What one pruning did: the prefix `seq <= throughSeq` is gone and `row` (the
 /// `audit_pruned` row) vouches for `anchorHash`, the hash of row `throughSeq`.
+extension AuditEntry {
+    /// The same (user, code) delivered again: recorded, not stored twice.
+    public static func duplicateAuthorization(user: String, file: String) -> AuditEntry {
+        AuditEntry(.authorizationDuplicate, user: user, externalID: nil, actor: .wbkeyd, detail: ["file": .string(file)])
+    }
+}
+
 public struct AuditPruning: Sendable, Hashable {
     public let throughSeq: Int64
     public let anchorHash: String

@@ -53,9 +53,7 @@ public final class GrantStore: Sendable {
         return try await committer.write(
             { db in
                 guard try GrantRecords.recordIngestion(fingerprint: fingerprint, user: user, at: now, in: db) else {
-                    _ = try audit.append(
-                        AuditEntry(.authorizationDuplicate, user: user, externalID: nil, actor: .wbkeyd, detail: ["file": .string(file)]),
-                        in: db)
+                    _ = try audit.append(.duplicateAuthorization(user: user, file: file), in: db)
                     return nil
                 }
                 if let stateFingerprint { try GrantRecords.forgetPendingState(fingerprint: stateFingerprint, in: db) }

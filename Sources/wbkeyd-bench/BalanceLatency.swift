@@ -36,19 +36,15 @@ struct BalanceLatency: AsyncParsableCommand {
         // wbkeyd's own limiter (10/s by default) would queue the reads: what is measured is
         // the read, not the limiter.
         let config: [String: TOMLValue] = ["whitebit.rate_limit": .integer(1_000)]
-        let daemon = try await DaemonFixture.start(
-            DaemonFixture.Options(simArguments: ["--log-level", "warning"], config: config.merging(DaemonFixture.selfAsAgent) { $1 }))
-        do {
+        let options = DaemonFixture.Options(
+            simArguments: ["--log-level", "warning"], config: config.merging(DaemonFixture.selfAsAgent) { $1 })
+        try await DaemonFixture.withDaemon(options) { daemon in
             // The simulator's per-IP limit (1,000 main-account requests per 10 s) would refuse
             // two reads per turn at this pace; it changes nothing in an accepted read's path.
             _ = try await daemon.admin.updateSettings(SimAdminSettings(rateLimit: SimRateLimit(enabled: false)))
             try await daemon.consentAndSubmit(user: "u-bench")
             try await daemon.awaitEvent("secret_secured", user: "u-bench")
             try await measure(daemon)
-            await daemon.stop()
-        } catch {
-            await daemon.stop()
-            throw error
         }
     }
 

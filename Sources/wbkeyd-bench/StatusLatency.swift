@@ -52,14 +52,7 @@ struct StatusLatency: AsyncParsableCommand {
                 "whitebit.rate_limit": .integer(rateLimit), "whitebit.max_concurrency": .integer(maxConcurrency),
                 "keys.info_poll_interval": "500ms", "spool.max_code_age": "1h",
             ])
-        let daemon = try await DaemonFixture.start(options)
-        do {
-            try await measure(daemon)
-            await daemon.stop()
-        } catch {
-            await daemon.stop()
-            throw error
-        }
+        try await DaemonFixture.withDaemon(options) { daemon in try await measure(daemon) }
     }
 
     private func measure(_ daemon: DaemonFixture) async throws {
