@@ -14,6 +14,7 @@ let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let postgresNIO = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
 
 let package = Package(
     name: "wbkeyd",
@@ -35,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // The PostgreSQL store (docs/design.md §13): the wire protocol on the NIO the client
+        // already uses; no libpq.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // The config file is TOML (docs/design.md §3); TOMLKit wraps toml++, a complete parser.
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
@@ -91,7 +95,12 @@ let package = Package(
 
         // The SQLite store: pool and migrations, sealed secrets, the hash-chained audit log.
         .target(name: "Store", dependencies: ["Sensitive", "GrantLifecycle", "JSONString", grdb, crypto]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Sensitive", "GrantLifecycle", grdb, crypto]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "PostgresStore", "Sensitive", "GrantLifecycle", grdb, crypto, log]),
+
+        // The store on PostgreSQL (docs/design.md §13): the same `StoreConnection` in its
+        // dialect, and the backend that runs it, for several instances over one database.
+        .target(name: "PostgresStore", dependencies: ["Store", "Sensitive", "GrantLifecycle", postgresNIO, nioCore, nioPosix, nioSSL, log]),
+        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "Store", "Sensitive", log]),
 
         // The control socket's language: commands, tiers, text and JSON replies. No I/O.
         .target(name: "ControlProtocol", dependencies: ["GrantLifecycle", "Sensitive"]),

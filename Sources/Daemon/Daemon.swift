@@ -33,7 +33,7 @@ public final class Daemon: Sendable {
     let accounts: any AccountDirectory
     let loader: ConfigurationLoader
     /// Tells `engine.events` of every committed audit row; kept for as long as the daemon.
-    let auditTail: AuditTail
+    let auditTail: any Sendable
     /// The control socket's path when wbkeyd bound it itself (not passed by systemd).
     let boundSocketPath = Locked<String?>(nil)
     private let failure = Locked<String?>(nil)

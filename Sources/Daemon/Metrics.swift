@@ -127,10 +127,12 @@ enum Metrics {
             "wbkeyd_store_transactions_total", "Store transactions committed since start, each one wait for the disk (group commit).",
             type: "counter")
         out.sample("wbkeyd_store_transactions_total", [:], Double(written.transactions))
-        let sizes = engine.store.database.sizes()
-        out.family("wbkeyd_store_bytes", "Size of the SQLite store files.", type: "gauge")
-        out.sample("wbkeyd_store_bytes", ["file": "db"], Double(sizes.databaseBytes))
-        out.sample("wbkeyd_store_bytes", ["file": "wal"], Double(sizes.walBytes))
+        // PostgreSQL's size is the server's to report.
+        if let sizes = engine.store.database?.sizes() {
+            out.family("wbkeyd_store_bytes", "Size of the SQLite store files.", type: "gauge")
+            out.sample("wbkeyd_store_bytes", ["file": "db"], Double(sizes.databaseBytes))
+            out.sample("wbkeyd_store_bytes", ["file": "wal"], Double(sizes.walBytes))
+        }
         return out
     }
 }

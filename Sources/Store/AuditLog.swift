@@ -70,9 +70,14 @@ public struct AuditLog: Sendable {
     /// or fall with the change it records.
     @discardableResult
     public func append(_ entry: AuditEntry, in db: Database) throws(StoreError) -> AuditRow {
-        guard db.isInsideTransaction else { throw .notInTransaction(operation: "audit append") }
+        try append(entry, in: SQLiteStoreConnection(db))
+    }
+
+    @discardableResult
+    public func append(_ entry: AuditEntry, in connection: any StoreConnection) throws(StoreError) -> AuditRow {
+        guard connection.isInsideTransaction else { throw .notInTransaction(operation: "audit append") }
         return try performing("audit append of \(entry.event.rawValue)") {
-            try appendRow(entry, following: try fetchHead(db), in: db)
+            try appendRow(entry, following: try connection.auditHead(), in: connection)
         }
     }
 
@@ -86,11 +91,18 @@ public struct AuditLog: Sendable {
         retention: TimeInterval, maxShare: Double = AuditLog.defaultMaxPruneShare, actor: AuditActor = .wbkeyd,
         in db: Database
     ) throws(StoreError) -> AuditPruneOutcome {
-        guard db.isInsideTransaction else { throw .notInTransaction(operation: "audit prune") }
+        try prune(retention: retention, maxShare: maxShare, actor: actor, in: SQLiteStoreConnection(db))
+    }
+
+    public func prune(
+        retention: TimeInterval, maxShare: Double = AuditLog.defaultMaxPruneShare, actor: AuditActor = .wbkeyd,
+        in connection: any StoreConnection
+    ) throws(StoreError) -> AuditPruneOutcome {
+        guard connection.isInsideTransaction else { throw .notInTransaction(operation: "audit prune") }
         return try performing("audit prune") { () throws -> AuditPruneOutcome in
-            guard let head = try fetchHead(db),
-                let oldest = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM audit"),
-                let newestAt = try String.fetchOne(db, sql: "SELECT at FROM audit WHERE seq = ?", arguments: [head.seq])
+            guard let head = try connection.auditHead(),
+                let oldest = try connection.auditBounds().oldest,
+                let newestAt = try connection.auditAt(seq: head.seq)
             else { return .nothingOlder }
             let now = clock()
             let reference = AuditTimestamp.parse(newestAt).map { min($0, now) } ?? now
@@ -98,37 +110,28 @@ public struct AuditLog: Sendable {
             // Rows normally come in time order, but the clock can step back: the prefix
             // ends before the first row that is not older than the cutoff, wherever later
             // rows stand.
-            let firstKept = try Int64.fetchOne(
-                db, sql: "SELECT seq FROM audit WHERE at >= ? ORDER BY seq LIMIT 1", arguments: [cutoff])
+            let firstKept = try connection.firstAuditSeq(notBefore: cutoff)
             let through = (firstKept ?? head.seq + 1) - 1
-            guard through >= oldest,
-                let anchorHash = try String.fetchOne(db, sql: "SELECT hash FROM audit WHERE seq = ?", arguments: [through])
-            else { return .nothingOlder }
-            let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") ?? 0
-            let doomed = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit WHERE seq <= ?", arguments: [through]) ?? 0
+            guard through >= oldest, let anchorHash = try connection.auditHash(seq: through) else { return .nothingOlder }
+            let rows = try connection.auditCount(through: nil)
+            let doomed = try connection.auditCount(through: through)
             guard doomed < rows, Double(doomed) <= maxShare * Double(rows) else {
                 return .refused(wouldDelete: doomed, ofRows: rows, cutoff: cutoff)
             }
-
-            try db.execute(sql: "UPDATE audit_prune_gate SET through_seq = ? WHERE id = 1", arguments: [through])
-            try db.execute(sql: "DELETE FROM audit WHERE seq <= ?", arguments: [through])
-            let deletedRows = db.changesCount
-            try db.execute(sql: "UPDATE audit_prune_gate SET through_seq = NULL WHERE id = 1")
-
+            let deletedRows = try connection.deleteAuditPrefix(through: through)
             let entry = AuditEntry(
                 .auditPruned, actor: actor,
                 detail: ["through_seq": .int(Int(through)), "anchor_hash": .string(anchorHash)])
-            let row = try appendRow(entry, following: head, in: db)
+            let row = try appendRow(entry, following: head, in: connection)
             return .pruned(AuditPruning(throughSeq: through, anchorHash: anchorHash, deletedRows: deletedRows, row: row))
         }
     }
 
     /// Rows after `seq`, counted by event: what one commit added, read inside it, for the
     /// `wbkeyd_audit_events_total` counters. A range of the primary key; needs no key.
-    public static func eventCounts(after seq: Int64, in db: Database) throws(StoreError) -> [String: Int] {
+    public static func eventCounts(after seq: Int64, in connection: any StoreConnection) throws(StoreError) -> [String: Int] {
         do {
-            let rows = try Row.fetchAll(db, sql: "SELECT event, count(*) AS n FROM audit WHERE seq > ? GROUP BY event", arguments: [seq])
-            return Dictionary(uniqueKeysWithValues: rows.map { ($0["event"] as String, $0["n"] as Int) })
+            return try connection.auditEventCounts(after: seq)
         } catch {
             throw StoreError.wrapping(error, operation: "audit event counts")
         }
@@ -136,10 +139,12 @@ public struct AuditLog: Sendable {
 
     /// The newest row's seq and hash; nil for an empty log. Needs no key.
     public static func head(in db: Database) throws(StoreError) -> AuditHead? {
+        try head(in: SQLiteStoreConnection(db))
+    }
+
+    public static func head(in connection: any StoreConnection) throws(StoreError) -> AuditHead? {
         do {
-            return try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").map {
-                AuditHead(seq: $0["seq"], hash: $0["hash"])
-            }
+            return try connection.auditHead()
         } catch {
             throw StoreError.wrapping(error, operation: "audit head")
         }
@@ -147,65 +152,48 @@ public struct AuditLog: Sendable {
 
     /// The newest row's seq and hash; nil for an empty log.
     public func head(in db: Database) throws(StoreError) -> AuditHead? {
-        try performing("audit head") { try fetchHead(db) }
+        try Self.head(in: db)
     }
 
     /// The newest `limit` rows (of `user` only, when given), oldest first.
     public func recent(limit: Int, user: String? = nil, in db: Database) throws(StoreError) -> [AuditRow] {
-        try performing("audit recent") {
-            let filter = user == nil ? "" : "WHERE user = :user"
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM (
-                        SELECT \(Self.columns) FROM audit \(filter) ORDER BY seq DESC LIMIT :limit
-                    ) ORDER BY seq
-                    """,
-                arguments: ["user": user, "limit": max(0, limit)])
-            return try rows.map(Self.decode)
-        }
+        try recent(limit: limit, user: user, in: SQLiteStoreConnection(db))
+    }
+
+    public func recent(limit: Int, user: String? = nil, in connection: any StoreConnection) throws(StoreError) -> [AuditRow] {
+        try performing("audit recent") { try connection.recentAudit(limit: limit, user: user) }
     }
 
     /// Up to `limit` rows after `seq`, oldest first: what the journal witness has not seen.
     public func rows(after seq: Int64, limit: Int = 1000, in db: Database) throws(StoreError) -> [AuditRow] {
         try performing("audit rows after \(seq)") {
-            try Row.fetchAll(
-                db, sql: "SELECT \(Self.columns) FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
-                arguments: [seq, max(0, limit)]
-            ).map(Self.decode)
+            try SQLiteStoreConnection(db).auditRows(after: seq, through: nil, limit: limit)
         }
     }
 
     static let columns = "seq, at, event, user, external_id, actor, detail, prev_hash, hash"
 
-    private func fetchHead(_ db: Database) throws -> AuditHead? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")).map {
-            AuditHead(seq: $0["seq"], hash: $0["hash"])
-        }
-    }
-
-    private func appendRow(_ entry: AuditEntry, following head: AuditHead?, in db: Database) throws -> AuditRow {
-        let row = AuditRow(
-            seq: (head?.seq ?? 0) + 1, at: AuditTimestamp.format(clock()), event: entry.event, user: entry.user,
-            externalID: entry.externalID, actor: entry.actor, detail: entry.detail.json,
-            prevHash: head?.hash ?? AuditChain.genesisPrevHash, hash: "")
+    private func appendRow(_ entry: AuditEntry, following head: AuditHead?, in connection: any StoreConnection) throws -> AuditRow {
+        let seq = (head?.seq ?? 0) + 1
+        let at = AuditTimestamp.format(clock())
+        let prevHash = head?.hash ?? AuditChain.genesisPrevHash
+        let detail = entry.detail.json
         let hash = AuditChain.hash(
-            prevHash: row.prevHash, seq: row.seq, at: row.at, event: row.event.rawValue, user: row.user,
-            externalID: row.externalID, actor: row.actor.text, detail: row.detail, key: chainKey)
-        try db.cachedStatement(sql: "INSERT INTO audit (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [
-                row.seq, row.at, row.event.rawValue, row.user, row.externalID, row.actor.text, row.detail,
-                row.prevHash, hash,
-            ])
-        return AuditRow(
-            seq: row.seq, at: row.at, event: row.event, user: row.user, externalID: row.externalID,
-            actor: row.actor, detail: row.detail, prevHash: row.prevHash, hash: hash)
+            prevHash: prevHash, seq: seq, at: at, event: entry.event.rawValue, user: entry.user,
+            externalID: entry.externalID, actor: entry.actor.text, detail: detail, key: chainKey)
+        let row = AuditRow(
+            seq: seq, at: at, event: entry.event, user: entry.user, externalID: entry.externalID, actor: entry.actor,
+            detail: detail, prevHash: prevHash, hash: hash)
+        try connection.insertAudit(row)
+        return row
     }
 
-    static func decode(_ row: Row) throws -> AuditRow {
-        let seq: Int64 = row["seq"]
-        let eventText: String = row["event"]
-        let actorText: String = row["actor"]
+    /// A stored row's columns as a row; an event or actor this build does not know is
+    /// refused, never guessed.
+    public static func decode(
+        seq: Int64, at: String, event eventText: String, user: String?, externalID: String?, actor actorText: String,
+        detail: String, prevHash: String, hash: String
+    ) throws -> AuditRow {
         guard let event = AuditEvent(rawValue: eventText) else {
             throw StoreError.database(operation: "reading audit row \(seq)", message: "unknown event '\(eventText)'")
         }
@@ -213,9 +201,11 @@ public struct AuditLog: Sendable {
             throw StoreError.database(operation: "reading audit row \(seq)", message: "unknown actor '\(actorText)'")
         }
         return AuditRow(
-            seq: seq, at: row["at"], event: event, user: row["user"], externalID: row["external_id"], actor: actor,
-            detail: row["detail"], prevHash: row["prev_hash"], hash: row["hash"])
+            seq: seq, at: at, event: event, user: user, externalID: externalID, actor: actor, detail: detail,
+            prevHash: prevHash, hash: hash)
     }
+
+    static func decode(_ row: Row) throws -> AuditRow { try SQLiteStoreConnection.auditRow(row) }
 
     private func performing<T>(_ operation: String, _ body: () throws -> T) throws(StoreError) -> T {
         do {

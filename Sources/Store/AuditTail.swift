@@ -66,10 +66,7 @@ public final class AuditTail: TransactionObserver, Sendable {
         }
         sink.committed(head: head) { seq throws(StoreError) in
             do {
-                return try Row.fetchAll(
-                    db, sql: "SELECT \(AuditLog.columns) FROM audit WHERE seq > ? AND seq <= ? ORDER BY seq",
-                    arguments: [seq, head]
-                ).map(AuditLog.decode)
+                return try SQLiteStoreConnection(db).auditRows(after: seq, through: head, limit: Int.max)
             } catch {
                 throw StoreError.wrapping(error, operation: "reading audit rows after \(seq)")
             }

@@ -105,7 +105,29 @@ public enum AuditVerifier {
     }
 }
 
-private struct ChainWalk {
+/// One stored row as the walk reads it, its types not trusted: an attacker who rebuilt
+/// the table could have put anything there, and the walk must report, not trap. What
+/// pruning and keying wrote into `detail` comes read by the backend (nil when malformed).
+package struct ChainWalkRow {
+    package let seq: Int64?
+    package let fields: Result<ChainFields, AuditChainFault>
+    package let throughSeq: Int64?
+    package let anchorHash: String?
+    package let legacyThroughSeq: Int64?
+
+    package init(
+        seq: Int64?, fields: Result<ChainFields, AuditChainFault>, throughSeq: Int64?, anchorHash: String?, legacyThroughSeq: Int64?
+    ) {
+        self.seq = seq
+        self.fields = fields
+        self.throughSeq = throughSeq
+        self.anchorHash = anchorHash
+        self.legacyThroughSeq = legacyThroughSeq
+    }
+}
+
+/// The walk itself, fed one row at a time in seq order by whichever backend holds them.
+package struct ChainWalk {
     let keyring: StoreKeyring
     let expecting: AuditHead?
     var count = 0
@@ -113,13 +135,12 @@ private struct ChainWalk {
     var oldest: Int64?
     var lastVoucherThrough: Int64?
 
-    init(keyring: StoreKeyring, expecting: AuditHead?) {
+    package init(keyring: StoreKeyring, expecting: AuditHead?) {
         self.keyring = keyring
         self.expecting = expecting
     }
 
     mutating func run(_ db: Database) throws -> AuditVerification {
-        let legacy = keyring.legacyThroughSeq
         // What pruning and keying wrote into detail, read by SQLite (NULL for malformed JSON).
         let cursor = try Row.fetchCursor(
             db,
@@ -131,51 +152,74 @@ private struct ChainWalk {
                 FROM audit ORDER BY seq
                 """)
         while let row = try cursor.next() {
-            guard let seq = (row[0] as DatabaseValue).storage.int64 else {
-                // Without a seq the row cannot even be named: name the one it should have been.
-                return .broken(firstBadSeq: (previous?.seq ?? 0) + 1, reason: .malformedColumn("seq"))
+            let anchor: String? = if case let .string(text) = (row[10] as DatabaseValue).storage { text } else { nil }
+            let walkRow = ChainWalkRow(
+                seq: (row[0] as DatabaseValue).storage.int64, fields: ChainFields.read(row),
+                throughSeq: (row[9] as DatabaseValue).storage.int64, anchorHash: anchor,
+                legacyThroughSeq: (row[11] as DatabaseValue).storage.int64)
+            if let broken = try step(walkRow, startIsAccepted: { seq, prevHash in try Self.startIsAccepted(seq: seq, prevHash: prevHash, db) }) {
+                return broken
             }
-            let fields: ChainFields
-            switch ChainFields.read(row) {
-            case let .success(read): fields = read
-            case let .failure(fault): return .broken(firstBadSeq: seq, reason: fault)
-            }
-            if let previous {
-                guard seq == previous.seq + 1 else {
-                    return .broken(firstBadSeq: seq, reason: .seqGap(expected: previous.seq + 1))
-                }
-                guard fields.prevHash == previous.hash else {
-                    return .broken(firstBadSeq: seq, reason: .brokenLink(previousSeq: previous.seq))
-                }
-            } else {
-                if !(try Self.startIsAccepted(seq: seq, prevHash: fields.prevHash, db)) {
-                    return .broken(firstBadSeq: seq, reason: .unvouchedStart(prevHash: fields.prevHash))
-                }
-                oldest = seq
-            }
-            let keyed = seq > legacy
-            let expected = AuditChain.hash(
-                prevHash: fields.prevHash, seq: seq, at: fields.at, event: fields.event, user: fields.user,
-                externalID: fields.externalID, actor: fields.actor, detail: fields.detail,
-                key: keyed ? keyring.chainKey : nil)
-            guard expected == fields.hash else { return .broken(firstBadSeq: seq, reason: .hashMismatch) }
-            let boundary = legacy > 0 && seq == legacy + 1
-            if boundary != (fields.event == AuditEvent.auditKeyed.rawValue)
-                || (boundary && (row[11] as DatabaseValue).storage.int64 != legacy)
-            {
-                return .broken(firstBadSeq: seq, reason: .misplacedKeyedRow(legacyThroughSeq: legacy))
-            }
-            if fields.event == AuditEvent.auditPruned.rawValue,
-                let fault = voucherFault(through: (row[9] as DatabaseValue).storage.int64, anchor: row[10] as DatabaseValue, seq: seq)
-            {
-                return .broken(firstBadSeq: seq, reason: fault)
-            }
-            if let expecting, expecting.seq == seq, expecting.hash != fields.hash {
-                return .broken(firstBadSeq: seq, reason: .expectedHashDiffers(seq: seq, expected: expecting.hash, found: fields.hash))
-            }
-            previous = AuditHead(seq: seq, hash: fields.hash)
-            count += 1
         }
+        return finish()
+    }
+
+    /// Checks one row; `.broken` ends the walk, nil goes on. `startIsAccepted` answers
+    /// whether an `audit_pruned` row at or after `seq` vouches for `prevHash` as the hash
+    /// of row `seq - 1` (asked only of the oldest row).
+    package mutating func step(
+        _ row: ChainWalkRow, startIsAccepted: (Int64, String) throws -> Bool
+    ) throws -> AuditVerification? {
+        let legacy = keyring.legacyThroughSeq
+        guard let seq = row.seq else {
+            // Without a seq the row cannot even be named: name the one it should have been.
+            return .broken(firstBadSeq: (previous?.seq ?? 0) + 1, reason: .malformedColumn("seq"))
+        }
+        let fields: ChainFields
+        switch row.fields {
+        case let .success(read): fields = read
+        case let .failure(fault): return .broken(firstBadSeq: seq, reason: fault)
+        }
+        if let previous {
+            guard seq == previous.seq + 1 else {
+                return .broken(firstBadSeq: seq, reason: .seqGap(expected: previous.seq + 1))
+            }
+            guard fields.prevHash == previous.hash else {
+                return .broken(firstBadSeq: seq, reason: .brokenLink(previousSeq: previous.seq))
+            }
+        } else {
+            let accepted = fields.prevHash == AuditChain.genesisPrevHash ? seq == 1 : try startIsAccepted(seq, fields.prevHash)
+            if !accepted {
+                return .broken(firstBadSeq: seq, reason: .unvouchedStart(prevHash: fields.prevHash))
+            }
+            oldest = seq
+        }
+        let keyed = seq > legacy
+        let expected = AuditChain.hash(
+            prevHash: fields.prevHash, seq: seq, at: fields.at, event: fields.event, user: fields.user,
+            externalID: fields.externalID, actor: fields.actor, detail: fields.detail,
+            key: keyed ? keyring.chainKey : nil)
+        guard expected == fields.hash else { return .broken(firstBadSeq: seq, reason: .hashMismatch) }
+        let boundary = legacy > 0 && seq == legacy + 1
+        if boundary != (fields.event == AuditEvent.auditKeyed.rawValue) || (boundary && row.legacyThroughSeq != legacy) {
+            return .broken(firstBadSeq: seq, reason: .misplacedKeyedRow(legacyThroughSeq: legacy))
+        }
+        if fields.event == AuditEvent.auditPruned.rawValue,
+            let fault = voucherFault(through: row.throughSeq, anchor: row.anchorHash, seq: seq)
+        {
+            return .broken(firstBadSeq: seq, reason: fault)
+        }
+        if let expecting, expecting.seq == seq, expecting.hash != fields.hash {
+            return .broken(firstBadSeq: seq, reason: .expectedHashDiffers(seq: seq, expected: expecting.hash, found: fields.hash))
+        }
+        previous = AuditHead(seq: seq, hash: fields.hash)
+        count += 1
+        return nil
+    }
+
+    /// The verdict once every row was stepped through without a break.
+    package func finish() -> AuditVerification {
+        let legacy = keyring.legacyThroughSeq
         if let previous, previous.seq <= legacy {
             return .broken(firstBadSeq: previous.seq, reason: .noKeyedRow(legacyThroughSeq: legacy))
         }
@@ -193,8 +237,8 @@ private struct ChainWalk {
     /// Pruning deletes the prefix through N and then appends its voucher at the head, so a
     /// voucher stands after every row it covers, none of them survives it (the oldest row
     /// left is past N), and a later pruning covers more than an earlier one.
-    private mutating func voucherFault(through: Int64?, anchor: DatabaseValue, seq: Int64) -> AuditChainFault? {
-        guard let through, case let .string(anchorHash) = anchor.storage, anchorHash.utf8.count == 64 else {
+    private mutating func voucherFault(through: Int64?, anchor: String?, seq: Int64) -> AuditChainFault? {
+        guard let through, let anchorHash = anchor, anchorHash.utf8.count == 64 else {
             return .misplacedVoucher(throughSeq: nil)
         }
         let coversOnlyGoneRows = oldest.map { through < $0 } ?? false
@@ -211,8 +255,7 @@ private struct ChainWalk {
     /// hash is checked when the walk gets to it, so a forged voucher is caught there: after
     /// the legacy prefix it is an HMAC only the chain key makes.
     private static func startIsAccepted(seq: Int64, prevHash: String, _ db: Database) throws -> Bool {
-        if prevHash == AuditChain.genesisPrevHash { return seq == 1 }
-        return try Bool.fetchOne(
+        try Bool.fetchOne(
             db,
             sql: """
                 SELECT EXISTS (
@@ -227,7 +270,7 @@ private struct ChainWalk {
 
 /// The text columns of one row, read without trusting their types: an attacker who
 /// rebuilt the table could have put anything there, and the walk must report, not trap.
-private struct ChainFields {
+package struct ChainFields {
     let at: String
     let event: String
     let user: String?
@@ -236,6 +279,19 @@ private struct ChainFields {
     let detail: String
     let prevHash: String
     let hash: String
+
+    package init(
+        at: String, event: String, user: String?, externalID: String?, actor: String, detail: String, prevHash: String, hash: String
+    ) {
+        self.at = at
+        self.event = event
+        self.user = user
+        self.externalID = externalID
+        self.actor = actor
+        self.detail = detail
+        self.prevHash = prevHash
+        self.hash = hash
+    }
 
     static func read(_ row: Row) -> Result<ChainFields, AuditChainFault> {
         let names = ["seq", "at", "event", "user", "external_id", "actor", "detail", "prev_hash", "hash"]

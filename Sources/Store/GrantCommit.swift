@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import GrantLifecycle
 import Sensitive
 
@@ -14,14 +13,14 @@ struct GrantCommit: Sendable {
     let roll: Double
 
     /// The decision on `event`; nil when the user has no grant and `create` is false.
-    func decide(_ event: GrantEvent, user: String, actor: AuditActor, create: Bool, in db: Database) throws -> Decision? {
-        let stored = try GrantRecords.load(user: user, in: db)
+    func decide(_ event: GrantEvent, user: String, actor: AuditActor, create: Bool, in db: any StoreConnection) throws -> Decision? {
+        let stored = try db.loadGrant(user: user)
         guard let grant = stored?.grant ?? (create ? Grant(user: user, now: now) : nil) else { return nil }
         var event = event
         // A key this grant does not hold yet may be another grant's (one WhiteBIT account
         // behind two partner users); only then is it worth the look-up.
         if case .keyInfo(var info) = event, info.exists, let id = info.externalID, id != grant.externalID || !grant.hasSecret {
-            info.heldByOtherUser = try GrantRecords.holder(ofKey: id, otherThan: user, in: db)
+            info.heldByOtherUser = try db.holder(ofKey: id, otherThan: user)
             event = .keyInfo(info)
         }
         let transition = lifecycle.transition(grant, on: event, at: now, roll: roll)
@@ -29,27 +28,27 @@ struct GrantCommit: Sendable {
         return Decision(left: stored?.grant.state, transition: transition)
     }
 
-    func apply(_ t: Transition, actor: AuditActor, in db: Database) throws {
+    func apply(_ t: Transition, actor: AuditActor, in db: any StoreConnection) throws {
         let user = t.grant.user
-        try GrantRecords.save(t.grant, in: db)
+        try db.saveGrant(t.grant)
         // Wipes first: what this decision keeps is newer than what it throws away.
-        if t.wipeToken { try GrantRecords.setToken(nil, user: user, in: db) }
-        if t.wipeSecret { try GrantRecords.setSecret(nil, externalID: nil, user: user, in: db) }
-        if t.wipeAuthorization { try GrantRecords.setAuthorization(code: nil, verifier: nil, user: user, in: db) }
+        if t.wipeToken { try db.setToken(nil, user: user) }
+        if t.wipeSecret { try db.setSecret(nil, externalID: nil, user: user) }
+        if t.wipeAuthorization { try db.setAuthorization(code: nil, verifier: nil, user: user) }
         for kept in t.keep {
             switch kept {
             case .authorization(let code, let verifier):
-                try GrantRecords.setAuthorization(
+                try db.setAuthorization(
                     code: sealer.seal(code, binding: SealBinding(kind: .authorizationCode, user: user)),
-                    verifier: sealer.seal(verifier, binding: SealBinding(kind: .codeVerifier, user: user)), user: user, in: db)
+                    verifier: sealer.seal(verifier, binding: SealBinding(kind: .codeVerifier, user: user)), user: user)
             case .token(let token):
-                try GrantRecords.setToken(sealer.seal(token, binding: SealBinding(kind: .accessToken, user: user)), user: user, in: db)
+                try db.setToken(sealer.seal(token, binding: SealBinding(kind: .accessToken, user: user)), user: user)
             case .secret(let secret, let externalID):
                 let sealed = sealer.seal(secret, binding: SealBinding(kind: .apiSecret, user: user, externalID: externalID))
-                try GrantRecords.setSecret(sealed, externalID: externalID, user: user, in: db)
+                try db.setSecret(sealed, externalID: externalID, user: user)
             }
         }
-        for mark in t.nonceMarks { try NonceRecords.raise(mark.key, to: mark.nonce, in: db) }
+        for mark in t.nonceMarks { try db.raiseNonce(mark.key, to: mark.nonce) }
         for note in t.audit {
             _ = try audit.append(Self.entry(note, user: user, actor: actor), in: db)
         }

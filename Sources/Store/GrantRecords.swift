@@ -44,14 +44,7 @@ public enum GrantRecords {
                     key_check = excluded.key_check, key_used_at = excluded.key_used_at, probe_at = excluded.probe_at,
                     next_deadline = excluded.next_deadline, updated_at = excluded.updated_at
                 """
-        ).execute(
-            arguments: [
-                g.user, g.state.rawValue, g.reason, g.externalID, g.apiKey, seconds(g.tokenExpiresAt), seconds(g.stepAt),
-                g.stepAttempts, seconds(g.stepStartedAt), g.lockAttempts, seconds(g.lockStartedAt), seconds(g.pollUntil), seconds(g.exchangeAt), g.exchangeAttempts,
-                seconds(g.authorizationReceivedAt), g.doomedKey, g.resumeAfterDeletion, g.keyIdentity?.rawValue,
-                seconds(g.keyCheckedAt), g.keyCheck?.rawValue, seconds(g.keyUsedAt), seconds(g.probeAt), seconds(g.nextDeadline),
-                g.updatedAt.timeIntervalSince1970,
-            ])
+        ).execute(arguments: StatementArguments(GrantColumns.values(of: g).map(\.databaseValue)))
     }
 
     public static func setToken(_ sealed: Data?, user: String, in db: Database) throws {
@@ -187,47 +180,25 @@ public enum GrantRecords {
         try db.execute(sql: "DELETE FROM pending_states WHERE expires_at <= ?", arguments: [now.timeIntervalSince1970])
     }
 
-    static func seconds(_ date: Date?) -> Double? { date?.timeIntervalSince1970 }
+    static func decode(_ row: Row) throws -> StoredGrant { try GrantColumns.decode(row) }
+}
 
-    static func date(_ row: Row, _ column: String) -> Date? {
-        (row[column] as Double?).map(Date.init(timeIntervalSince1970:))
-    }
+extension Row: StoreRowReading {
+    public func text(_ column: String) -> String? { self[column] }
+    public func real(_ column: String) -> Double? { self[column] }
+    public func integer(_ column: String) -> Int64? { self[column] }
+    public func blob(_ column: String) -> Data? { self[column] }
+    public func flag(_ column: String) -> Bool { self[column] ?? false }
+}
 
-    /// A state this build does not know is refused, never guessed: reading it as another
-    /// state would let the engine act on a grant it does not understand.
-    static func decode(_ row: Row) throws -> StoredGrant {
-        let user: String = row["user"]
-        let stateText: String = row["state"]
-        guard let state = GrantState(rawValue: stateText) else {
-            throw StoreError.database(operation: "reading the grant of \(user)", message: "unknown state '\(stateText)'")
+extension StoreValue {
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .integer(let n): n.databaseValue
+        case .real(let x): x.databaseValue
+        case .text(let t): t.databaseValue
+        case .flag(let b): b.databaseValue
         }
-        var g = Grant(user: user, state: state, now: Date(timeIntervalSince1970: row["updated_at"]))
-        g.reason = row["reason"]
-        g.externalID = row["external_id"]
-        g.apiKey = row["api_key"]
-        g.tokenExpiresAt = date(row, "token_expires_at")
-        g.stepAt = date(row, "step_at")
-        g.stepAttempts = row["step_attempts"]
-        g.stepStartedAt = date(row, "step_started_at")
-        g.lockAttempts = row["lock_attempts"]
-        g.lockStartedAt = date(row, "lock_started_at")
-        g.pollUntil = date(row, "poll_until")
-        g.exchangeAt = date(row, "exchange_at")
-        g.exchangeAttempts = row["exchange_attempts"]
-        g.authorizationReceivedAt = date(row, "authorization_received_at")
-        g.doomedKey = row["doomed_key"]
-        g.resumeAfterDeletion = row["resume_after_deletion"]
-        // Unknown values read as unknown (nil): they only say which identity to try first
-        // and what the last check found, and the next check sets them again.
-        g.keyIdentity = (row["key_identity"] as String?).flatMap(KeyIdentity.init(rawValue:))
-        g.keyCheckedAt = date(row, "key_checked_at")
-        g.keyCheck = (row["key_check"] as String?).flatMap(KeyCheck.init(rawValue:))
-        g.keyUsedAt = date(row, "key_used_at")
-        g.probeAt = date(row, "probe_at")
-        let sealedSecret: Data? = row["sealed_secret"]
-        g.hasSecret = sealedSecret != nil
-        return StoredGrant(
-            grant: g, sealedToken: row["sealed_token"], sealedSecret: sealedSecret,
-            secretExternalID: row["secret_external_id"], sealedCode: row["sealed_code"], sealedVerifier: row["sealed_verifier"])
     }
 }

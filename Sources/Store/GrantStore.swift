@@ -1,16 +1,15 @@
 import Foundation
-import GRDB
 import GrantLifecycle
 import Sensitive
 
-/// Every read and write the daemon makes to its store, as typed operations: SQL and
-/// GRDB stay inside this module, so a second backend has one interface to meet.
+/// Every read and write the daemon makes to its store, as typed operations, the same on
+/// every backend: SQL stays in the backends (`StoreConnection`), the decisions here.
 ///
 /// Writes go through the group committer and return once durable; each grant decision
 /// is one `decide` (or `ingest`) that applies a whole `Transition` in one commit. Reads
 /// run on reader connections and never wait for a write.
 public final class GrantStore: Sendable {
-    public let database: StoreDatabase
+    public let backend: any StoreBackend
     public let sealer: Sealer
     public let audit: AuditLog
     public let summary: StoreSummary
@@ -18,13 +17,20 @@ public final class GrantStore: Sendable {
 
     /// Counts the grants and reads the audit head for the summary, so open it after
     /// anything start-up appends (the keyring's `audit_keyed`).
-    public init(database: StoreDatabase, keyring: StoreKeyring) throws {
-        self.database = database
+    public init(backend: any StoreBackend, keyring: StoreKeyring) throws {
+        self.backend = backend
         self.sealer = keyring.sealer
         self.audit = AuditLog(chainKey: keyring.chainKey)
-        self.summary = try StoreSummary(loadingFrom: database.pool)
-        self.committer = GroupCommitter(pool: database.pool, summary: summary)
+        self.summary = try StoreSummary(loadingFrom: backend)
+        self.committer = GroupCommitter(backend: backend, summary: summary)
     }
+
+    public convenience init(database: StoreDatabase, keyring: StoreKeyring) throws {
+        try self.init(backend: SQLiteBackend(database), keyring: keyring)
+    }
+
+    /// The SQLite file, when that is the backend (its size, backup and checkpoint).
+    public var database: StoreDatabase? { (backend as? SQLiteBackend)?.database }
 
     /// Writes and transactions so far (each transaction one wait for the disk).
     public var counters: StoreCounters.Snapshot { committer.counters.snapshot }
@@ -52,11 +58,11 @@ public final class GrantStore: Sendable {
         let audit = self.audit
         return try await committer.write(
             { db in
-                guard try GrantRecords.recordIngestion(fingerprint: fingerprint, user: user, at: now, in: db) else {
+                guard try db.recordIngestion(fingerprint: fingerprint, user: user, at: now) else {
                     _ = try audit.append(.duplicateAuthorization(user: user, file: file), in: db)
                     return nil
                 }
-                if let stateFingerprint { try GrantRecords.forgetPendingState(fingerprint: stateFingerprint, in: db) }
+                if let stateFingerprint { try db.forgetPendingState(fingerprint: stateFingerprint) }
                 _ = try audit.append(
                     AuditEntry(
                         .authorizationReceived, user: user, externalID: nil, actor: .wbkeyd,
@@ -82,7 +88,7 @@ public final class GrantStore: Sendable {
     public func appendOnce(_ entry: AuditEntry, fingerprint: String, at now: Date) async throws -> Bool {
         let audit = self.audit
         return try await committer.write { db in
-            guard try GrantRecords.recordIngestion(fingerprint: fingerprint, user: entry.user ?? "", at: now, in: db) else {
+            guard try db.recordIngestion(fingerprint: fingerprint, user: entry.user ?? "", at: now) else {
                 return false
             }
             _ = try audit.append(entry, in: db)
@@ -94,7 +100,7 @@ public final class GrantStore: Sendable {
     public func append(_ entry: AuditEntry, raising mark: NonceMark?) async throws {
         let audit = self.audit
         _ = try await committer.write { db in
-            if let mark { try NonceRecords.raise(mark.key, to: mark.nonce, in: db) }
+            if let mark { try db.raiseNonce(mark.key, to: mark.nonce) }
             return try audit.append(entry, in: db)
         }
     }
@@ -103,7 +109,7 @@ public final class GrantStore: Sendable {
     public func putPendingState(fingerprint: String, user: String, verifier: Sensitive, expiresAt: Date) async throws {
         let sealed = sealer.seal(verifier, binding: SealBinding(kind: .pendingStateVerifier, user: user))
         try await committer.write { db in
-            try GrantRecords.putPendingState(fingerprint: fingerprint, user: user, sealedVerifier: sealed, expiresAt: expiresAt, in: db)
+            try db.putPendingState(fingerprint: fingerprint, user: user, sealedVerifier: sealed, expiresAt: expiresAt)
         }
     }
 
@@ -114,8 +120,8 @@ public final class GrantStore: Sendable {
         let audit = self.audit
         return try await committer.write { db in
             let pruned = try audit.prune(retention: retention.seconds, in: db)
-            try GrantRecords.pruneIngestions(before: ingestionsBefore, in: db)
-            try GrantRecords.prunePendingStates(now: now, in: db)
+            try db.pruneIngestions(before: ingestionsBefore)
+            try db.prunePendingStates(now: now)
             return pruned
         }
     }
@@ -123,53 +129,51 @@ public final class GrantStore: Sendable {
     // MARK: reads
 
     public func grant(user: String) async throws -> StoredGrant? {
-        try await database.pool.read { db in try GrantRecords.load(user: user, in: db) }
+        try await backend.read { db in try db.loadGrant(user: user) }
     }
 
     public func grants(state: GrantState?, limit: Int) async throws -> [Grant] {
-        try await database.pool.read { db in try GrantRecords.list(state: state, limit: limit, in: db) }
+        try await backend.read { db in try db.listGrants(state: state, limit: limit) }
     }
 
     public func auditRows(limit: Int, user: String? = nil) async throws -> [AuditRow] {
         let audit = self.audit
-        return try await database.pool.read { db in try audit.recent(limit: limit, user: user, in: db) }
+        return try await backend.read { db in try audit.recent(limit: limit, user: user, in: db) }
     }
 
     public func auditHead() async throws -> AuditHead? {
-        let audit = self.audit
-        return try await database.pool.read { db in try audit.head(in: db) }
+        try await backend.read { db in try AuditLog.head(in: db) }
     }
 
     /// The chain around a witnessed `seq`: its hash there, and the oldest and newest rows.
     public func auditChain(at seq: Int64) async throws -> (hash: String?, oldest: Int64?, newest: Int64?) {
-        try await database.pool.read { db in
-            (try String.fetchOne(db, sql: "SELECT hash FROM audit WHERE seq = ?", arguments: [seq]),
-             try Int64.fetchOne(db, sql: "SELECT min(seq) FROM audit"),
-             try Int64.fetchOne(db, sql: "SELECT max(seq) FROM audit"))
+        try await backend.read { db in
+            let bounds = try db.auditBounds()
+            return (try db.auditHash(seq: seq), bounds.oldest, bounds.newest)
         }
     }
 
     public func deadlines() async throws -> [(user: String, at: Date)] {
-        try await database.pool.read { db in try GrantRecords.deadlines(in: db) }
+        try await backend.read { db in try db.grantDeadlines() }
     }
 
     public func unsettledKeyWatches(probing: Bool) async throws -> [String] {
-        try await database.pool.read { db in try GrantRecords.unsettledKeyWatches(probing: probing, in: db) }
+        try await backend.read { db in try db.unsettledKeyWatches(probing: probing) }
     }
 
     public func nonceMarks() async throws -> [String: Int64] {
-        try await database.pool.read { db in try NonceRecords.all(in: db) }
+        try await backend.read { db in try db.nonceMarks() }
     }
 
     public func wasIngested(fingerprint: String) async throws -> Bool {
-        try await database.pool.read { db in try GrantRecords.wasIngested(fingerprint: fingerprint, in: db) }
+        try await backend.read { db in try db.wasIngested(fingerprint: fingerprint) }
     }
 
     /// The verifier kept for an `authorize-url` state and the user it was issued for,
     /// while the state lives; nothing is changed (`ingest` uses it up).
     public func pendingState(fingerprint: String, now: Date) async throws -> (user: String, verifier: Sensitive?)? {
         let sealer = self.sealer
-        guard let found = try await database.pool.read({ db in try GrantRecords.pendingState(fingerprint: fingerprint, now: now, in: db) })
+        guard let found = try await backend.read({ db in try db.pendingState(fingerprint: fingerprint, now: now) })
         else { return nil }
         let verifier = try? sealer.open(found.sealedVerifier, binding: SealBinding(kind: .pendingStateVerifier, user: found.user))
         return (found.user, verifier)
@@ -177,32 +181,33 @@ public final class GrantStore: Sendable {
 
     /// The earliest token expiry of any grant (one pass over the grants, on a reader).
     public func nextTokenExpiry() async throws -> Date? {
-        try await database.pool.read { db in
-            try Double.fetchOne(db, sql: "SELECT MIN(token_expires_at) FROM grants").map { Date(timeIntervalSince1970: $0) }
-        }
+        try await backend.read { db in try db.nextTokenExpiry() }
     }
 
     public func keyWatchSummary() async throws -> (byCheck: [String: Int], oldestUse: Date?) {
-        try await database.pool.read { db in try GrantRecords.keyWatchSummary(in: db) }
+        try await backend.read { db in try db.keyWatchSummary() }
     }
 
-    // MARK: the file
+    // MARK: the backend
 
     /// Tells `sink` of every committed audit row from now on, for as long as the
     /// returned tail is kept.
-    public func startAuditTail(sink: any AuditTailSink) throws(StoreError) -> AuditTail {
-        try AuditTail.start(on: database.pool, sink: sink)
+    public func startAuditTail(sink: any AuditTailSink) throws(StoreError) -> any Sendable {
+        try backend.startAuditTail(sink: sink)
     }
 
+    /// A consistent copy of the SQLite file; PostgreSQL has its own tools for that.
     public func backup(to path: String) throws -> StoreBackup {
-        try StoreBackup.make(of: database, to: path)
+        guard let database else { throw StoreError.unsupported(operation: "backup", backend: backend.name) }
+        return try StoreBackup.make(of: database, to: path)
     }
 
-    public func checkpoint() throws(StoreError) -> CheckpointOutcome {
-        try database.checkpoint()
+    /// SQLite's WAL checkpoint; nothing to do on PostgreSQL (nil).
+    public func checkpoint() throws(StoreError) -> CheckpointOutcome? {
+        try database?.checkpoint()
     }
 
     public func close() throws(StoreError) {
-        try database.close()
+        try backend.close()
     }
 }

@@ -1,4 +1,3 @@
-import GRDB
 import Synchronization
 
 /// Group commit: every write the daemon makes is a small transaction, and with
@@ -24,7 +23,7 @@ final class GroupCommitter: Sendable {
     private struct Job: Sendable {
         let id: Int
         /// Runs the write in its savepoint; answers the grant move it made, if it succeeded.
-        let run: @Sendable (Database) -> GrantMove?
+        let run: @Sendable (any StoreConnection) -> GrantMove?
         /// The transaction as a whole failed: every write in it failed with this error.
         let failed: @Sendable (any Error) -> Void
         let wake: @Sendable (Turn) -> Void
@@ -36,13 +35,13 @@ final class GroupCommitter: Sendable {
         var nextID = 0
     }
 
-    private let pool: DatabasePool
+    private let backend: any StoreBackend
     let summary: StoreSummary
     let counters = StoreCounters()
     private let queue = Mutex(Queue())
 
-    init(pool: DatabasePool, summary: StoreSummary) {
-        self.pool = pool
+    init(backend: any StoreBackend, summary: StoreSummary) {
+        self.backend = backend
         self.summary = summary
     }
 
@@ -50,22 +49,19 @@ final class GroupCommitter: Sendable {
     var waiting: Int { queue.withLock { $0.jobs.count } }
 
     /// A write that moves no grant between states.
-    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ work: @escaping @Sendable (any StoreConnection) throws -> T) async throws -> T {
         try await write(work, move: { _ in nil })
     }
 
     /// A write whose result tells, through `move`, which grant it moved (for the summary).
     func write<T: Sendable>(
-        _ work: @escaping @Sendable (Database) throws -> T, move: @escaping @Sendable (T) -> GrantMove?
+        _ work: @escaping @Sendable (any StoreConnection) throws -> T, move: @escaping @Sendable (T) -> GrantMove?
     ) async throws -> T {
         let outcome = Mutex<Result<T, any Error>?>(nil)
-        let run: @Sendable (Database) -> GrantMove? = { db in
+        let run: @Sendable (any StoreConnection) -> GrantMove? = { db in
             do {
                 var value: T?
-                try db.inSavepoint {
-                    value = try work(db)
-                    return .commit
-                }
+                try db.inSavepoint { value = try work(db) }
                 outcome.withLock { $0 = .success(value!) }
                 return move(value!)
             } catch {
@@ -102,12 +98,12 @@ final class GroupCommitter: Sendable {
         let previousHead = summary.snapshot.auditHead
         let committed: Result<([GrantMove], StoreSummary.Tail), any Error> = await withCheckedContinuation { continuation in
             // The callback form: a cancelled leader's task must not abandon the others' writes.
-            pool.asyncWrite(
+            backend.asyncWrite(
                 { db in
                     let moves = batch.compactMap { $0.run(db) }
                     return (moves, try StoreSummary.Tail.read(in: db, after: previousHead))
                 },
-                completion: { _, result in continuation.resume(returning: result) })
+                completion: { result in continuation.resume(returning: result) })
         }
         switch committed {
         case .success(let (moves, tail)):

@@ -27,6 +27,12 @@ public enum StoreError: Error, Equatable, Sendable {
     case notInTransaction(operation: String)
     /// SQLite reported an error while running `operation`.
     case database(operation: String, message: String)
+    /// What one backend does and the other leaves to its own tools (a file backup on
+    /// PostgreSQL).
+    case unsupported(operation: String, backend: String)
+    /// The database server could not be reached or dropped the connection: nothing was
+    /// committed, and the same work can be tried again once it is back.
+    case unavailable(store: String, message: String)
 
     /// Wraps whatever GRDB threw into `.database`, keeping SQLite's code and message. GRDB
     /// leaves statement arguments out of its messages unless `publicStatementArguments` is
@@ -70,6 +76,10 @@ extension StoreError: CustomStringConvertible {
             return "\(operation) must run inside the caller's write transaction"
         case let .database(operation, message):
             return "\(operation) failed: \(message)"
+        case let .unsupported(operation, backend):
+            return "\(operation) is not done by wbkeyd on store \(backend)"
+        case let .unavailable(store, message):
+            return "store \(store) is unavailable: \(message)"
         }
     }
 }

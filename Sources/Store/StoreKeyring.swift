@@ -28,51 +28,59 @@ public struct StoreKeyring: Sendable {
     public static func unlock(
         masterKey: Data, store: StoreDatabase, clock: @escaping @Sendable () -> Date = { Date() }
     ) throws(StoreError) -> StoreKeyring {
+        try unlock(masterKey: masterKey, backend: SQLiteBackend(store), clock: clock)
+    }
+
+    public static func unlock(
+        masterKey: Data, backend: any StoreBackend, clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws(StoreError) -> StoreKeyring {
+        let path = backend.name
         let sealer: Sealer
-        do { sealer = try Sealer(masterKey: masterKey) } catch { throw .keys(path: store.path, message: "\(error)") }
+        do { sealer = try Sealer(masterKey: masterKey) } catch { throw .keys(path: path, message: "\(error)") }
         do {
-            return try store.pool.write { db in
-                if let keyring = try read(sealer: sealer, path: store.path, in: db) { return keyring }
-                return try establish(sealer: sealer, path: store.path, clock: clock, in: db)
+            return try backend.blockingWrite { db in
+                if let keyring = try read(sealer: sealer, path: path, in: db) { return keyring }
+                return try establish(sealer: sealer, path: path, clock: clock, in: db)
             }
         } catch {
-            throw StoreError.wrapping(error, operation: "unlocking the keys of \(store.path)")
+            throw StoreError.wrapping(error, operation: "unlocking the keys of \(path)")
         }
     }
 
     /// Reads the keys with `sealer`'s master key; nil when the store is not keyed yet.
     public static func read(sealer: Sealer, path: String, in db: Database) throws(StoreError) -> StoreKeyring? {
-        let row: Row?
+        try read(sealer: sealer, path: path, in: SQLiteStoreConnection(db))
+    }
+
+    public static func read(sealer: Sealer, path: String, in db: any StoreConnection) throws(StoreError) -> StoreKeyring? {
+        let row: StoreKeysRow?
         do {
-            guard try db.tableExists("store_keys") else { return nil }
-            row = try Row.fetchOne(db, sql: "SELECT key_id, sealed_chain_key, legacy_through_seq FROM store_keys WHERE id = 1")
+            row = try db.storeKeys()
         } catch {
             throw StoreError.wrapping(error, operation: "reading the keys of \(path)")
         }
         guard let row else { return nil }
-        let storedID: String = row["key_id"]
-        guard storedID == sealer.keyID.text else {
-            throw .wrongMasterKey(path: path, storeKeyID: storedID, givenKeyID: sealer.keyID.text)
+        guard row.keyID == sealer.keyID.text else {
+            throw .wrongMasterKey(path: path, storeKeyID: row.keyID, givenKeyID: sealer.keyID.text)
         }
-        let sealed: Data = row["sealed_chain_key"]
         let opened: Sensitive
         do {
-            opened = try sealer.open(sealed, binding: chainKeyBinding)
+            opened = try sealer.open(row.sealedChainKey, binding: chainKeyBinding)
         } catch {
-            throw .keys(path: path, message: "the sealed audit chain key does not open under master key \(storedID): \(error)")
+            throw .keys(path: path, message: "the sealed audit chain key does not open under master key \(row.keyID): \(error)")
         }
         guard let bytes = hexBytes(opened.revealed), let chainKey = AuditChainKey(bytes: bytes) else {
             throw .keys(path: path, message: "the sealed audit chain key is not 32 bytes")
         }
-        return StoreKeyring(sealer: sealer, chainKey: chainKey, legacyThroughSeq: row["legacy_through_seq"])
+        return StoreKeyring(sealer: sealer, chainKey: chainKey, legacyThroughSeq: row.legacyThroughSeq)
     }
 
     private static func establish(
-        sealer: Sealer, path: String, clock: @escaping @Sendable () -> Date, in db: Database
+        sealer: Sealer, path: String, clock: @escaping @Sendable () -> Date, in db: any StoreConnection
     ) throws -> StoreKeyring {
         // A store written before key ids has boxes of format 1: one must open under this key,
         // or the key is the wrong one and keying the store with it would lock the secrets out.
-        let boxes = try StoredBoxes.all(in: db)
+        let boxes = try db.sealedBoxes()
         if boxes.contains(where: { $0.sealed.first == Sealer.formatVersion }) {
             // Boxes with key ids were sealed by a keyed store: its keys row was removed, and
             // keying afresh would hide that.
@@ -89,9 +97,9 @@ public struct StoreKeyring: Sendable {
         let chainKey = AuditChainKey.random()
         let head = try AuditLog.head(in: db)
         let legacy = head?.seq ?? 0
-        try db.execute(
-            sql: "INSERT INTO store_keys (id, key_id, sealed_chain_key, legacy_through_seq) VALUES (1, ?, ?, ?)",
-            arguments: [sealer.keyID.text, sealer.seal(Sensitive(chainKey.hexText), binding: chainKeyBinding), legacy])
+        try db.insertStoreKeys(StoreKeysRow(
+            keyID: sealer.keyID.text, sealedChainKey: sealer.seal(Sensitive(chainKey.hexText), binding: chainKeyBinding),
+            legacyThroughSeq: legacy))
         // A new store is keyed from its first row and needs no boundary row; an older one
         // gets `audit_keyed`, whose HMAC covers the legacy head.
         if legacy > 0 { try AuditLog(chainKey: chainKey, clock: clock).append(

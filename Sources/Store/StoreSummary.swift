@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import GrantLifecycle
 import Synchronization
 
@@ -41,12 +40,12 @@ public final class StoreSummary: Sendable {
         /// The rows after the previous head, by event.
         var newEvents: [String: Int] = [:]
 
-        static func read(in db: Database) throws -> Tail {
-            Tail(auditHead: try AuditLog.head(in: db), nextDeadline: try GrantRecords.nextDeadline(in: db))
+        static func read(in db: any StoreConnection) throws -> Tail {
+            Tail(auditHead: try AuditLog.head(in: db), nextDeadline: try db.nextDeadline())
         }
 
         /// The tail of a commit that began with the chain at `previousHead`.
-        static func read(in db: Database, after previousHead: AuditHead?) throws -> Tail {
+        static func read(in db: any StoreConnection, after previousHead: AuditHead?) throws -> Tail {
             var tail = try read(in: db)
             if tail.auditHead != previousHead {
                 tail.newEvents = try AuditLog.eventCounts(after: previousHead?.seq ?? 0, in: db)
@@ -58,10 +57,10 @@ public final class StoreSummary: Sendable {
     private let state: Mutex<Snapshot>
 
     /// Counts the grants by state (one pass over the state index) and reads the tail.
-    init(loadingFrom pool: DatabasePool) throws {
-        let snapshot = try pool.read { db in
+    init(loadingFrom backend: any StoreBackend) throws {
+        let snapshot = try backend.blockingRead { db in
             let tail = try Tail.read(in: db)
-            return Snapshot(grants: try GrantRecords.countsByState(in: db), auditHead: tail.auditHead, nextDeadline: tail.nextDeadline)
+            return Snapshot(grants: try db.grantCountsByState(), auditHead: tail.auditHead, nextDeadline: tail.nextDeadline)
         }
         state = Mutex(snapshot)
     }

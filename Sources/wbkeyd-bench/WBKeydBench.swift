@@ -15,6 +15,7 @@ struct WBKeydBench: AsyncParsableCommand {
         SignLatency.self,
         BalanceLatency.self,
         ProbeScale.self,
+        StoreCommits.self,
     ]
 
     static let configuration = CommandConfiguration(

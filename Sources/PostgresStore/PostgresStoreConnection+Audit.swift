@@ -1,0 +1,193 @@
+import Foundation
+import PostgresNIO
+import Store
+
+extension PostgresStoreConnection {
+    private static let auditColumns = "seq, at, event, \"user\", external_id, actor, detail, prev_hash, hash"
+
+    func auditHead() throws -> AuditHead? {
+        guard let row = try session.run("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", "reading the audit head").rows.first,
+            let seq = try row.integer("seq"), let hash = try row.text("hash")
+        else { return nil }
+        return AuditHead(seq: seq, hash: hash)
+    }
+
+    func insertAudit(_ row: AuditRow) throws {
+        try session.run(
+            """
+            INSERT INTO audit (\(unescaped: Self.auditColumns)) VALUES (\(row.seq), \(row.at), \(row.event.rawValue), \(row.user),
+                \(row.externalID), \(row.actor.text), \(row.detail), \(row.prevHash), \(row.hash))
+            """, "appending audit row \(row.seq)")
+        touchedAudit = true
+    }
+
+    func auditRows(after seq: Int64, through: Int64?, limit: Int) throws -> [AuditRow] {
+        try session.run(
+            """
+            SELECT \(unescaped: Self.auditColumns) FROM audit WHERE seq > \(seq) AND seq <= \(through ?? Int64.max)
+            ORDER BY seq LIMIT \(Int64(max(0, limit)))
+            """, "reading audit rows after \(seq)"
+        ).rows.map(Self.auditRow)
+    }
+
+    func recentAudit(limit: Int, user: String?) throws -> [AuditRow] {
+        let limit = Int64(max(0, limit))
+        let rows: [PostgresRandomAccessRow]
+        if let user {
+            rows = try session.run(
+                """
+                SELECT * FROM (SELECT \(unescaped: Self.auditColumns) FROM audit WHERE "user" = \(user) ORDER BY seq DESC
+                LIMIT \(limit)) AS newest ORDER BY seq
+                """, "reading recent audit rows").rows
+        } else {
+            rows = try session.run(
+                """
+                SELECT * FROM (SELECT \(unescaped: Self.auditColumns) FROM audit ORDER BY seq DESC LIMIT \(limit)) AS newest
+                ORDER BY seq
+                """, "reading recent audit rows").rows
+        }
+        return try rows.map(Self.auditRow)
+    }
+
+    func auditEventCounts(after seq: Int64) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try session.run(
+            "SELECT event, count(*) AS n FROM audit WHERE seq > \(seq) GROUP BY event", "counting audit events"
+        ).rows {
+            counts[try row.text("event") ?? ""] = Int(try row.integer("n") ?? 0)
+        }
+        return counts
+    }
+
+    func auditHash(seq: Int64) throws -> String? {
+        try session.run("SELECT hash FROM audit WHERE seq = \(seq)", "reading audit row \(seq)").rows.first?.text("hash")
+    }
+
+    func auditAt(seq: Int64) throws -> String? {
+        try session.run("SELECT at FROM audit WHERE seq = \(seq)", "reading audit row \(seq)").rows.first?.text("at")
+    }
+
+    func auditBounds() throws -> (oldest: Int64?, newest: Int64?) {
+        let row = try session.run("SELECT min(seq) AS oldest, max(seq) AS newest FROM audit", "reading the audit bounds").rows.first
+        return (try row?.integer("oldest"), try row?.integer("newest"))
+    }
+
+    func firstAuditSeq(notBefore at: String) throws -> Int64? {
+        try session.run("SELECT seq FROM audit WHERE at >= \(at) ORDER BY seq LIMIT 1", "finding the pruning cutoff")
+            .rows.first?.integer("seq")
+    }
+
+    func auditCount(through seq: Int64?) throws -> Int {
+        Int(try session.run("SELECT count(*) AS n FROM audit WHERE seq <= \(seq ?? Int64.max)", "counting audit rows")
+            .rows.first?.integer("n") ?? 0)
+    }
+
+    func deleteAuditPrefix(through seq: Int64) throws -> Int {
+        // The guard of `PostgresSchema`: a transaction-local setting, cleared again at once.
+        try session.run("SELECT set_config('wbkeyd.prune_through', \(String(seq)), true)", "opening the pruning gate")
+        let deleted = try session.run("DELETE FROM audit WHERE seq <= \(seq)", "pruning the audit log").changed
+        try session.run("SELECT set_config('wbkeyd.prune_through', '', true)", "closing the pruning gate")
+        return deleted
+    }
+
+    // MARK: keys
+
+    func storeKeys() throws -> StoreKeysRow? {
+        guard let row = try session.run(
+            "SELECT key_id, sealed_chain_key, legacy_through_seq FROM store_keys WHERE id = 1", "reading the store's keys"
+        ).rows.first,
+            let keyID = try row.text("key_id"), let sealed = try row.blob("sealed_chain_key"),
+            let legacy = try row.integer("legacy_through_seq")
+        else { return nil }
+        return StoreKeysRow(keyID: keyID, sealedChainKey: sealed, legacyThroughSeq: legacy)
+    }
+
+    func insertStoreKeys(_ row: StoreKeysRow) throws {
+        try session.run(
+            """
+            INSERT INTO store_keys (id, key_id, sealed_chain_key, legacy_through_seq)
+            VALUES (1, \(row.keyID), \(row.sealedChainKey), \(row.legacyThroughSeq))
+            """, "keying the store")
+    }
+
+    func sealedBoxes() throws -> [(binding: SealBinding, sealed: Data)] {
+        var boxes: [(binding: SealBinding, sealed: Data)] = []
+        for row in try session.run(
+            "SELECT \"user\", sealed_token, sealed_secret, secret_external_id, sealed_code, sealed_verifier FROM grants",
+            "reading sealed boxes"
+        ).rows {
+            let user = try row.text("user") ?? ""
+            let columns: [(String, SealBinding)] = [
+                ("sealed_token", SealBinding(kind: .accessToken, user: user)),
+                ("sealed_secret", SealBinding(kind: .apiSecret, user: user, externalID: try row.text("secret_external_id"))),
+                ("sealed_code", SealBinding(kind: .authorizationCode, user: user)),
+                ("sealed_verifier", SealBinding(kind: .codeVerifier, user: user)),
+            ]
+            for (column, binding) in columns {
+                if let sealed = try row.blob(column) { boxes.append((binding, sealed)) }
+            }
+        }
+        for row in try session.run("SELECT \"user\", sealed_verifier FROM pending_states", "reading sealed boxes").rows {
+            if let sealed = try row.blob("sealed_verifier") {
+                boxes.append((SealBinding(kind: .pendingStateVerifier, user: try row.text("user") ?? ""), sealed))
+            }
+        }
+        return boxes
+    }
+
+    func storedGrants(after user: String?, limit: Int) throws -> [StoredGrant] {
+        try session.run(
+            "SELECT * FROM grants WHERE \"user\" > \(user ?? "") ORDER BY \"user\" LIMIT \(Int64(max(0, limit)))", "reading grants"
+        ).rows.map(GrantColumns.decode)
+    }
+
+    func ingestions() throws -> [(fingerprint: String, user: String, at: Date)] {
+        try session.run("SELECT fingerprint, \"user\", at FROM ingested_codes ORDER BY fingerprint", "reading ingestions").rows.map {
+            (try $0.text("fingerprint") ?? "", try $0.text("user") ?? "", Date(timeIntervalSince1970: try $0.real("at") ?? 0))
+        }
+    }
+
+    func pendingStates() throws -> [(fingerprint: String, user: String, sealedVerifier: Data, expiresAt: Date)] {
+        try session.run(
+            "SELECT fingerprint, \"user\", sealed_verifier, expires_at FROM pending_states ORDER BY fingerprint",
+            "reading authorize-url states"
+        ).rows.map {
+            (try $0.text("fingerprint") ?? "", try $0.text("user") ?? "", try $0.blob("sealed_verifier") ?? Data(),
+             Date(timeIntervalSince1970: try $0.real("expires_at") ?? 0))
+        }
+    }
+
+    func inSavepoint(_ body: () throws -> Void) throws {
+        savepoints += 1
+        defer { savepoints -= 1 }
+        let name = "w\(savepoints)"
+        try session.run(PostgresQuery(unsafeSQL: "SAVEPOINT \(name)"), "opening a savepoint")
+        do {
+            try body()
+        } catch {
+            try session.run(PostgresQuery(unsafeSQL: "ROLLBACK TO SAVEPOINT \(name)"), "rolling back a savepoint")
+            try session.run(PostgresQuery(unsafeSQL: "RELEASE SAVEPOINT \(name)"), "releasing a savepoint")
+            throw error
+        }
+        try session.run(PostgresQuery(unsafeSQL: "RELEASE SAVEPOINT \(name)"), "releasing a savepoint")
+    }
+
+    static func auditRow(_ row: PostgresRandomAccessRow) throws -> AuditRow {
+        try AuditLog.decode(
+            seq: try row.integer("seq") ?? 0, at: try row.text("at") ?? "", event: try row.text("event") ?? "",
+            user: try row.text("user"), externalID: try row.text("external_id"), actor: try row.text("actor") ?? "",
+            detail: try row.text("detail") ?? "", prevHash: try row.text("prev_hash") ?? "", hash: try row.text("hash") ?? "")
+    }
+}
+
+extension PostgresBindings {
+    mutating func append(_ value: StoreValue) {
+        switch value {
+        case .null: appendNull()
+        case .integer(let n): append(n)
+        case .real(let x): append(x)
+        case .text(let t): append(t)
+        case .flag(let b): append(b)
+        }
+    }
+}

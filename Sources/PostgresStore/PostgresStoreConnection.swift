@@ -1,0 +1,192 @@
+import Foundation
+import GrantLifecycle
+import PostgresNIO
+import Store
+
+/// `StoreConnection` in PostgreSQL's dialect, on one session inside the backend's
+/// transaction (or a read).
+final class PostgresStoreConnection: StoreConnection {
+    let session: PostgresSession
+    let isInsideTransaction: Bool
+    /// Set once an audit row is inserted: the backend tells the audit tail after commit.
+    var touchedAudit = false
+    var savepoints = 0
+
+    init(session: PostgresSession, inTransaction: Bool) {
+        self.session = session
+        self.isInsideTransaction = inTransaction
+    }
+
+    // MARK: grants
+
+    func loadGrant(user: String) throws -> StoredGrant? {
+        try session.run("SELECT * FROM grants WHERE \"user\" = \(user)", "loading the grant of \(user)").rows.first
+            .map(GrantColumns.decode)
+    }
+
+    private static let saveSQL: String = {
+        let names = GrantColumns.names
+        let quoted = names.map { $0 == "user" ? "\"user\"" : $0 }
+        let placeholders = (1...names.count).map { "$\($0)" }.joined(separator: ", ")
+        let updates = quoted.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        return "INSERT INTO grants (\(quoted.joined(separator: ", "))) VALUES (\(placeholders)) "
+            + "ON CONFLICT (\"user\") DO UPDATE SET \(updates)"
+    }()
+
+    func saveGrant(_ grant: Grant) throws {
+        var binds = PostgresBindings(capacity: GrantColumns.names.count)
+        for value in GrantColumns.values(of: grant) { binds.append(value) }
+        try session.run(PostgresQuery(unsafeSQL: Self.saveSQL, binds: binds), "saving the grant of \(grant.user)")
+    }
+
+    func setToken(_ sealed: Data?, user: String) throws {
+        try session.run("UPDATE grants SET sealed_token = \(sealed) WHERE \"user\" = \(user)", "sealing a token")
+    }
+
+    func setSecret(_ sealed: Data?, externalID: String?, user: String) throws {
+        let boundID = sealed == nil ? nil : externalID
+        try session.run(
+            "UPDATE grants SET sealed_secret = \(sealed), secret_external_id = \(boundID) WHERE \"user\" = \(user)",
+            "sealing a secret")
+    }
+
+    func setAuthorization(code: Data?, verifier: Data?, user: String) throws {
+        try session.run(
+            "UPDATE grants SET sealed_code = \(code), sealed_verifier = \(verifier) WHERE \"user\" = \(user)",
+            "sealing an authorization")
+    }
+
+    func holder(ofKey externalID: String, otherThan user: String) throws -> String? {
+        try session.run(
+            """
+            SELECT "user" FROM grants WHERE (external_id = \(externalID) OR doomed_key = \(externalID)) AND "user" <> \(user)
+                AND state NOT IN ('revoked', 'gone', 'failed', 'no_key') ORDER BY "user" LIMIT 1
+            """, "finding the holder of a key"
+        ).rows.first?.text("user")
+    }
+
+    func grantDeadlines() throws -> [(user: String, at: Date)] {
+        try session.run("SELECT \"user\", next_deadline FROM grants WHERE next_deadline IS NOT NULL", "reading deadlines").rows
+            .map { (user: try $0.text("user") ?? "", at: Date(timeIntervalSince1970: try $0.real("next_deadline") ?? 0)) }
+    }
+
+    func unsettledKeyWatches(probing: Bool) throws -> [String] {
+        try session.run(
+            """
+            SELECT "user" FROM grants WHERE state IN ('dormant', 'disabled') AND sealed_secret IS NOT NULL
+                AND (probe_at IS NULL) = \(probing)
+            """, "reading key watches"
+        ).rows.map { try $0.text("user") ?? "" }
+    }
+
+    func keyWatchSummary() throws -> (byCheck: [String: Int], oldestUse: Date?) {
+        var byCheck: [String: Int] = [:]
+        var oldest: Double?
+        for row in try session.run(
+            """
+            SELECT COALESCE(key_check, 'unchecked') AS c, COUNT(*) AS n, MIN(key_used_at) AS used
+            FROM grants WHERE sealed_secret IS NOT NULL GROUP BY c
+            """, "summarising key watches"
+        ).rows {
+            byCheck[try row.text("c") ?? ""] = Int(try row.integer("n") ?? 0)
+            if let used = try row.real("used") { oldest = min(oldest ?? used, used) }
+        }
+        return (byCheck, oldest.map(Date.init(timeIntervalSince1970:)))
+    }
+
+    func nextDeadline() throws -> Date? {
+        try session.run("SELECT MIN(next_deadline) AS t FROM grants WHERE next_deadline IS NOT NULL", "reading the next deadline")
+            .rows.first?.real("t").map(Date.init(timeIntervalSince1970:))
+    }
+
+    func nextTokenExpiry() throws -> Date? {
+        try session.run("SELECT MIN(token_expires_at) AS t FROM grants", "reading the next token expiry")
+            .rows.first?.real("t").map(Date.init(timeIntervalSince1970:))
+    }
+
+    func grantCountsByState() throws -> [GrantState: Int] {
+        var counts: [GrantState: Int] = [:]
+        for row in try session.run("SELECT state, COUNT(*) AS n FROM grants GROUP BY state", "counting grants").rows {
+            if let state = GrantState(rawValue: try row.text("state") ?? "") { counts[state] = Int(try row.integer("n") ?? 0) }
+        }
+        return counts
+    }
+
+    func listGrants(state: GrantState?, limit: Int) throws -> [Grant] {
+        let limit = Int64(limit)
+        let rows: [PostgresRandomAccessRow]
+        if let state {
+            rows = try session.run(
+                "SELECT * FROM grants WHERE state = \(state.rawValue) ORDER BY \"user\" LIMIT \(limit)", "listing grants"
+            ).rows
+        } else {
+            rows = try session.run("SELECT * FROM grants ORDER BY \"user\" LIMIT \(limit)", "listing grants").rows
+        }
+        return try rows.map { try GrantColumns.decode($0).grant }
+    }
+
+    // MARK: intake
+
+    func recordIngestion(fingerprint: String, user: String, at: Date) throws -> Bool {
+        try session.run(
+            """
+            INSERT INTO ingested_codes (fingerprint, "user", at) VALUES (\(fingerprint), \(user), \(at.timeIntervalSince1970))
+            ON CONFLICT (fingerprint) DO NOTHING
+            """, "recording an ingestion"
+        ).changed == 1
+    }
+
+    func wasIngested(fingerprint: String) throws -> Bool {
+        try !session.run("SELECT 1 AS one FROM ingested_codes WHERE fingerprint = \(fingerprint)", "reading an ingestion").rows.isEmpty
+    }
+
+    func pruneIngestions(before cutoff: Date) throws {
+        try session.run("DELETE FROM ingested_codes WHERE at < \(cutoff.timeIntervalSince1970)", "pruning ingestions")
+    }
+
+    func putPendingState(fingerprint: String, user: String, sealedVerifier: Data, expiresAt: Date) throws {
+        try session.run(
+            """
+            INSERT INTO pending_states (fingerprint, "user", sealed_verifier, expires_at)
+            VALUES (\(fingerprint), \(user), \(sealedVerifier), \(expiresAt.timeIntervalSince1970))
+            ON CONFLICT (fingerprint) DO UPDATE SET "user" = excluded."user", sealed_verifier = excluded.sealed_verifier,
+                expires_at = excluded.expires_at
+            """, "keeping an authorize-url state")
+    }
+
+    func pendingState(fingerprint: String, now: Date) throws -> (user: String, sealedVerifier: Data)? {
+        guard let row = try session.run(
+            "SELECT \"user\", sealed_verifier, expires_at FROM pending_states WHERE fingerprint = \(fingerprint)",
+            "reading an authorize-url state"
+        ).rows.first, Date(timeIntervalSince1970: try row.real("expires_at") ?? 0) > now,
+            let user = try row.text("user"), let verifier = try row.blob("sealed_verifier")
+        else { return nil }
+        return (user, verifier)
+    }
+
+    func forgetPendingState(fingerprint: String) throws {
+        try session.run("DELETE FROM pending_states WHERE fingerprint = \(fingerprint)", "using up an authorize-url state")
+    }
+
+    func prunePendingStates(now: Date) throws {
+        try session.run("DELETE FROM pending_states WHERE expires_at <= \(now.timeIntervalSince1970)", "pruning authorize-url states")
+    }
+
+    // MARK: nonces
+
+    func raiseNonce(_ apiKey: String, to nonce: Int64) throws {
+        try session.run(
+            """
+            INSERT INTO key_nonces (api_key, last_nonce) VALUES (\(apiKey), \(nonce))
+            ON CONFLICT (api_key) DO UPDATE SET last_nonce = greatest(key_nonces.last_nonce, excluded.last_nonce)
+            """, "raising a nonce mark")
+    }
+
+    func nonceMarks() throws -> [String: Int64] {
+        var marks: [String: Int64] = [:]
+        for row in try session.run("SELECT api_key, last_nonce FROM key_nonces", "reading nonce marks").rows {
+            marks[try row.text("api_key") ?? ""] = try row.integer("last_nonce")
+        }
+        return marks
+    }
+}
