@@ -164,6 +164,9 @@ let package = Package(
         .target(name: "WBKeydHarness", dependencies: ["WhiteBITSimHarness", "Spool", "PKCE", "Sensitive", "JSONString", "UnixSocketAddress"]),
         // PR_SET_PDEATHSIG, then exec: a child that dies with the test process that started it.
         .executableTarget(name: "die-with-parent"),
+        // A real PostgreSQL server (Debian's package) started by the test itself; runs processes only.
+        .target(name: "PostgresHarness", dependencies: ["WhiteBITSimHarness"]),
+        .testTarget(name: "PostgresHarnessTests", dependencies: ["PostgresHarness"]),
 
         // The README's command reference and the manual pages, rendered from the programs'
         // --experimental-dump-help; `command-reference` (not installed) writes them.

@@ -98,9 +98,24 @@ struct ConfigurationDecoder {
     }
 
     private static func decodeStore(_ reader: inout TOMLSectionReader, into settings: inout DaemonConfiguration.Store) {
-        if let value = reader.string("path") { settings.path = value }
+        let path = reader.string("path")
+        if let path { settings.path = path }
         if let value = reader.string("master_key_file") { settings.masterKeyFile = value }
         if let value = reader.duration("audit_retention") { settings.auditRetention = value }
+        if let value = reader.string("backend") {
+            if let backend = StoreBackend(rawValue: value) {
+                settings.backend = backend
+            } else {
+                reader.record("backend", "\(TOMLRendering.string(value)) must be \"sqlite\" or \"postgresql\"")
+            }
+        }
+        if let value = reader.string("url") { settings.url = value }
+        if let value = reader.string("password_file") { settings.passwordFile = value }
+        if let value = reader.string("instance") { settings.instance = value }
+        // Only a path written in the file is refused: the default is no one's intent.
+        if path != nil, settings.backend == .postgresql {
+            reader.record("path", "is the SQLite file, not used with backend = \"postgresql\"; remove it")
+        }
     }
 
     private static func decodeControl(_ reader: inout TOMLSectionReader, into settings: inout DaemonConfiguration.Control) {

@@ -78,9 +78,11 @@ public struct ConfigurationLoader: Sendable {
         guard problems.isEmpty, let clientSecret, let masterKey else {
             throw ConfigurationError(problems: Self.inFileOrder(problems))
         }
+        let storePassword = configuration.store.backend == .postgresql
+            ? CredentialLocations.storePassword(setting: configuration.store.passwordFile, environment: environment) : nil
         return LoadedConfiguration(
             path: path, configuration: configuration, access: access,
-            credentials: CredentialLocations(clientSecret: clientSecret, masterKey: masterKey))
+            credentials: CredentialLocations(clientSecret: clientSecret, masterKey: masterKey, storePassword: storePassword))
     }
 
     /// Problems sorted as the keys appear in the example file, unknown keys after the known

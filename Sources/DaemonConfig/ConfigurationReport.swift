@@ -47,6 +47,13 @@ public struct ConfigurationReport: Sendable, Equatable {
         } catch {
             problems.append(ConfigurationProblem(file: path, key: error.key, reason: "\(error.path) \(error.reason)"))
         }
+        if let storePassword = loaded.credentials.storePassword {
+            do {
+                _ = try CredentialFile.readStorePassword(at: storePassword)
+            } catch {
+                problems.append(ConfigurationProblem(file: path, key: error.key, reason: "\(error.path) \(error.reason)"))
+            }
+        }
         return problems.isEmpty ? ConfigurationReport(loaded: loaded) : ConfigurationReport(path: path, problems: problems)
     }
 
@@ -104,6 +111,8 @@ public struct ConfigurationReport: Sendable, Equatable {
                 ConfigurationSetting(key: setting.key, value: TOMLRendering.string(loaded.credentials.clientSecret.path))
             case loaded.credentials.masterKey.key:
                 ConfigurationSetting(key: setting.key, value: TOMLRendering.string(loaded.credentials.masterKey.path))
+            case loaded.credentials.storePassword?.key:
+                ConfigurationSetting(key: setting.key, value: TOMLRendering.string(loaded.credentials.storePassword?.path ?? ""))
             default:
                 setting
             }
@@ -112,13 +121,22 @@ public struct ConfigurationReport: Sendable, Equatable {
 
     private static func notes(for loaded: LoadedConfiguration) -> [String: String] {
         var notes: [String: String] = [:]
-        for location in [loaded.credentials.clientSecret, loaded.credentials.masterKey] {
+        for location in [loaded.credentials.clientSecret, loaded.credentials.masterKey] + [loaded.credentials.storePassword].compactMap({ $0 }) {
             notes[location.key] = switch location.source {
             case .configured: "credential read from this file"
             case .credentialsDirectory: "credential from $CREDENTIALS_DIRECTORY (setting empty)"
             }
         }
         let configuration = loaded.configuration
+        if configuration.store.backend == .postgresql {
+            notes["store.path"] = "not used: backend is postgresql"
+            if loaded.credentials.storePassword == nil {
+                notes["store.password_file"] = "none: the server must authenticate wbkeyd without a password"
+            }
+            if configuration.store.instance.isEmpty {
+                notes["store.instance"] = "empty: the host name, \(configuration.store.instanceName())"
+            }
+        }
         if configuration.whitebit.redirectURI.isEmpty {
             notes["whitebit.redirect_uri"] = "none: redirect_uri is not sent"
         }

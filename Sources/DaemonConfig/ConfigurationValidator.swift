@@ -102,6 +102,25 @@ struct ConfigurationValidator {
         check("store.path", Self.filePathProblem(settings.path))
         check("store.master_key_file", Self.optionalFilePathProblem(settings.masterKeyFile))
         check("store.audit_retention", settings.auditRetention, ConfigurationBands.auditRetention)
+        switch settings.backend {
+        case .postgresql:
+            if settings.url.isEmpty {
+                report("store.url", "required with backend = \"postgresql\"; postgresql://USER@HOST:PORT/DATABASE?sslmode=verify-full")
+            } else {
+                do {
+                    _ = try StoreURL(parsing: settings.url)
+                } catch {
+                    report("store.url", "\(error)")
+                }
+            }
+            check("store.password_file", Self.optionalFilePathProblem(settings.passwordFile))
+        case .sqlite:
+            if !settings.url.isEmpty { report("store.url", "is only used with backend = \"postgresql\" (backend is \"sqlite\")") }
+            if !settings.passwordFile.isEmpty {
+                report("store.password_file", "is only used with backend = \"postgresql\" (backend is \"sqlite\")")
+            }
+        }
+        check("store.instance", StoreInstance.problem(settings.instance))
     }
 
     private mutating func validateControl(_ settings: DaemonConfiguration.Control) {

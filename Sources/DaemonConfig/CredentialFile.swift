@@ -62,7 +62,7 @@ public struct MasterKey: Sendable, Equatable, CustomStringConvertible, CustomDeb
     public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
 
-/// Reads the client secret and the master key. A credential that others on the machine
+/// Reads the client secret, the master key and the PostgreSQL password. A credential that others on the machine
 /// could read is no secret, so group and other read/write bits are refused outright, as
 /// are links (which could point anywhere) and anything but a regular file.
 ///
@@ -91,6 +91,12 @@ public enum CredentialFile {
             throw CredentialError(key: location.key, path: location.path, reason: .notSingleLineText)
         }
         return Sensitive(text)
+    }
+
+    /// `store.password_file`: one line of text like the client secret (trailing newline
+    /// dropped); never printed, since it is `Sensitive`.
+    public static func readStorePassword(at location: CredentialLocation) throws(CredentialError) -> Sensitive {
+        try readClientSecret(at: location)
     }
 
     /// 32 raw bytes, 64 hex digits, or base64 of 32 bytes; whitespace around the text forms

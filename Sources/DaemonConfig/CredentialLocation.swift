@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where one credential is read from, and why there: the config named a file, or the
 /// setting was empty and systemd's `LoadCredential=` directory supplies it.
 public struct CredentialLocation: Sendable, Equatable, CustomStringConvertible {
@@ -52,16 +54,34 @@ struct CredentialSettingError: Error {
     let reason: String
 }
 
-/// The two credentials wbkeyd needs (docs/design.md §3): neither is ever in the config itself.
+/// The credentials wbkeyd reads (docs/design.md §3, §13): none is ever in the config itself.
 public struct CredentialLocations: Sendable, Equatable {
     public let clientSecret: CredentialLocation
     public let masterKey: CredentialLocation
+    /// The PostgreSQL password (`CredentialFile.readStorePassword`); nil with SQLite, or
+    /// when neither `store.password_file` nor `$CREDENTIALS_DIRECTORY/store-password` gives
+    /// one: then the server authenticates wbkeyd without (peer, trust, a client certificate).
+    public let storePassword: CredentialLocation?
 
-    public init(clientSecret: CredentialLocation, masterKey: CredentialLocation) {
+    public init(clientSecret: CredentialLocation, masterKey: CredentialLocation, storePassword: CredentialLocation? = nil) {
         self.clientSecret = clientSecret
         self.masterKey = masterKey
+        self.storePassword = storePassword
     }
 
     static let clientSecretKey = "whitebit.client_secret_file"
     static let masterKeyKey = "store.master_key_file"
+    static let storePasswordKey = "store.password_file"
+    static let storePasswordName = "store-password"
+
+    /// The configured file, else `$CREDENTIALS_DIRECTORY/store-password` when that exists
+    /// (lstat: a link there is found, then refused by `CredentialFile` as links are).
+    static func storePassword(setting: String, environment: [String: String]) -> CredentialLocation? {
+        if !setting.isEmpty { return CredentialLocation(key: storePasswordKey, path: setting, source: .configured) }
+        guard case .success(let location) = CredentialLocation.resolve(
+            key: storePasswordKey, setting: "", credentialName: storePasswordName, environment: environment)
+        else { return nil }
+        var status = stat()
+        return lstat(location.path, &status) == 0 ? location : nil
+    }
 }

@@ -65,14 +65,38 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public init() {}
     }
 
-    /// `[store]`: the SQLite file and the key that seals its secrets.
+    /// `[store]`: the database (SQLite file or PostgreSQL, docs/design.md §13) and the key
+    /// that seals its secrets.
     public struct Store: Sendable, Equatable {
+        /// The SQLite file; with `backend = "postgresql"` it is not used, and writing it is
+        /// refused (the operator would believe the data is there).
         public var path: String = "/var/lib/wbkeyd/wbkeyd.sqlite3"
         /// Empty: `$CREDENTIALS_DIRECTORY/master-key`.
         public var masterKeyFile: String = ""
         public var auditRetention: Duration = .seconds(400 * 86_400)
+        public var backend: StoreBackend = .sqlite
+        /// `postgresql://USER@HOST:PORT/DB?sslmode=…`; required with `backend = "postgresql"`,
+        /// refused with SQLite. See `StoreURL`.
+        public var url: String = ""
+        /// Empty: `$CREDENTIALS_DIRECTORY/store-password` if that file exists, else no
+        /// password (peer or trust authentication). Only with `backend = "postgresql"`.
+        public var passwordFile: String = ""
+        /// This instance's name among those sharing one database; empty: the host name
+        /// (`instanceName`).
+        public var instance: String = ""
 
         public init() {}
+
+        /// The parsed URL; nil when the backend is SQLite or the URL is invalid (the
+        /// validator refuses a loaded file with an invalid one).
+        public var storeURL: StoreURL? {
+            backend == .postgresql ? try? StoreURL(parsing: url) : nil
+        }
+
+        /// `instance`, or the host name when it is empty.
+        public func instanceName(hostName: () -> String = StoreInstance.hostName) -> String {
+            instance.isEmpty ? hostName() : instance
+        }
     }
 
     /// `[control]`: the admin socket and who may do what on it (docs/design.md §7).

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import WhiteBITSimHarness
 
 /// Starts child processes with stdout and stderr on pipes and stdin on /dev/null, through
@@ -54,32 +53,5 @@ enum ChildLauncher {
         let path = URL(fileURLWithPath: running).deletingLastPathComponent().appendingPathComponent(name).path
         guard access(path, X_OK) == 0 else { throw .executableNotFound(name: name, path: path, hint: hint) }
         return path
-    }
-}
-
-/// One thread that lives as long as the process and runs every spawn (see `ChildLauncher`).
-final class SpawnerThread: Sendable {
-    static let shared = SpawnerThread()
-
-    private let jobs = Mutex<[@Sendable () -> Void]>([])
-    private let wake = DispatchSemaphore(value: 0)
-
-    private init() {
-        let thread = Thread { [self] in
-            while true {
-                wake.wait()
-                let job = jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
-                job?()
-            }
-        }
-        thread.name = "wbkeyd-harness-spawner"
-        thread.start()
-    }
-
-    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            jobs.withLock { $0.append { continuation.resume(returning: body()) } }
-            wake.signal()
-        }
     }
 }
