@@ -57,4 +57,27 @@ import WhiteBITSimHarness
             #expect(configured?.mainAccount == 1_000)
         }
     }
+
+    static let badArguments: [([String], String)] = [
+        (["--rate-limit", "burst=5"], "--rate-limit burst=5 must be SCOPE=N with SCOPE one of default, public, main_account"),
+        (["--rate-limit", "default"], "--rate-limit default must be SCOPE=N"),
+        (["--rate-limit", "default=-1"], "the budget must be a whole number of requests, 0 or more"),
+        (["--rate-limit-window", "0s"], "--rate-limit-window must be longer than 0ms"),
+        (["--rate-limit-window", "10"], "--rate-limit-window 10 is not a duration"),
+    ]
+
+    @Test(arguments: badArguments)
+    func aBadBudgetIsAUsageError(arguments: [String], message: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try SimProcess.executablePath())
+        process.arguments = ["--port", "0"] + arguments
+        let standardError = Pipe()
+        process.standardError = standardError
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: standardError.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 64)
+        #expect(text.contains(message), "\(text)")
+    }
 }
