@@ -82,7 +82,8 @@ public final class Daemon: Sendable {
         WhiteBITClient.Configuration(
             baseURL: c.whitebit.baseURL, clientID: c.whitebit.clientID, clientSecret: secret,
             redirectURI: c.whitebit.redirectURI.isEmpty ? nil : c.whitebit.redirectURI, requestTimeout: c.whitebit.requestTimeout,
-            maxConcurrency: c.whitebit.maxConcurrency, rateLimit: c.whitebit.rateLimit)
+            maxConcurrency: c.whitebit.maxConcurrency, rateLimit: c.whitebit.rateLimit,
+            sourceAddress: c.whitebit.sourceAddress.isEmpty ? nil : c.whitebit.sourceAddress)
     }
 
     static func policy(_ c: DaemonConfiguration) -> LifecyclePolicy {

@@ -19,7 +19,9 @@
 /// deadline computed; a spool rescan due later than the new interval is brought forward),
 /// request timeout, concurrency and rate limits, the code age limit, audit retention (at
 /// the next hourly housekeeping), the redirect URI used for new authorize-urls and token
-/// exchanges, and the access lists (with the group of a control socket wbkeyd bound).
+/// exchanges, `whitebit.source_address` (the rebuilt client's new connections leave from
+/// the new address; calls in flight finish on the old client's), and the access lists (with
+/// the group of a control socket wbkeyd bound).
 public struct ConfigurationChanges: Sendable, Equatable {
     public enum Effect: String, Sendable, Equatable {
         case appliedLive = "applied live"

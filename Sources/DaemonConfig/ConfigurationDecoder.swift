@@ -80,6 +80,7 @@ struct ConfigurationDecoder {
         if let value = reader.duration("request_timeout") { settings.requestTimeout = value }
         if let value = reader.integer("max_concurrency") { settings.maxConcurrency = value }
         if let value = reader.number("rate_limit") { settings.rateLimit = value }
+        if let value = reader.string("source_address") { settings.sourceAddress = value }
     }
 
     private static func decodeSpool(_ reader: inout TOMLSectionReader, into settings: inout DaemonConfiguration.Spool) {

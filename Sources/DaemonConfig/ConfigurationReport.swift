@@ -140,6 +140,9 @@ public struct ConfigurationReport: Sendable, Equatable {
         if configuration.whitebit.redirectURI.isEmpty {
             notes["whitebit.redirect_uri"] = "none: redirect_uri is not sent"
         }
+        if configuration.whitebit.sourceAddress.isEmpty {
+            notes["whitebit.source_address"] = "none: connections leave from the address the routing picks"
+        }
         notes["control.admin_group"] = loaded.access.adminGroup.map { "gid \($0.gid): its members and root run admin commands" } ?? "admin commands: root only"
         let readers = loaded.access.secretReaderUsers.map { "user \($0.name) (uid \($0.uid))" }
             + loaded.access.secretReaderGroups.map { "group \($0.name) (gid \($0.gid))" }

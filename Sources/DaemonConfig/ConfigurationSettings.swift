@@ -27,6 +27,7 @@ extension DaemonConfiguration {
             ("whitebit.request_timeout", TOMLRendering.duration(whitebit.requestTimeout)),
             ("whitebit.max_concurrency", String(whitebit.maxConcurrency)),
             ("whitebit.rate_limit", TOMLRendering.number(whitebit.rateLimit)),
+            ("whitebit.source_address", TOMLRendering.string(whitebit.sourceAddress)),
             ("spool.directory", TOMLRendering.string(spool.directory)),
             ("spool.rescan_interval", TOMLRendering.duration(spool.rescanInterval)),
             ("spool.max_code_age", TOMLRendering.duration(spool.maxCodeAge)),

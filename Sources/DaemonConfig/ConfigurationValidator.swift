@@ -72,6 +72,23 @@ struct ConfigurationValidator {
         if !settings.rateLimit.isFinite || !rate.contains(settings.rateLimit) {
             report("whitebit.rate_limit", "\(TOMLRendering.number(settings.rateLimit)) is outside \(TOMLRendering.number(rate.lowerBound))–\(TOMLRendering.number(rate.upperBound)) requests per second")
         }
+        check("whitebit.source_address", Self.sourceAddressProblem(settings.sourceAddress))
+    }
+
+    /// A literal address, as `bind(2)` takes it: a host name would be resolved once and
+    /// could name another machine's address tomorrow. Whether this host holds the address
+    /// shows at the first connection (`EADDRNOTAVAIL`), as the request's transport error.
+    static func sourceAddressProblem(_ text: String) -> String? {
+        guard !text.isEmpty else { return nil }
+        let shown = TOMLRendering.string(String(text.prefix(80)))
+        guard IPLiteral.isIPv4(text) || IPLiteral.isIPv6(text) else {
+            return "\(shown) is not an IPv4 or IPv6 address (a literal such as \"192.0.2.10\" or \"2001:db8::10\", "
+                + "without brackets or port); empty: the address the routing picks"
+        }
+        guard !IPLiteral.isUnspecified(text) else {
+            return "\(shown) is the wildcard address, which chooses no source; leave it empty for the address the routing picks"
+        }
+        return nil
     }
 
     private mutating func validateSpool(_ settings: DaemonConfiguration.Spool) {

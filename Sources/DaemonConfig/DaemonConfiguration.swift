@@ -37,6 +37,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var maxConcurrency: Int = 8
         /// Requests per second (token bucket); fractions allowed, e.g. 0.5.
         public var rateLimit: Double = 10
+        /// The local IPv4 or IPv6 address every connection to WhiteBIT is sent from
+        /// (WhiteBIT's limits are per IP, docs/whitebit-api.md §5.4, so instances on one
+        /// host can each spend their own budget); empty: the address the routing picks.
+        public var sourceAddress: String = ""
 
         public init() {}
     }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import NIOCore
 import Sensitive
 
 extension WhiteBITClient {
@@ -22,11 +23,15 @@ extension WhiteBITClient {
         /// WhiteBIT example sends it (docs/whitebit-api.md §7.3); the switch is there in case
         /// WhiteBIT turns out to require it.
         public var sendsGrantType: Bool
+        /// The local IPv4 or IPv6 address every connection binds to before it connects, so
+        /// that WhiteBIT's per-IP limits (docs/whitebit-api.md §5.4) count this client
+        /// apart from others on the host; nil: the address the routing picks.
+        public var sourceAddress: String?
 
         public init(
             baseURL: String, clientID: String, clientSecret: Sensitive, redirectURI: String? = nil,
             requestTimeout: Duration = .seconds(10), maxConcurrency: Int = 8, rateLimit: Double = 10,
-            sendsGrantType: Bool = false
+            sendsGrantType: Bool = false, sourceAddress: String? = nil
         ) {
             self.baseURL = baseURL
             self.clientID = clientID
@@ -36,12 +41,13 @@ extension WhiteBITClient {
             self.maxConcurrency = maxConcurrency
             self.rateLimit = rateLimit
             self.sendsGrantType = sendsGrantType
+            self.sourceAddress = sourceAddress
         }
 
         public var description: String {
             "WhiteBITClient.Configuration(baseURL: \(baseURL), clientID: \(clientID), clientSecret: \(clientSecret), "
                 + "redirectURI: \(redirectURI ?? "none"), requestTimeout: \(requestTimeout), "
-                + "maxConcurrency: \(maxConcurrency), rateLimit: \(rateLimit))"
+                + "maxConcurrency: \(maxConcurrency), rateLimit: \(rateLimit), sourceAddress: \(sourceAddress ?? "none"))"
         }
 
         /// The base URL without a trailing slash, after checking that it can be used.
@@ -62,6 +68,10 @@ extension WhiteBITClient {
             }
             guard rateLimit > 0, rateLimit.isFinite else {
                 throw ConfigurationError(setting: "rate_limit", reason: "must be a positive number")
+            }
+            if let sourceAddress, (try? SocketAddress(ipAddress: sourceAddress, port: 0)) == nil {
+                // Checked here: async-http-client would refuse it only at the first request.
+                throw ConfigurationError(setting: "source_address", reason: "not an IPv4 or IPv6 address")
             }
             var trimmed = baseURL
             while trimmed.hasSuffix("/") { trimmed.removeLast() }

@@ -67,6 +67,9 @@ enum TransportFailure {
         case EPIPE: "connection closed while sending"
         case ETIMEDOUT: "connection timed out"
         case EHOSTUNREACH, ENETUNREACH: "host unreachable"
+        // From bind(2) when no interface holds `source_address`; from connect(2) when the
+        // local ports are exhausted.
+        case EADDRNOTAVAIL: "local address not available (source address not on this host, or no free port)"
         default: "I/O error (errno \(code))"
         }
     }

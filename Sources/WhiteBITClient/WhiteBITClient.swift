@@ -82,6 +82,9 @@ public final class WhiteBITClient: Sendable {
         // A failed connect fails the call at once; the daemon's scheduler retries.
         httpConfiguration.connectionPool.retryConnectionEstablishment = false
         httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.maxConcurrency
+        // async-http-client (1.37+) binds each new connection's socket to this address before
+        // connecting (NIO's `ClientBootstrap.bind(to:)`, port 0: the kernel picks the port).
+        httpConfiguration.localAddress = configuration.sourceAddress
         return httpConfiguration
     }
 

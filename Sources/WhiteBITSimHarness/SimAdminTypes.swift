@@ -169,33 +169,6 @@ public struct SimAdminSettings: Sendable, Equatable, Codable {
     }
 }
 
-/// The per-IP rate limit of `/api/v4/*` (`rate_limit` setting). In an update, nil fields stay.
-public struct SimRateLimit: Sendable, Equatable, Codable {
-    public var enabled: Bool?
-    public var windowMilliseconds: Int?
-    public var defaultLimit: Int?
-    public var mainAccount: Int?
-    public var mainAccountHistory: Int?
-    public var tradeAccount: Int?
-
-    public init(
-        enabled: Bool? = nil, windowMilliseconds: Int? = nil, defaultLimit: Int? = nil, mainAccount: Int? = nil,
-        mainAccountHistory: Int? = nil, tradeAccount: Int? = nil
-    ) {
-        self.enabled = enabled
-        self.windowMilliseconds = windowMilliseconds
-        self.defaultLimit = defaultLimit
-        self.mainAccount = mainAccount
-        self.mainAccountHistory = mainAccountHistory
-        self.tradeAccount = tradeAccount
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case enabled, windowMilliseconds = "window_ms", defaultLimit = "default", mainAccount = "main_account"
-        case mainAccountHistory = "main_account_history", tradeAccount = "trade_account"
-    }
-}
-
 /// One entry of a key's request log (`GET /sim/keys/{externalId}/requests`).
 public struct SimKeyRequest: Sendable, Equatable, Decodable {
     public let at: String
@@ -245,9 +218,11 @@ public struct SimCounts: Sendable, Decodable {
     public let accountRequests: [String: Int]
     /// Answers per `"ENDPOINT STATUS"`.
     public let responses: [String: Int]
+    /// Per client IP address (the TCP peer the simulator saw).
+    public let sources: [String: SimSourceCount]
 
     enum CodingKeys: String, CodingKey {
-        case requests, accountRequests = "account_requests", responses
+        case requests, accountRequests = "account_requests", responses, sources
     }
 }
 

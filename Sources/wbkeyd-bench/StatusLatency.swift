@@ -5,6 +5,7 @@ import Sensitive
 import Spool
 import Synchronization
 import WBKeydHarness
+import WhiteBITSimHarness
 
 /// How long `status` takes over the real socket while wbkeyd works through a burst of
 /// spool files, against an idle daemon as the baseline.
@@ -56,6 +57,9 @@ struct StatusLatency: AsyncParsableCommand {
     }
 
     private func measure(_ daemon: DaemonFixture) async throws {
+        // Three OAuth calls per file at up to 1,000/s pass the simulator's per-IP 10,000 per
+        // 10 s (docs/whitebit-sim.md): its 429s would time wbkeyd's retries, not `status`.
+        _ = try await daemon.admin.updateSettings(SimAdminSettings(rateLimit: SimRateLimit(enabled: false)))
         let probe = StatusProbe(socket: daemon.paths.controlSocket, pause: .milliseconds(pauseMilliseconds))
         let idle = await Self.offPool { probe.take(baseline) }
         print("idle:     \(LatencySummary(idle.map(\.roundTrip)).map(String.init(describing:)) ?? "no samples")")

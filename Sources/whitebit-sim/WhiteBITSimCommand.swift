@@ -51,6 +51,16 @@ struct WhiteBITSimCommand: AsyncParsableCommand {
         name: .customLong("key-inactivity"),
         help: ArgumentHelp("How long a key may go without a successful signed request before it is disabled.", valueName: "duration"))
     var keyInactivity = "14d"
+    @Option(
+        name: .customLong("rate-limit"),
+        help: ArgumentHelp(
+            "Per-IP budget of one scope per window, SCOPE=N; repeatable. Scopes: "
+                + RateLimitSettings.Scope.allCases.map(\.rawValue).joined(separator: ", ")
+                + " (default: WhiteBIT's documented limits, docs/whitebit-sim.md).",
+            valueName: "scope=requests"))
+    var rateLimits: [String] = []
+    @Option(name: .customLong("rate-limit-window"), help: ArgumentHelp("The window the per-IP budgets apply to.", valueName: "duration"))
+    var rateLimitWindow = "10s"
     @Option(help: ArgumentHelp("Seed for codes, tokens, key ids and secrets, so that runs repeat (default: random).", valueName: "number"))
     var seed: UInt64?
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
@@ -61,10 +71,14 @@ struct WhiteBITSimCommand: AsyncParsableCommand {
     func validate() throws {
         guard Self.isLoopback(host) else { throw ValidationError("--host \(host) is not a loopback address") }
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is out of range") }
-        for (flag, text) in [("--token-lifetime", tokenLifetime), ("--code-lifetime", codeLifetime), ("--key-delay", keyDelay), ("--key-inactivity", keyInactivity)]
-        where DurationText.milliseconds(text) == nil {
+        for (flag, text) in [
+            ("--token-lifetime", tokenLifetime), ("--code-lifetime", codeLifetime), ("--key-delay", keyDelay),
+            ("--key-inactivity", keyInactivity), ("--rate-limit-window", rateLimitWindow),
+        ] where DurationText.milliseconds(text) == nil {
             throw ValidationError("\(flag) \(text) is not a duration like 500ms, 30s, 10m, 4h, 400d")
         }
+        guard (DurationText.milliseconds(rateLimitWindow) ?? 0) > 0 else { throw ValidationError("--rate-limit-window must be longer than 0ms") }
+        _ = try rateLimitSettings()
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is unknown") }
     }
 
@@ -109,10 +123,29 @@ struct WhiteBITSimCommand: AsyncParsableCommand {
         settings.codeLifetimeMilliseconds = DurationText.milliseconds(codeLifetime) ?? settings.codeLifetimeMilliseconds
         settings.keyDelayMilliseconds = DurationText.milliseconds(keyDelay) ?? settings.keyDelayMilliseconds
         settings.keyInactivityMilliseconds = DurationText.milliseconds(keyInactivity) ?? settings.keyInactivityMilliseconds
+        settings.rateLimit = try rateLimitSettings()
         let client = SimClient(
             id: clientID, secret: secret,
             redirectURIs: redirectURIs.isEmpty ? [SimConfiguration.demoRedirectURI] : redirectURIs)
         return SimConfiguration(defaultClient: client, settings: settings, seed: seed)
+    }
+
+    /// `--rate-limit` and `--rate-limit-window` over the documented defaults.
+    private func rateLimitSettings() throws -> RateLimitSettings {
+        var limits = RateLimitSettings()
+        limits.windowMilliseconds = DurationText.milliseconds(rateLimitWindow) ?? limits.windowMilliseconds
+        for entry in rateLimits {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let scope = RateLimitSettings.Scope(rawValue: parts[0]) else {
+                let scopes = RateLimitSettings.Scope.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ValidationError("--rate-limit \(entry) must be SCOPE=N with SCOPE one of \(scopes)")
+            }
+            guard let requests = Int(parts[1]), requests >= 0 else {
+                throw ValidationError("--rate-limit \(entry): the budget must be a whole number of requests, 0 or more")
+            }
+            limits.limits[scope] = requests
+        }
+        return limits
     }
 
     static func isLoopback(_ host: String) -> Bool {

@@ -29,11 +29,12 @@ import Testing
         new.control.socketGroup = "wbkeyd"
         new.control.agentUsers = [.group("partner")]
         new.control.secretDelivery = false
+        new.whitebit.sourceAddress = "127.0.0.2"
         new.agent.signPaths = ["/api/v4/trade-account/balance"]
         let changes = ConfigurationChanges(from: base, to: new)
         #expect(changes.keysAppliedLive == [
             "whitebit.redirect_uri", "whitebit.request_timeout", "whitebit.max_concurrency", "whitebit.rate_limit",
-            "spool.max_code_age", "keys.reconcile_interval", "store.audit_retention",
+            "whitebit.source_address", "spool.max_code_age", "keys.reconcile_interval", "store.audit_retention",
             "control.admin_group", "control.socket_group", "control.secret_readers", "control.secret_reads_per_minute",
             "control.agent_users", "control.secret_delivery", "agent.sign_paths",
         ])
@@ -46,6 +47,9 @@ import Testing
         #expect(changes.changes.first { $0.key == "keys.reconcile_interval" }?.description
             == "keys.reconcile_interval: \"15m\" -> \"10m\" (applied live)")
         #expect(changes.changes.first { $0.key == "whitebit.rate_limit" }?.newValue == "2.5")
+        // The rebuilt client's new connections leave from the new address.
+        #expect(changes.changes.first { $0.key == "whitebit.source_address" }?.description
+            == "whitebit.source_address: \"\" -> \"127.0.0.2\" (applied live)")
     }
 
     @Test func whatTheProcessHoldsNeedsARestart() {
@@ -87,7 +91,7 @@ import Testing
 
     @Test func everyKeyIsCoveredByTheDiff() {
         let keys = DaemonConfiguration().settings.map(\.key)
-        #expect(keys.count == 33)
+        #expect(keys.count == 34)
         #expect(Set(keys).count == keys.count)
         #expect(ConfigurationChanges.restartKeys.isSubset(of: Set(keys)))
     }

@@ -48,6 +48,7 @@ import Testing
             "whitebit.request_timeout": "\"1500ms\"",
             "whitebit.max_concurrency": "2",
             "whitebit.rate_limit": "0.5",
+            "whitebit.source_address": "\"192.0.2.10\"",
             "spool.directory": "\"/srv/spool\"",
             "spool.rescan_interval": "\"5s\"",
             "spool.max_code_age": "\"1h\"",
@@ -71,6 +72,7 @@ import Testing
         #expect(settings.whitebit.requestTimeout == .milliseconds(1_500))
         #expect(settings.whitebit.maxConcurrency == 2)
         #expect(settings.whitebit.rateLimit == 0.5)
+        #expect(settings.whitebit.sourceAddress == "192.0.2.10")
         #expect(settings.spool.directory == "/srv/spool")
         #expect(settings.spool.rescanInterval == .seconds(5))
         #expect(settings.spool.maxCodeAge == .seconds(3_600))

@@ -35,6 +35,7 @@ import Testing
         #expect(text.contains("redirect_uri = \"\"  # none: redirect_uri is not sent"))
         #expect(text.contains("reconcile_interval = \"15m\"\n"))
         #expect(text.contains("rate_limit = 10\n"))
+        #expect(text.contains("source_address = \"\"  # none: connections leave from the address the routing picks\n"))
         #expect(text.contains("mode = \"0660\"\n"))
         #expect(text.contains("admin_group = \"wbkeyd-admin\"  # gid 990: its members and root run admin commands"))
         #expect(text.contains("secret_readers = [\"partner-app\", \"group:wbkeyd-secrets\"]  # root, user partner-app (uid 1002), group wbkeyd-secrets (gid 991)"))

@@ -105,6 +105,9 @@ import WhiteBITSimHarness
         let options = DaemonFixture.Options(config: ["whitebit.rate_limit": 1000, "whitebit.max_concurrency": 16])
         let count = 10_000
         try await withDaemon(options) { daemon in
+            // Two bursts of 10,000 token calls at up to 1,000/s would pass WhiteBIT's per-IP
+            // 10,000 per 10 s; the simulator's 429s would then time retries, not the events.
+            _ = try await daemon.admin.updateSettings(SimAdminSettings(rateLimit: SimRateLimit(enabled: false)))
             let quiet = try await Self.burst(daemon, prefix: "calm", count: count)
             let stuck = try HeldControlConnection(socket: daemon.paths.controlSocket, line: "events")
             let subscribed = try #require(try await stuck.readLine()?.jsonObject?["subscribed"] as? [String: Any])

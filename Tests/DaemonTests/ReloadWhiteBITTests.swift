@@ -65,6 +65,28 @@ import WhiteBITSimHarness
         }
     }
 
+    /// Every call leaves from `whitebit.source_address` (what WhiteBIT's per-IP limits
+    /// count); a reload moves the next connections to the new address.
+    @Test func sourceAddressIsWhereTheCallsComeFromAndAReloadMovesIt() async throws {
+        // verify_key: a signed read per key, which the simulator's key log shows with its source.
+        try await withDaemon(.init(config: ["whitebit.source_address": "127.0.0.2", "keys.verify_key": .bool(true)])) { daemon in
+            let first = try await daemon.activeGrant("u-1")
+            try await daemon.awaitEvent("key_verified", user: "u-1")
+            #expect(try await daemon.admin.requestLog(externalID: first.externalID).map(\.source) == ["127.0.0.2"])
+            let before = try await daemon.admin.counts().sources
+            // Token, /info, secret and the verifying signed read, all from the one address.
+            #expect(Set(before.keys) == ["127.0.0.2"] && (before["127.0.0.2"]?.requests ?? 0) >= 4, "\(before)")
+
+            try await daemon.reload(["whitebit.source_address": "127.0.0.3"])
+            let second = try await daemon.activeGrant("u-2")
+            try await daemon.awaitEvent("key_verified", user: "u-2")
+            #expect(try await daemon.admin.requestLog(externalID: second.externalID).map(\.source) == ["127.0.0.3"])
+            let after = try await daemon.admin.counts().sources
+            #expect(after["127.0.0.2"] == before["127.0.0.2"], "the old address sent nothing more: \(after)")
+            #expect(Set(after.keys) == ["127.0.0.2", "127.0.0.3"] && (after["127.0.0.3"]?.requests ?? 0) >= 4, "\(after)")
+        }
+    }
+
     /// Calls wait for a slot without a deadline, so one held answer blocks every call
     /// behind it at a limit of one.
     @Test func maxConcurrencyLetsMoreCallsOutAtOnce() async throws {

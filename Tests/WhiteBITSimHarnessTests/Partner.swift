@@ -24,10 +24,12 @@ struct Partner {
 
     func send(
         _ method: HTTPMethod, _ path: String, bearer: String? = nil, form: [String: String]? = nil,
-        client: HTTPClient = .shared
+        client: HTTPClient = .shared, from localAddress: String? = nil
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: sim.url(path))
         request.method = method
+        // The connection's source address, which the simulator's per-IP limit goes by.
+        request.localAddress = localAddress
         if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         if let form {
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -60,8 +62,8 @@ struct Partner {
         return token
     }
 
-    func info(_ token: String) async throws -> Answer {
-        try await send(.GET, "/oauth2/api-key/info", bearer: token)
+    func info(_ token: String, from localAddress: String? = nil) async throws -> Answer {
+        try await send(.GET, "/oauth2/api-key/info", bearer: token, from: localAddress)
     }
 
     func secret(_ token: String, _ externalID: String) async throws -> Answer {

@@ -138,7 +138,7 @@ import WhiteBITSimHarness
                 keyInactivityMilliseconds: 14 * 86_400_000, apiKeyHeader: "external_id", deletedKey: "401",
                 accountsBody: "plain", grantedScopes: nil,
                 rateLimit: SimRateLimit(
-                    enabled: true, windowMilliseconds: 10_000, defaultLimit: 10_000, mainAccount: 1_000,
+                    enabled: true, windowMilliseconds: 10_000, defaultLimit: 10_000, publicLimit: 20_000, mainAccount: 1_000,
                     mainAccountHistory: 200, tradeAccount: 12_000)))
         }
     }

@@ -10,7 +10,7 @@ import Testing
         #expect(settings.json["granted_scopes"] == .null)
         #expect(settings.json["key_inactivity_ms"] == .integer(14 * 86_400_000))
         #expect(settings.json["rate_limit"] == [
-            "enabled": true, "window_ms": 10_000, "default": 10_000, "main_account": 1_000,
+            "enabled": true, "window_ms": 10_000, "default": 10_000, "public": 20_000, "main_account": 1_000,
             "main_account_history": 200, "trade_account": 12_000,
         ])
         try settings.apply([
@@ -30,7 +30,7 @@ import Testing
         (["api_key_header": "public"], "setting \"api_key_header\" must be one of external_id, api_key"),
         (["deleted_key": 500], "setting \"deleted_key\" must be one of 401, 403, 404"),
         (["granted_scopes": "users.balances.read"], "setting \"granted_scopes\" must be null or an array of scope names"),
-        (["rate_limit": ["burst": 5]], "unknown rate_limit field \"burst\" (known: enabled, window_ms, default, main_account, main_account_history, trade_account)"),
+        (["rate_limit": ["burst": 5]], "unknown rate_limit field \"burst\" (known: enabled, window_ms, default, public, main_account, main_account_history, trade_account)"),
         (["rate_limit": ["window_ms": 0]], "rate_limit \"window_ms\" must be a whole number of milliseconds, 1 or more"),
     ]
 
@@ -47,6 +47,9 @@ import Testing
         #expect(RateLimitSettings.Scope.of(path: "/api/v4/trade-account/order/history") == .tradeAccount)
         #expect(RateLimitSettings.Scope.of(path: "/api/v4/convert/history") == .default)
         #expect(RateLimitSettings.Scope.of(path: "/api/v4/accounts/transactions") == .default)
+        #expect(RateLimitSettings.Scope.of(path: "/api/v4/public/ticker") == .public)
+        #expect(RateLimitSettings.Scope.of(path: "/oauth2/token") == .default)
+        #expect(RateLimitSettings.Scope.of(path: "/oauth2/api-key/info") == .default)
     }
 
     @Test func aStatusFaultOnASignedRequestAnswersInTheV4Shape() async {

@@ -64,28 +64,4 @@ import Testing
         #expect(answer.status == 422)
         #expect(answer.json == ["code": 0, "message": "Validation failed", "errors": ["limit": ["The limit must be between 1 and 500."]]])
     }
-
-    @Test func theRateLimitCountsPerSourceAddress() async throws {
-        var settings = SimSettings()
-        settings.rateLimit.limits[.mainAccount] = 2
-        let sim = SimFixture(settings: settings)
-        let key = try await SignedKey.of(sim)
-        func read(_ nonce: Int, from source: String) async -> Int {
-            var request = key.request(mainBalance, nonce: nonce)
-            request.source = source
-            return await sim.world.signedRequest(request).status
-        }
-        #expect(await read(1, from: "127.0.0.2") == 200)
-        #expect(await read(2, from: "127.0.0.2") == 200)
-        #expect(await read(3, from: "127.0.0.2") == 429)
-        #expect(await read(4, from: "127.0.0.3") == 200)
-        // Trade-account reads have their own bucket.
-        var trade = key.request(AccountEndpoint.tradeBalance.signedPath, nonce: 5)
-        trade.source = "127.0.0.2"
-        #expect(await sim.world.signedRequest(trade).status == 200)
-        sim.clock.advance(milliseconds: 10_000)
-        #expect(await read(6, from: "127.0.0.2") == 200)
-        _ = try await sim.world.updateSettings(["rate_limit": ["enabled": false]])
-        for nonce in 7...10 { #expect(await read(nonce, from: "127.0.0.2") == 200) }
-    }
 }

@@ -31,7 +31,7 @@ struct AccountRoutes: Sendable {
                 let user = await world.user(ofAuthorization: authorization)
                 return try await serve.run(.accounts, user: user, context: context) {
                     .init(answer: await world.accountRead(
-                        path: endpoint.bearerPath, authorization: authorization, body: body, source: context.sourceAddress))
+                        path: endpoint.bearerPath, authorization: authorization, body: body))
                 }
             }
         }

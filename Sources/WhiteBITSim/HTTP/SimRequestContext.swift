@@ -12,7 +12,8 @@ public struct SimRequestContext: RequestContext {
         channel = source.channel
     }
 
-    /// The client's IP address, for the per-IP rate limit.
+    /// The client's IP address: the peer of the TCP connection, which the per-IP rate
+    /// limit and the key logs go by.
     var sourceAddress: String? { channel.remoteAddress?.ipAddress }
 
     /// Token requests and admin bodies are small; refuse anything large early.

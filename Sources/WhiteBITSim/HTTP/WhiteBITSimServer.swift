@@ -12,6 +12,8 @@ public enum WhiteBITSimServer {
         onListening: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let router = Router(context: SimRequestContext.self)
+        // Before the routes: a router's middleware wraps only the routes added after it.
+        router.add(middleware: RateLimitMiddleware(world: world))
         WhiteBITRoutes(world: world).register(on: router)
         AccountRoutes(world: world, serve: FaultQueue(world: world)).register(on: router)
         AdminRoutes(world: world).register(on: router)

@@ -104,7 +104,7 @@ extension SimulatedWhiteBIT {
         }
         return [
             "requests": .object(requests), "account_requests": .object(accountRequests),
-            "responses": .object(responseCounts.mapValues(JSONValue.integer)),
+            "responses": .object(responseCounts.mapValues(JSONValue.integer)), "sources": sourceCountsJSON,
         ]
     }
 }

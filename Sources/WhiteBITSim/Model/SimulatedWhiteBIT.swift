@@ -25,6 +25,7 @@ public actor SimulatedWhiteBIT {
     var responseCounts: [String: Int] = [:]
     var random: SimRandom
     var rateLimiter = RateLimiter()
+    var sourceCounts: [String: SourceCount] = [:]
 
     public init(configuration: SimConfiguration = SimConfiguration(), clock: @escaping Clock = { Date() }) {
         self.configuration = configuration
@@ -53,6 +54,7 @@ public actor SimulatedWhiteBIT {
         requestCounts = [:]
         responseCounts = [:]
         rateLimiter = RateLimiter()
+        sourceCounts = [:]
     }
 
     // MARK: Faults and counters

@@ -5,11 +5,8 @@ extension SimulatedWhiteBIT {
     /// token's user, for a token that holds the endpoint's scope (else 401 `Unauthorized.`,
     /// as the OAuth endpoints answer). With `accounts_body=request_nonce` the body must also
     /// carry `request` (this path) and `nonce`, as a signed body does.
-    public func accountRead(path: String, authorization: String?, body bytes: [UInt8], source: String? = nil) -> SimAnswer {
+    public func accountRead(path: String, authorization: String?, body bytes: [UInt8]) -> SimAnswer {
         let moment = now
-        if let source, !rateLimiter.admit(source: source, path: path, at: moment, settings: settings.rateLimit) {
-            return SignedRefusal.rateLimited.answer
-        }
         guard let endpoint = AccountEndpoint(bearerPath: path) else { return .message(404, "Not found.") }
         guard let token = authorizedToken(authorization, scope: endpoint.bearerScope) else { return .unauthorized }
         var fields: [String: JSONValue] = [:]

@@ -9,7 +9,7 @@ public struct SignedRequest: Sendable {
     public var payload: String?
     public var signature: String?
     public var body: [UInt8]
-    /// The client's IP address, for the per-IP rate limit; nil: not limited.
+    /// The client's IP address, as the key's log shows it.
     public var source: String?
 
     public init(path: String, apiKey: String?, payload: String?, signature: String?, body: [UInt8], source: String? = nil) {

@@ -6,10 +6,11 @@ extension SimulatedWhiteBIT {
     /// `nonceWindow`: the nonce must be this close to the clock (`docs/whitebit-api.md` §5.2).
     static let nonceWindowMilliseconds = 5_000
 
-    /// A private V4 request (`/api/v4/main-account/balance` …): checked in the order the
-    /// docs' errors suggest — rate limit, payload, body, key, signature, key state, nonce,
-    /// permission, fields — then answered from the key's user's `AccountData`. Every request
-    /// whose `X-TXC-APIKEY` names a key lands in that key's log.
+    /// A private V4 request (`/api/v4/main-account/balance` …) that the rate limit
+    /// (`limitRate`) let through: checked in the order the docs' errors suggest — payload,
+    /// body, key, signature, key state, nonce, permission, fields — then answered from the
+    /// key's user's `AccountData`. Every request whose `X-TXC-APIKEY` names a key lands in
+    /// that key's log.
     public func signedRequest(_ request: SignedRequest) -> SimAnswer {
         let keyID = request.apiKey.flatMap(keyID(named:))
         if let keyID { disableIfIdle(keyID) }
@@ -19,25 +20,23 @@ extension SimulatedWhiteBIT {
         case .success(let served): answer = served
         case .failure(let refusal): answer = refusal.answer
         }
-        if let keyID {
-            let entry = KeyRequest(
-                at: now, path: request.path, nonce: nonce, status: answer.status,
-                message: answer.status == 200 ? nil : answer.json?["message"]?.stringValue, source: request.source)
-            keys[keyID]?.requests.append(entry)
-            if let count = keys[keyID]?.requests.count, count > Self.keyLogLimit {
-                keys[keyID]?.requests.removeFirst(count - Self.keyLogLimit)
-            }
-        }
+        if let keyID { log(request.path, nonce: nonce, answer: answer, source: request.source, in: keyID) }
         return answer
+    }
+
+    /// Appends to the key's log, which keeps the newest `keyLogLimit` entries.
+    func log(_ path: String, nonce: Int?, answer: SimAnswer, source: String?, in keyID: String) {
+        let entry = KeyRequest(
+            at: now, path: path, nonce: nonce, status: answer.status,
+            message: answer.status == 200 ? nil : answer.json?["message"]?.stringValue, source: source)
+        keys[keyID]?.requests.append(entry)
+        if let count = keys[keyID]?.requests.count, count > Self.keyLogLimit {
+            keys[keyID]?.requests.removeFirst(count - Self.keyLogLimit)
+        }
     }
 
     private func evaluate(_ request: SignedRequest, keyID: String?, nonce: inout Int?) -> Result<SimAnswer, SignedRefusal> {
         let moment = now
-        if let source = request.source,
-            !rateLimiter.admit(source: source, path: request.path, at: moment, settings: settings.rateLimit)
-        {
-            return .failure(.rateLimited)
-        }
         guard let payload = request.payload, !payload.isEmpty else { return .failure(.payloadMissing) }
         guard let decoded = Data(base64Encoded: payload), Array(decoded) == request.body else {
             return .failure(.payloadMismatch)
