@@ -95,12 +95,12 @@ let package = Package(
 
         // The SQLite store: pool and migrations, sealed secrets, the hash-chained audit log.
         .target(name: "Store", dependencies: ["Sensitive", "GrantLifecycle", "JSONString", grdb, crypto]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "PostgresStore", "Sensitive", "GrantLifecycle", grdb, crypto, log]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "PostgresStore", "PostgresHarness", "Sensitive", "GrantLifecycle", grdb, crypto, log]),
 
         // The store on PostgreSQL (docs/design.md §13): the same `StoreConnection` in its
         // dialect, and the backend that runs it, for several instances over one database.
         .target(name: "PostgresStore", dependencies: ["Store", "Sensitive", "GrantLifecycle", postgresNIO, nioCore, nioPosix, nioSSL, log]),
-        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "Store", "Sensitive", log]),
+        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "Store", "PostgresHarness", "Sensitive", log]),
 
         // The control socket's language: commands, tiers, text and JSON replies. No I/O.
         .target(name: "ControlProtocol", dependencies: ["GrantLifecycle", "Sensitive"]),
@@ -121,13 +121,13 @@ let package = Package(
         // The daemon: the wiring around GrantLifecycle that performs its decisions (store,
         // WhiteBIT, timers), the spool intake, the control commands, systemd.
         .target(name: "Daemon", dependencies: [
-            "GrantLifecycle", "Scheduler", "Store", "Spool", "DaemonConfig", "WhiteBITClient", "ControlProtocol", "ControlSocket",
+            "GrantLifecycle", "Scheduler", "Store", "PostgresStore", "Spool", "DaemonConfig", "WhiteBITClient", "ControlProtocol", "ControlSocket",
             "Systemd", "PKCE", "Sensitive", "BuildInfo", log, lifecycle,
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             "MetricsHTTP",
         ]),
         .testTarget(name: "DaemonTests", dependencies: [
-            "Daemon", "GrantLifecycle", "Store", "Spool", "WhiteBITSimHarness", "WBKeydHarness", "PKCE", "Sensitive", "UnixSocketAddress", grdb, log,
+            "Daemon", "GrantLifecycle", "Store", "PostgresStore", "PostgresHarness", "Spool", "WhiteBITSimHarness", "WBKeydHarness", "PKCE", "Sensitive", "UnixSocketAddress", grdb, log,
         ]),
         .executableTarget(name: "wbkeyd", dependencies: ["Daemon", "DaemonConfig", "Store", "Systemd", "BuildInfo", "SysExits", argumentParser, log]),
         // `wbkeyd demo` runs this program beside it; it is not installed, so the daemon that
@@ -144,7 +144,7 @@ let package = Package(
         // Benchmarks of the real binaries through the harness; not part of the test suite.
         .executableTarget(name: "wbkeyd-bench", dependencies: [
             "WBKeydHarness", "WhiteBITSimHarness", "WhiteBITClient", "Store", "GrantLifecycle", "Spool", "PKCE", "Sensitive",
-            "UnixSocketAddress", "BuildInfo", argumentParser, grdb,
+            "UnixSocketAddress", "BuildInfo", "PostgresStore", "PostgresHarness", argumentParser, grdb, log,
         ]),
         // The control socket end to end: real wbkeyd, whitebit-sim, socat, wbkeyctl and
         // local accounts; every command, the access tiers, a protocol fuzz.

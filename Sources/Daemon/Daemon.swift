@@ -50,11 +50,13 @@ public final class Daemon: Sendable {
         self.accounts = accounts
         self.logger = logger
         self.status = DaemonStatus(version: Self.version)
-        let database = try StoreDatabase.open(path: configuration.store.path)
+        let backend = try StoreOpening.open(loaded, logger: logger)
         // Before the summary, so the head it shows includes an `audit_keyed` row written here.
-        let keyring = try StoreKeyring.unlock(masterKey: Data(masterKey.bytes), store: database)
+        let keyring = try StoreKeyring.unlock(masterKey: Data(masterKey.bytes), backend: backend)
+        // With PostgreSQL the witness stays on this host, beside store.path: each host keeps
+        // its own copy of the shared chain's head.
         self.witness = AuditWitness(storePath: configuration.store.path, chainKey: keyring.chainKey, logger: logger)
-        self.store = try GrantStore(database: database, keyring: keyring)
+        self.store = try GrantStore(backend: backend, keyring: keyring)
         self.summary = store.summary
         let client = try WhiteBITClient(configuration: Self.clientConfiguration(configuration, secret: clientSecret), logger: logger)
         self.scheduler = Scheduler<DaemonTimer>()

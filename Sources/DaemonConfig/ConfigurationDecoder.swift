@@ -113,10 +113,6 @@ struct ConfigurationDecoder {
         if let value = reader.string("url") { settings.url = value }
         if let value = reader.string("password_file") { settings.passwordFile = value }
         if let value = reader.string("instance") { settings.instance = value }
-        // Only a path written in the file is refused: the default is no one's intent.
-        if path != nil, settings.backend == .postgresql {
-            reader.record("path", "is the SQLite file, not used with backend = \"postgresql\"; remove it")
-        }
     }
 
     private static func decodeControl(_ reader: inout TOMLSectionReader, into settings: inout DaemonConfiguration.Control) {

@@ -129,7 +129,7 @@ public struct ConfigurationReport: Sendable, Equatable {
         }
         let configuration = loaded.configuration
         if configuration.store.backend == .postgresql {
-            notes["store.path"] = "not used: backend is postgresql"
+            notes["store.path"] = "only its .witness file: backend is postgresql"
             if loaded.credentials.storePassword == nil {
                 notes["store.password_file"] = "none: the server must authenticate wbkeyd without a password"
             }

@@ -72,8 +72,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// `[store]`: the database (SQLite file or PostgreSQL, docs/design.md §13) and the key
     /// that seals its secrets.
     public struct Store: Sendable, Equatable {
-        /// The SQLite file; with `backend = "postgresql"` it is not used, and writing it is
-        /// refused (the operator would believe the data is there).
+        /// The SQLite file. With `backend = "postgresql"` no database is made there: it only
+        /// names where this host keeps its audit witness (`PATH.witness`, docs/audit.md),
+        /// a local copy of the shared chain's head.
         public var path: String = "/var/lib/wbkeyd/wbkeyd.sqlite3"
         /// Empty: `$CREDENTIALS_DIRECTORY/master-key`.
         public var masterKeyFile: String = ""

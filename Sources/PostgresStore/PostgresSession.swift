@@ -39,13 +39,17 @@ final class PostgresSession: @unchecked Sendable {
         }
     }
 
+    /// Closes the connection and waits for it (postgres-nio insists a connection is closed
+    /// before it goes); never called on an event loop thread.
     func drop() {
-        if let connection {
+        if let connection, !connection.isClosed {
             let closing: EventLoopFuture<Void> = connection.close()
-            closing.whenComplete { _ in }
+            try? closing.wait()
         }
         connection = nil
     }
+
+    deinit { drop() }
 
     private func connected() throws(StoreError) -> PostgresConnection {
         if let connection, !connection.isClosed { return connection }

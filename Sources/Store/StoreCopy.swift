@@ -17,11 +17,13 @@ public enum StoreCopy {
     static let page = 1000
 
     public static func copy(from source: any StoreBackend, to target: any StoreBackend) throws -> Report {
-        try source.blockingRead { from in
-            guard let keys = try from.storeKeys() else {
-                throw StoreError.keys(path: source.name, message: "the source store is not keyed (start wbkeyd on it once first)")
-            }
-            return try target.blockingWrite { to in
+        // The target's transaction outside, the source's read inside: each backend's
+        // connection is then used only within its own closure's thread (GRDB checks).
+        try target.blockingWrite { to in
+            try source.blockingRead { from in
+                guard let keys = try from.storeKeys() else {
+                    throw StoreError.keys(path: source.name, message: "the source store is not keyed (start wbkeyd on it once first)")
+                }
                 try requireEmpty(to, name: target.name)
                 var report = Report()
                 try to.insertStoreKeys(keys)

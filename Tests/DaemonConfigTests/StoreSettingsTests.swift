@@ -40,8 +40,6 @@ import Testing
         (["store.backend": "\"mysql\""], "store.backend", "\"mysql\" must be \"sqlite\" or \"postgresql\""),
         (["store.backend": "1"], "store.backend", "must be a string, not an integer"),
         (["store.backend": "\"postgresql\""], "store.url", "required with backend = \"postgresql\"; postgresql://USER@HOST:PORT/DATABASE?sslmode=verify-full"),
-        (postgres.merging(["store.path": "\"/var/lib/wbkeyd/wbkeyd.sqlite3\""]) { $1 }, "store.path",
-         "is the SQLite file, not used with backend = \"postgresql\"; remove it"),
         (["store.url": "\"postgresql://u@h/d\""], "store.url", "is only used with backend = \"postgresql\" (backend is \"sqlite\")"),
         (["store.password_file": "\"/etc/pw\""], "store.password_file", "is only used with backend = \"postgresql\" (backend is \"sqlite\")"),
         (postgres.merging(["store.url": "\"postgresql://u@h/d?sslmode=prefer\""]) { $1 }, "store.url",
@@ -127,7 +125,7 @@ import Testing
         let report = ConfigurationReport.check(path: configPath, loader: loader)
         #expect(report.isValid, "\(report.text)")
         #expect(report.text.contains("password_file = \"\(passwordPath)\"  # credential from $CREDENTIALS_DIRECTORY (setting empty)"))
-        #expect(report.text.contains("path = \"/var/lib/wbkeyd/wbkeyd.sqlite3\"  # not used: backend is postgresql"))
+        #expect(report.text.contains("path = \"/var/lib/wbkeyd/wbkeyd.sqlite3\"  # only its .witness file: backend is postgresql"))
         #expect(report.text.contains("instance = \"\"  # empty: the host name, \(StoreInstance.hostName())"))
         #expect(!report.text.contains(canary))
 

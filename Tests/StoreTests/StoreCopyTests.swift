@@ -35,7 +35,8 @@ import Testing
         let middle = try await StoreUnderTest.makeEmpty(.postgresql)
         let report = try StoreCopy.copy(from: source.backend, to: middle.backend)
         #expect(report.grants == 1 && report.pendingStates == 1 && report.nonceMarks == 1 && report.ingestions == 1)
-        #expect(report.auditRows == 6)
+        let rows = try await source.chainRows()
+        #expect(report.auditRows == rows && rows >= 5)
         let back = try await StoreUnderTest.makeEmpty(.sqlite)
         #expect(try StoreCopy.copy(from: middle.backend, to: back.backend) == report)
 
@@ -43,7 +44,7 @@ import Testing
             // The same master key opens the store and its secret; the chain is whole.
             let keyring = try StoreKeyring.unlock(masterKey: testMasterKey, backend: backend)
             let moved = StoreUnderTest(backend: backend, keyring: keyring, directory: nil)
-            #expect(try await moved.chainRows() == 6)
+            #expect(try await moved.chainRows() == rows)
             let store = try GrantStore(backend: backend, keyring: keyring)
             let stored = try #require(try await store.grant(user: "u1"))
             #expect(stored.grant.state == .active)
@@ -57,7 +58,8 @@ import Testing
     @Test func aTargetThatHoldsAnythingIsRefused() async throws {
         let (source, _) = try await populated(.sqlite)
         let (target, _) = try await populated(.postgresql)
+        let before = try await target.chainRows()
         #expect(throws: StoreError.self) { try StoreCopy.copy(from: source.backend, to: target.backend) }
-        #expect(try await target.chainRows() == 6)
+        #expect(try await target.chainRows() == before)
     }
 }
