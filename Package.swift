@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "DaemonTests", dependencies: [
             "Daemon", "GrantLifecycle", "Store", "PostgresStore", "PostgresHarness", "Spool", "WhiteBITSimHarness", "WBKeydHarness", "PKCE", "Sensitive", "UnixSocketAddress", grdb, log,
         ]),
-        .executableTarget(name: "wbkeyd", dependencies: ["Daemon", "DaemonConfig", "Store", "Systemd", "BuildInfo", "SysExits", argumentParser, log]),
+        .executableTarget(name: "wbkeyd", dependencies: ["Daemon", "DaemonConfig", "Store", "PostgresStore", "Sensitive", "Systemd", "BuildInfo", "SysExits", argumentParser, log]),
         // `wbkeyd demo` runs this program beside it; it is not installed, so the daemon that
         // is does not link the test harness.
         .executableTarget(name: "wbkeyd-demo", dependencies: ["Demo", "DaemonConfig", argumentParser]),

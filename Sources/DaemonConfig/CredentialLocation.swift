@@ -76,7 +76,7 @@ public struct CredentialLocations: Sendable, Equatable {
 
     /// The configured file, else `$CREDENTIALS_DIRECTORY/store-password` when that exists
     /// (lstat: a link there is found, then refused by `CredentialFile` as links are).
-    static func storePassword(setting: String, environment: [String: String]) -> CredentialLocation? {
+    public static func storePassword(setting: String, environment: [String: String]) -> CredentialLocation? {
         if !setting.isEmpty { return CredentialLocation(key: storePasswordKey, path: setting, source: .configured) }
         guard case .success(let location) = CredentialLocation.resolve(
             key: storePasswordKey, setting: "", credentialName: storePasswordName, environment: environment)

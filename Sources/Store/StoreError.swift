@@ -33,6 +33,9 @@ public enum StoreError: Error, Equatable, Sendable {
     /// The database server could not be reached or dropped the connection: nothing was
     /// committed, and the same work can be tried again once it is back.
     case unavailable(store: String, message: String)
+    /// Another process holds the store (a running wbkeyd): two writers would each act on
+    /// the same grants.
+    case inUse(path: String)
 
     /// Wraps whatever GRDB threw into `.database`, keeping SQLite's code and message. GRDB
     /// leaves statement arguments out of its messages unless `publicStatementArguments` is
@@ -80,6 +83,8 @@ extension StoreError: CustomStringConvertible {
             return "\(operation) is not done by wbkeyd on store \(backend)"
         case let .unavailable(store, message):
             return "store \(store) is unavailable: \(message)"
+        case let .inUse(path):
+            return "store \(path) is in use by another process (a running wbkeyd?): stop it first"
         }
     }
 }

@@ -3,28 +3,46 @@ import DaemonConfig
 import Foundation
 import Store
 
-/// Where the offline subcommands (`audit-verify`, `rewrap`, `check-config`) get the store
-/// and the master key from.
+/// Where the offline subcommands (`audit-verify`, `migrate-store`, `rewrap`,
+/// `check-config`) get the store and the master key from.
 struct KeySource {
-    let store: String
+    let store: StoreLocation
     let masterKey: Data
 
-    static func resolve(store: String?, masterKeyFile: String?, config: String?) throws -> KeySource {
-        var storePath = store
+    static let defaultStorePath = "/var/lib/wbkeyd/wbkeyd.sqlite3"
+
+    /// `store` (a path or a URL) else the configuration's store else the default path; the
+    /// master key from `masterKeyFile`, else the configuration's, else the credentials
+    /// directory; a PostgreSQL password from `passwordFile`, else the configuration's, else
+    /// `$CREDENTIALS_DIRECTORY/store-password` when it exists.
+    static func resolve(store: String?, masterKeyFile: String?, config: String?, passwordFile: String? = nil) throws -> KeySource {
         var location: CredentialLocation?
         if let masterKeyFile {
             location = CredentialLocation(key: "--master-key-file", path: masterKeyFile, source: .configured)
         }
-        if let config, storePath == nil || location == nil {
-            let loaded: LoadedConfiguration
+        var loaded: LoadedConfiguration?
+        if let config {
             do {
                 loaded = try ConfigurationLoader().load(path: config)
             } catch {
                 throw ValidationError("--config \(config) refused:\n\(error)")
             }
-            storePath = storePath ?? loaded.configuration.store.path
-            location = location ?? loaded.credentials.masterKey
+            location = location ?? loaded?.credentials.masterKey
         }
+        let password = passwordFile != nil || loaded?.credentials.storePassword == nil
+            ? StoreLocation.passwordLocation(option: passwordFile) : loaded?.credentials.storePassword
+        let chosen: StoreLocation = if let store {
+            try StoreLocation.parse(store, option: "--store", password: password)
+        } else if let loaded {
+            StoreLocation.configured(loaded)
+        } else {
+            .sqlite(path: defaultStorePath)
+        }
+        return KeySource(store: chosen, masterKey: try masterKey(location))
+    }
+
+    static func masterKey(_ given: CredentialLocation?) throws -> Data {
+        var location = given
         if location == nil {
             guard let directory = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {
                 throw ValidationError("the chain is keyed: give --master-key-file PATH or --config PATH, or set CREDENTIALS_DIRECTORY")
@@ -33,8 +51,7 @@ struct KeySource {
         }
         guard let location else { throw ValidationError("no master key") }
         do {
-            let key = try CredentialFile.readMasterKey(at: location)
-            return KeySource(store: storePath ?? "/var/lib/wbkeyd/wbkeyd.sqlite3", masterKey: Data(key.bytes))
+            return Data(try CredentialFile.readMasterKey(at: location).bytes)
         } catch {
             throw ValidationError("master key refused: \(error)")
         }

@@ -54,7 +54,7 @@ struct WBKeyd: AsyncParsableCommand {
                                      socket, logging to the journal
             """,
         version: BuildInfo.versionLine("wbkeyd"),
-        subcommands: [CheckConfig.self, AuditVerify.self, Rewrap.self, DemoCommand.self])
+        subcommands: [CheckConfig.self, AuditVerify.self, MigrateStore.self, Rewrap.self, DemoCommand.self])
 
     @OptionGroup var options: ConfigOption
 
@@ -147,7 +147,9 @@ struct CheckConfig: ParsableCommand {
             return
         }
         var report = ConfigurationReport.check(path: config, loader: ConfigurationLoader()) { loaded, key in
-            MasterKeyCheck.problem(storePath: loaded.configuration.store.path, masterKey: Data(key.bytes))
+            // With PostgreSQL, store.path names only the witness; the key is tried at start.
+            loaded.configuration.store.backend == .sqlite
+                ? MasterKeyCheck.problem(storePath: loaded.configuration.store.path, masterKey: Data(key.bytes)) : nil
         }
         if let loaded = report.loaded {
             let paths = DeploymentCheck.problems(of: loaded)
@@ -175,17 +177,25 @@ struct AuditVerify: ParsableCommand {
             The chain is keyed (HMAC) with a key sealed in the store under the master key, so \
             audit-verify needs the master key: --master-key-file, else store.master_key_file of \
             --config when given, else $CREDENTIALS_DIRECTORY/master-key. It only reads the store, \
-            so it works on a copy too. A cut tail shows only against a head witnessed outside \
+            so it works on a copy too, and on a PostgreSQL store while instances keep writing \
+            (one snapshot): give its postgresql:// URL as --store, or a --config that names it; \
+            its password comes from --password-file, else store.password_file of --config, else \
+            $CREDENTIALS_DIRECTORY/store-password when present. A cut tail shows only against a head witnessed outside \
             the store: take the latest audit_head entry from the journal \
             (`journalctl -u wbkeyd WBKEYD_EVENT=audit_head -n 1 -o verbose`) and pass its seq and \
             hash as --expect SEQ:HASH.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("The SQLite store (default: store.path of --config, else /var/lib/wbkeyd/wbkeyd.sqlite3).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp(
+        "The SQLite store's path or a postgresql:// URL (default: the store of --config, else /var/lib/wbkeyd/wbkeyd.sqlite3).",
+        valueName: "path|url"))
     var store: String?
 
     @Option(name: .long, help: ArgumentHelp("The master key file (default: $CREDENTIALS_DIRECTORY/master-key).", valueName: "path"))
     var masterKeyFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("The PostgreSQL password file (default: $CREDENTIALS_DIRECTORY/store-password if present).", valueName: "path"))
+    var passwordFile: String?
 
     @Option(name: .long, help: ArgumentHelp("Take the store and master key from this configuration file.", valueName: "path"))
     var config: String?
@@ -204,9 +214,9 @@ struct AuditVerify: ParsableCommand {
             }
             expected = AuditHead(seq: seq, hash: String(parts[1]))
         }
-        let source = try KeySource.resolve(store: store, masterKeyFile: masterKeyFile, config: config)
+        let source = try KeySource.resolve(store: store, masterKeyFile: masterKeyFile, config: config, passwordFile: passwordFile)
         do {
-            switch try AuditVerifier.verify(storePath: source.store, masterKey: source.masterKey, expecting: expected) {
+            switch try source.store.verify(masterKey: source.masterKey, expecting: expected, logger: OfflineLog.logger("audit-verify")) {
             case .sound(let rows, let head):
                 print("audit chain sound: \(rows) rows" + (head.map { ", head seq \($0.seq) hash \($0.hash)" } ?? "")
                     + (expected.map { "; holds seq \($0.seq) as expected" } ?? ""))
@@ -217,6 +227,9 @@ struct AuditVerify: ParsableCommand {
         } catch let error as StoreError {
             FileHandle.standardError.write(Data("cannot verify \(source.store): \(error)\n".utf8))
             throw ExitCode(ExitStatus.noInput)
+        } catch let error as CredentialError {
+            FileHandle.standardError.write(Data("cannot verify \(source.store): password refused: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.noInput)
         }
     }
 }
@@ -226,7 +239,7 @@ struct Rewrap: ParsableCommand {
         commandName: "rewrap",
         abstract: "Moves the store to a new master key: re-seals every secret and the audit chain key in one transaction.",
         discussion: """
-            Stop wbkeyd first. Both key files are read like the master key credential (mode 0600 \
+            Stop wbkeyd first (a store a running wbkeyd holds is refused). Both key files are read like the master key credential (mode 0600 \
             or stricter; 32 raw bytes, 64 hex digits or base64). The chain key does not change, \
             so the audit log stays verifiable; the change is audited as master_key_rewrapped with \
             both key ids. Outstanding authorize-url links and the duplicate-code memory are keyed \
@@ -253,7 +266,12 @@ struct Rewrap: ParsableCommand {
                 throw StoreError.missingFile(path: store)
             }
             let database = try StoreDatabase.open(path: store)
-            defer { try? database.close() }
+            let lock: StoreFileLock
+            do { lock = try StoreFileLock.acquire(path: store) } catch { try? database.close(); throw error }
+            defer {
+                try? database.close()
+                lock.release()
+            }
             let outcome = try StoreRewrap.rewrap(store: database, oldMasterKey: old, newMasterKey: new)
             print("rewrapped \(store): \(outcome.boxes) sealed secrets and the audit chain key moved from key id "
                 + "\(outcome.oldKeyID) to \(outcome.newKeyID); \(outcome.droppedFingerprints) fingerprints dropped")
