@@ -27,12 +27,14 @@ public enum StoreOpening {
                 throw StoreError.unsupported(operation: "opening a PostgreSQL store without store.url", backend: "postgresql")
             }
             let password = try loaded.credentials.storePassword.map { try CredentialFile.readStorePassword(at: $0) }
-            return try open(url: url, password: password, logger: logger)
+            return try open(url: url, password: password, logger: logger, exclusive: true)
         }
     }
 
-    public static func open(url: StoreURL, password: Sensitive?, logger: Logger) throws(StoreError) -> any Store.StoreBackend {
-        try PostgresBackend.open(options: options(url, password: password), logger: logger)
+    /// `exclusive`: this process is the one that writes the database (a daemon,
+    /// `migrate-store`); another that holds it is refused as `inUse`.
+    public static func open(url: StoreURL, password: Sensitive?, logger: Logger, exclusive: Bool) throws(StoreError) -> any Store.StoreBackend {
+        try PostgresBackend.open(options: options(url, password: password), logger: logger, exclusive: exclusive)
     }
 
     public static func options(_ url: StoreURL, password: Sensitive?) -> PostgresStoreOptions {

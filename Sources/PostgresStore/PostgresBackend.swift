@@ -29,20 +29,35 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     static let writeLock: Int64 = 0x7762_6b65_7964_0001
     /// "wbkeyd" and 2: held while the schema is checked and migrated.
     static let migrationLock: Int64 = 0x7762_6b65_7964_0002
+    /// "wbkeyd" and 3: held by the writer session of the one process that may write the
+    /// database (a daemon, `migrate-store`): until leases let several instances share the
+    /// grants, a second one would act on the same grants, so it is refused as `inUse`.
+    static let instanceLock: Int64 = 0x7762_6b65_7964_0003
 
     public var name: String { options.displayName }
 
-    private init(options: PostgresStoreOptions, logger: Logger) {
+    private init(options: PostgresStoreOptions, logger: Logger, exclusive: Bool) {
         self.options = options
         self.logger = logger
-        self.writer = PostgresSession(options: options, role: "writer", logger: logger)
+        self.writer = PostgresSession(
+            options: options, role: "writer", logger: logger, onConnect: exclusive ? Self.takeInstanceLock(name: options.displayName) : nil)
         self.readerSlots = DispatchSemaphore(value: max(1, options.readers))
+    }
+
+    private static func takeInstanceLock(name: String) -> @Sendable (PostgresConnection, Logger) throws -> Void {
+        { connection, logger in
+            let query: PostgresQuery = "SELECT pg_try_advisory_lock(\(instanceLock))"
+            let result = try connection.query(query, logger: logger).wait()
+            let held: Bool = try result.rows.first?.decode(Bool.self) ?? false
+            if !held { throw StoreError.inUse(path: name) }
+        }
     }
 
     /// Connects and brings the schema to what this build knows; a database that carries
     /// a step this build does not know was written by a newer wbkeyd and is refused.
-    public static func open(options: PostgresStoreOptions, logger: Logger) throws(StoreError) -> PostgresBackend {
-        let backend = PostgresBackend(options: options, logger: logger)
+    /// `exclusive`: the writer holds `instanceLock` on every connection it makes.
+    public static func open(options: PostgresStoreOptions, logger: Logger, exclusive: Bool = false) throws(StoreError) -> PostgresBackend {
+        let backend = PostgresBackend(options: options, logger: logger, exclusive: exclusive)
         let migrated: StoreError? = backend.writerQueue.sync {
             do throws(StoreError) {
                 try backend.migrate()

@@ -18,11 +18,15 @@ final class PostgresSession: @unchecked Sendable {
     private let role: String
     private var connection: PostgresConnection?
     private static let nextID = ManagedCounter()
+    /// Run on each new connection before its first statement: the session-level lock a
+    /// writer must hold (`PostgresBackend.instanceLock`) is lost with the connection.
+    private let onConnect: (@Sendable (PostgresConnection, Logger) throws -> Void)?
 
-    init(options: PostgresStoreOptions, role: String, logger: Logger) {
+    init(options: PostgresStoreOptions, role: String, logger: Logger, onConnect: (@Sendable (PostgresConnection, Logger) throws -> Void)? = nil) {
         self.options = options
         self.role = role
         self.logger = logger
+        self.onConnect = onConnect
     }
 
     /// Runs one statement; its rows, and how many rows it changed.
@@ -58,6 +62,12 @@ final class PostgresSession: @unchecked Sendable {
                 on: MultiThreadedEventLoopGroup.singleton.next(), configuration: try configuration(),
                 id: Self.nextID.next(), logger: logger
             ).wait()
+            do {
+                try onConnect?(made, logger)
+            } catch {
+                try? made.close().wait()
+                throw error
+            }
             connection = made
             return made
         } catch let error as StoreError {

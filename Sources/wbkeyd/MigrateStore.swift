@@ -35,14 +35,14 @@ struct MigrateStore: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The PostgreSQL password file (default: $CREDENTIALS_DIRECTORY/store-password if present).", valueName: "path"))
     var passwordFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("Take the master key and the PostgreSQL password from this configuration file.", valueName: "path"))
-    var config: String?
+    /// `--config`: take the master key and the PostgreSQL password from this file.
+    @OptionGroup var options: ConfigOption
 
     func run() throws {
         umask(0o077)
         var keyLocation = masterKeyFile.map { CredentialLocation(key: "--master-key-file", path: $0, source: .configured) }
         var password = StoreLocation.passwordLocation(option: passwordFile)
-        if let config {
+        if let config = options.given {
             let loaded: LoadedConfiguration
             do { loaded = try ConfigurationLoader().load(path: config) } catch { throw ValidationError("--config \(config) refused:\n\(error)") }
             keyLocation = keyLocation ?? loaded.credentials.masterKey

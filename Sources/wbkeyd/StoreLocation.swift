@@ -55,8 +55,9 @@ enum StoreLocation: CustomStringConvertible {
         if case .postgresql = self { true } else { false }
     }
 
-    /// The store as a backend. `existing`: a SQLite file must be there already (opening
-    /// one creates it), and is locked against a running wbkeyd until the process ends.
+    /// The store as a backend, held against a running wbkeyd (the SQLite file's lock until
+    /// the process ends, the database's instance lock). `existing`: a SQLite file must be
+    /// there already (opening one creates it).
     func open(existing: Bool, logger: Logger) throws -> (any Store.StoreBackend) {
         switch self {
         case .sqlite(let path):
@@ -71,7 +72,7 @@ enum StoreLocation: CustomStringConvertible {
             return SQLiteBackend(database)
         case .postgresql(let url, let password):
             let secret = try password.map { location throws(CredentialError) in try CredentialFile.readStorePassword(at: location) }
-            return try StoreOpening.open(url: url, password: secret, logger: logger)
+            return try StoreOpening.open(url: url, password: secret, logger: logger, exclusive: true)
         }
     }
 

@@ -103,10 +103,18 @@ struct WBKeyd: AsyncParsableCommand {
     }
 }
 
-/// `--config`, accepted before or after a subcommand name.
+/// `--config`, accepted before or after a subcommand name. One declaration for every
+/// subcommand: ArgumentParser gives a `--config` written after a subcommand to the parent's
+/// option when the two declare their own, so a subcommand's own `--config` was never set.
 struct ConfigOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The configuration file (TOML; etc/wbkeyd.toml has every key).", valueName: "path"))
-    var config: String = "/etc/wbkeyd/wbkeyd.toml"
+    static let defaultPath = "/etc/wbkeyd/wbkeyd.toml"
+
+    @Option(name: .customLong("config"), help: ArgumentHelp(
+        "The configuration file (TOML; etc/wbkeyd.toml has every key). The daemon and check-config default to /etc/wbkeyd/wbkeyd.toml; audit-verify and migrate-store read one only when given.",
+        valueName: "path"))
+    var given: String?
+
+    var config: String { given ?? Self.defaultPath }
 }
 
 struct CheckConfig: ParsableCommand {
@@ -197,8 +205,8 @@ struct AuditVerify: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The PostgreSQL password file (default: $CREDENTIALS_DIRECTORY/store-password if present).", valueName: "path"))
     var passwordFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("Take the store and master key from this configuration file.", valueName: "path"))
-    var config: String?
+    /// `--config`: take the store, the master key and the password from this file.
+    @OptionGroup var options: ConfigOption
 
     @Option(name: .long, help: ArgumentHelp("A witnessed head the chain must still hold, e.g. 42:5f3a… from an audit_head journal entry.", valueName: "seq:hash"))
     var expect: String?
@@ -214,7 +222,7 @@ struct AuditVerify: ParsableCommand {
             }
             expected = AuditHead(seq: seq, hash: String(parts[1]))
         }
-        let source = try KeySource.resolve(store: store, masterKeyFile: masterKeyFile, config: config, passwordFile: passwordFile)
+        let source = try KeySource.resolve(store: store, masterKeyFile: masterKeyFile, config: options.given, passwordFile: passwordFile)
         do {
             switch try source.store.verify(masterKey: source.masterKey, expecting: expected, logger: OfflineLog.logger("audit-verify")) {
             case .sound(let rows, let head):

@@ -126,4 +126,40 @@ import WhiteBITSimHarness
             #expect(try await daemon.control("secret u-1 json").contains("api_secret"))
         }
     }
+
+    /// The same on PostgreSQL, until leases let instances share a database: the daemon's
+    /// writer holds the database's instance lock, so a second daemon and migrate-store are
+    /// refused while it runs; audit-verify reads a snapshot meanwhile.
+    @Test func aDatabaseARunningDaemonHoldsIsRefusedToOthers() async throws {
+        let server = try await PostgresServer.shared()
+        let database = try await server.createDatabase()
+        var options = DaemonFixture.Options()
+        options.config = [
+            "store.backend": "postgresql", "store.url": .string(database.url), "store.password_file": .string(server.passwordFile),
+        ]
+        try await withDaemon(options) { daemon in
+            try await daemon.activeGrant("u-1")
+            let second = try await daemon.wbkeyd(["--config", daemon.paths.configFile])
+            #expect(second.exitStatus == 1)
+            #expect(second.standardError.contains("is in use by another process"), "\(second.standardError)")
+            let copy = daemon.paths.directory + "/copy.sqlite3"
+            func migrate() async throws -> CommandResult {
+                try await daemon.wbkeyd([
+                    "migrate-store", "--from", database.url, "--to", copy, "--master-key-file", daemon.paths.masterKeyFile,
+                    "--password-file", server.passwordFile,
+                ])
+            }
+            let refused = try await migrate()
+            #expect(refused.exitStatus == 1)
+            #expect(refused.standardError.contains("is in use by another process"), "\(refused.standardError)")
+            let verified = try await daemon.wbkeyd(["audit-verify", "--config", daemon.paths.configFile])
+            #expect(verified.exitStatus == 0, "\(verified.standardError)")
+            #expect(verified.standardOutput.contains("audit chain sound"), "\(verified.standardOutput)")
+            #expect(try await daemon.control("secret u-1 json").contains("api_secret"))
+
+            #expect(try await daemon.terminate().isCleanExit)
+            let moved = try await migrate()
+            #expect(moved.exitStatus == 0, "\(moved.standardError)")
+        }
+    }
 }

@@ -27,4 +27,13 @@ for unit in systemd/wbkeyd.service systemd/wbkeyd.socket; do
     output="$(systemd-analyze verify --man=no "$unit" 2>&1 | grep -v '^wbkeyd.service: Command /usr/bin/wbkeyd is not executable: No such file or directory$' || true)"
     [ -z "$output" ] || fail "systemd-analyze verify $unit:"$'\n'"$output"
 done
+# The PostgreSQL drop-in example, applied to the service as systemctl would (verify loads
+# UNIT.d/*.conf beside the unit it is given).
+dropin="$(mktemp -d)"
+trap 'rm -rf "$dropin"' EXIT
+mkdir "$dropin/wbkeyd.service.d"
+cp systemd/wbkeyd.service systemd/wbkeyd.socket "$dropin/"
+cp systemd/wbkeyd-postgresql.conf "$dropin/wbkeyd.service.d/postgresql.conf"
+output="$(systemd-analyze verify --man=no "$dropin/wbkeyd.service" 2>&1 | grep -v '^wbkeyd.service: Command /usr/bin/wbkeyd is not executable: No such file or directory$' || true)"
+[ -z "$output" ] || fail "systemd-analyze verify wbkeyd.service with wbkeyd-postgresql.conf:"$'\n'"$output"
 echo "check-units: unit directives known to systemd $(systemd-analyze --version | sed -n '1s/systemd \([0-9]*\).*/\1/p')"
