@@ -97,8 +97,12 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
         do {
             try result.get()
         } catch let error as StoreError {
-            if case .schemaFromNewerVersion = error { throw error }
-            throw .migrationFailed(path: name, message: error.description)
+            // Not the schema's fault: said as they are, so that start-up can wait for a
+            // server that is away and name a database another process holds.
+            switch error {
+            case .schemaFromNewerVersion, .unavailable, .inUse: throw error
+            default: throw .migrationFailed(path: name, message: error.description)
+            }
         } catch {
             throw .migrationFailed(path: name, message: "\(error)")
         }

@@ -45,5 +45,7 @@ public enum JournalMessageID {
         "store_backed_up": "526c3fb042a041b2b9bf32769d889d9f",
         "log_entries_left_out": "b0fab7bc0ed4437590856061147caaa3",
         "event_ignored": "76f8975c45fd4f1089c7b01230da17fb",
+        "store_unavailable": "c2f40dc1207b40c4b653391f1cbca949",
+        "store_available": "2b9a2c6f014a430d83b0279b29c618db",
     ]
 }

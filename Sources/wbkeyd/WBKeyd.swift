@@ -73,7 +73,9 @@ struct WBKeyd: AsyncParsableCommand {
         let loader = ConfigurationLoader(accounts: SystemAccountDirectory(), environment: environment)
         do {
             let loaded = try loader.load(path: config)
-            let daemon = try Daemon(loaded: loaded, loader: loader, accounts: SystemAccountDirectory(), logger: logger)
+            let daemon = try await Self.waitingForStore(notifier: notifier, logger: logger) {
+                try Daemon(loaded: loaded, loader: loader, accounts: SystemAccountDirectory(), logger: logger)
+            }
             try await daemon.run()
         } catch let error as ConfigurationError {
             Self.fail("configuration refused:\n\(error.description)", exitCode: Self.configurationExitCode, notifier: notifier, logger: logger)
@@ -83,6 +85,41 @@ struct WBKeyd: AsyncParsableCommand {
             Self.fail("master key refused: \(error)", exitCode: Self.configurationExitCode, notifier: notifier, logger: logger)
         } catch {
             Self.fail("\(error)", exitCode: 1, notifier: notifier, logger: logger)
+        }
+    }
+
+    /// A store server that cannot be reached at start (PostgreSQL restarting, the network
+    /// not up yet) is waited for rather than failed on: each failed start would count
+    /// towards the unit's StartLimitBurst, and after five systemd gives up for good on an
+    /// outage that was the database's. While it waits, STATUS= says so, the start timeout
+    /// and the watchdog are kept from firing, and nothing else runs.
+    static func waitingForStore<T>(notifier: ServiceNotifier, logger: Logger, _ make: () throws -> T) async throws -> T {
+        var delay = Duration.seconds(1)
+        let clock = ContinuousClock()
+        var since: ContinuousClock.Instant?
+        while true {
+            do {
+                let made = try make()
+                if let since {
+                    logger.notice(
+                        "the store is reachable again after \(since.duration(to: clock.now).components.seconds) s; starting",
+                        metadata: ["event": "store_available"])
+                }
+                return made
+            } catch StoreError.unavailable(let store, let message) {
+                if since == nil {
+                    since = clock.now
+                    logger.warning(
+                        "the store \(store) is unavailable (\(message)); waiting for it, retrying every few seconds",
+                        metadata: ["event": "store_unavailable"])
+                }
+                let extend = (delay + .seconds(30)).components.seconds * 1_000_000
+                _ = notifier.send([
+                    "STATUS=waiting for the store: \(ServiceNotifier.statusLine(message))", "EXTEND_TIMEOUT_USEC=\(extend)", "WATCHDOG=1",
+                ])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(8))
+            }
         }
     }
 

@@ -55,9 +55,7 @@ import WhiteBITSimHarness
 
             // The daemon on PostgreSQL: same grants, the same secret opens, the witness of the
             // SQLite run (beside store.path) agrees with the moved chain.
-            try daemon.writeConfig(daemon.defaultConfig.merging([
-                "store.backend": "postgresql", "store.url": .string(database.url), "store.password_file": .string(server.passwordFile),
-            ]))
+            try daemon.writeConfig(daemon.defaultConfig.merging(server.storeConfig(database)))
             try await daemon.start()
             #expect(try await daemon.grantState("u-stay") == "active")
             let after = try await daemon.control("secret u-stay json")
@@ -133,11 +131,7 @@ import WhiteBITSimHarness
     @Test func aDatabaseARunningDaemonHoldsIsRefusedToOthers() async throws {
         let server = try await PostgresServer.shared()
         let database = try await server.createDatabase()
-        var options = DaemonFixture.Options()
-        options.config = [
-            "store.backend": "postgresql", "store.url": .string(database.url), "store.password_file": .string(server.passwordFile),
-        ]
-        try await withDaemon(options) { daemon in
+        try await withDaemon(.onPostgreSQL(server, database)) { daemon in
             try await daemon.activeGrant("u-1")
             let second = try await daemon.wbkeyd(["--config", daemon.paths.configFile])
             #expect(second.exitStatus == 1)
