@@ -13,12 +13,18 @@ deps:
 build: deps
 	swift build
 
-# After the Swift tests: the demo as a new user runs it (a fresh clone, its own build),
+# The daemon's suites that run again with the store in PostgreSQL (WBKEYD_TEST_STORE; the
+# harness gives each fixture a fresh database of one shared test server). Left out: the
+# suites that read or tamper with the SQLite file itself, and the 10,000-file bursts.
+POSTGRES_SUITES = CrashSafetyTests|AcquisitionStateTests|RevocationStateTests|TokenExpiryStateTests|ReconcileStateTests|TransientFailureTests|AuthorizeURLTests|WaitTests|KeyWatchTests|StatusAggregateTests|ReloadOutcomeTests|NotifyProtocolTests|StartupAndStopTests|ReloadScheduleTests|AgentCommandsTests|ReadOnlyCommandsTests|AdminCommandsTests
+
+# After the Swift tests (and the PostgreSQL pass): the demo as a new user runs it (a fresh clone, its own build),
 # the shipped units' checks, then wbkeyd under a real systemd (systemd-nspawn; it builds
 # the static release binaries, installs them, and runs the README's Operate commands).
 test: deps
 	swift build --build-tests
 	swift test --skip-build; status=$$?; scripts/remove-test-accounts; exit $$status
+	WBKEYD_TEST_STORE=postgresql swift test --skip-build --filter '$(POSTGRES_SUITES)'; status=$$?; scripts/remove-test-accounts; exit $$status
 	tests/newcomer/demo.sh
 	tests/systemd/check-units.sh
 	tests/systemd/run.sh
@@ -27,6 +33,7 @@ test: deps
 check: deps
 	swift build --build-tests
 	swift test --skip-build; status=$$?; scripts/remove-test-accounts; exit $$status
+	WBKEYD_TEST_STORE=postgresql swift test --skip-build --filter '$(POSTGRES_SUITES)'; status=$$?; scripts/remove-test-accounts; exit $$status
 
 # `make demo DEMO_ARGS="--duration 90s"` ends by itself; without it, Ctrl-C ends it.
 demo: deps

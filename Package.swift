@@ -161,7 +161,7 @@ let package = Package(
         // Starts the real `wbkeyd` beside a real `whitebit-sim` in a private directory, and
         // drives it as systemd, a partner and an admin would: end-to-end tests, the demo, the
         // benchmark.
-        .target(name: "WBKeydHarness", dependencies: ["WhiteBITSimHarness", "Spool", "PKCE", "Sensitive", "JSONString", "UnixSocketAddress"]),
+        .target(name: "WBKeydHarness", dependencies: ["WhiteBITSimHarness", "PostgresHarness", "Spool", "PKCE", "Sensitive", "JSONString", "UnixSocketAddress"]),
         // PR_SET_PDEATHSIG, then exec: a child that dies with the test process that started it.
         .executableTarget(name: "die-with-parent"),
         // A real PostgreSQL server (Debian's package) started by the test itself; runs processes only.

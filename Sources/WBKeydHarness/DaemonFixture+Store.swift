@@ -23,18 +23,24 @@ public struct AuditRecord: Sendable, CustomStringConvertible {
 }
 
 /// The store, read and (for tamper tests) written through the real `sqlite3` CLI, as an
-/// operator or an attacker with the file would.
+/// operator or an attacker with the file would; on PostgreSQL (`storeDatabase`) through
+/// the real `psql`. Write `"user"` quoted: unquoted, PostgreSQL reads it as current_user.
 extension DaemonFixture {
-    /// Runs `sql` with `sqlite3` on the store and answers its output (list mode, `|`
-    /// between columns). Throws when sqlite3 fails.
+    /// Runs `sql` with `sqlite3` on the store (or psql) and answers its output (list mode,
+    /// `|` between columns). Throws when the tool fails.
     @discardableResult
     public func sqlite(_ sql: String) async throws -> String {
-        try await runSQLite(["-batch", "-bail", "-cmd", ".timeout 10000", paths.store, sql])
+        if let storeDatabase { return try await storeDatabase.execute(sql) }
+        return try await runSQLite(["-batch", "-bail", "-cmd", ".timeout 10000", paths.store, sql])
     }
 
     /// Runs a query and answers its rows, each column's value as text (NULL: absent).
     public func sqliteRows(_ sql: String) async throws -> [[String: String]] {
-        let output = try await runSQLite(["-batch", "-bail", "-json", "-cmd", ".timeout 10000", paths.store, sql])
+        let output = if let storeDatabase {
+            try await storeDatabase.jsonRows(sql)
+        } else {
+            try await runSQLite(["-batch", "-bail", "-json", "-cmd", ".timeout 10000", paths.store, sql])
+        }
         let trimmed = output.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { return [] }
         guard let rows = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [[String: Any]] else {
@@ -51,8 +57,8 @@ extension DaemonFixture {
 
     /// The audit rows, oldest first; only `user`'s when given.
     public func auditRows(user: String? = nil) async throws -> [AuditRecord] {
-        let filter = user.map { " WHERE user = \(Self.sqlQuoted($0))" } ?? ""
-        let rows = try await sqliteRows("SELECT seq, at, event, user, external_id, actor, detail FROM audit\(filter) ORDER BY seq")
+        let filter = user.map { " WHERE \"user\" = \(Self.sqlQuoted($0))" } ?? ""
+        let rows = try await sqliteRows("SELECT seq, at, event, \"user\", external_id, actor, detail FROM audit\(filter) ORDER BY seq")
         return rows.map { row in
             AuditRecord(
                 seq: Int(row["seq"] ?? "") ?? -1, at: row["at"] ?? "", event: row["event"] ?? "", user: row["user"],
@@ -69,11 +75,11 @@ extension DaemonFixture {
     /// ("1" when the store holds it).
     public func grantRow(_ user: String) async throws -> [String: String]? {
         try await sqliteRows("""
-            SELECT user, state, reason, external_id, doomed_key, secret_external_id, token_expires_at, step_attempts,
+            SELECT "user", state, reason, external_id, doomed_key, secret_external_id, token_expires_at, step_attempts,
                 sealed_token IS NOT NULL AS has_token, sealed_secret IS NOT NULL AS has_secret,
                 sealed_code IS NOT NULL AS has_code, sealed_verifier IS NOT NULL AS has_verifier,
                 key_identity, key_check, key_checked_at, key_used_at, probe_at
-            FROM grants WHERE user = \(Self.sqlQuoted(user))
+            FROM grants WHERE "user" = \(Self.sqlQuoted(user))
             """).first
     }
 

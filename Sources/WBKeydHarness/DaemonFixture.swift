@@ -1,4 +1,5 @@
 import Foundation
+import PostgresHarness
 import Sensitive
 import Synchronization
 import WhiteBITSimHarness
@@ -58,13 +59,19 @@ public final class DaemonFixture: Sendable {
     public let options: Options
     /// The 32 random bytes of the master key file (tests search outputs for them).
     public let masterKey: [UInt8]
+    /// The database the store is in when the tests run on PostgreSQL
+    /// (`WBKEYD_TEST_STORE=postgresql`); nil: the SQLite file at `paths.store`.
+    public let storeDatabase: PostgresStoreUnderTest?
     private let ownsSim: Bool
     private let runs = Mutex<[DaemonProcess]>([])
 
     /// The simulator's admin API: the WhiteBIT user, faults, state.
     public var admin: SimAdminClient { sim.admin }
 
-    private init(paths: DaemonPaths, sim: SimProcess, ownsSim: Bool, options: Options, masterKey: [UInt8]) {
+    private init(
+        paths: DaemonPaths, sim: SimProcess, ownsSim: Bool, options: Options, masterKey: [UInt8], storeDatabase: PostgresStoreUnderTest?
+    ) {
+        self.storeDatabase = storeDatabase
         self.paths = paths
         self.sim = sim
         self.ownsSim = ownsSim
@@ -85,7 +92,9 @@ public final class DaemonFixture: Sendable {
             try writeFile(paths.masterKeyFile, masterKey, mode: options.masterKeyMode)
             let sim: SimProcess
             if let given = options.sim { sim = given } else { sim = try await SimProcess.start(arguments: options.simArguments) }
-            let fixture = DaemonFixture(paths: paths, sim: sim, ownsSim: options.sim == nil, options: options, masterKey: masterKey)
+            let fixture = DaemonFixture(
+                paths: paths, sim: sim, ownsSim: options.sim == nil, options: options, masterKey: masterKey,
+                storeDatabase: try await PostgresStoreUnderTest.chosen(options))
             try fixture.writeConfig(fixture.defaultConfig.merging(options.config))
             if let account = options.runAs { try account.takeOver(paths.directory) }
             return fixture
@@ -139,6 +148,9 @@ public final class DaemonFixture: Sendable {
             "keys.probe_interval": "off",
             "store.path": .string(paths.store),
             "store.master_key_file": .string(paths.masterKeyFile),
+            "store.backend": storeDatabase == nil ? .absent : "postgresql",
+            "store.url": storeDatabase.map { .string($0.database.url) } ?? .absent,
+            "store.password_file": storeDatabase.map { .string($0.server.passwordFile) } ?? .absent,
             "control.socket": .string(paths.controlSocket),
             "control.admin_group": "",
         ])
@@ -302,9 +314,11 @@ public final class DaemonFixture: Sendable {
         try await CommandRunner.wbkeyd(arguments)
     }
 
-    /// `wbkeyd audit-verify --store --master-key-file` on this fixture's store and key,
+    /// `wbkeyd audit-verify --store --master-key-file` on this fixture's store (its file, or
+    /// its database with `--password-file`) and key,
     /// with `extra` arguments (`--expect SEQ:HASH`).
     public func auditVerify(_ extra: [String] = []) async throws -> CommandResult {
-        try await wbkeyd(["audit-verify", "--store", paths.store, "--master-key-file", paths.masterKeyFile] + extra)
+        let store = storeDatabase.map { ["--store", $0.database.url, "--password-file", $0.server.passwordFile] } ?? ["--store", paths.store]
+        return try await wbkeyd(["audit-verify"] + store + ["--master-key-file", paths.masterKeyFile] + extra)
     }
 }
