@@ -10,6 +10,7 @@ import ServiceLifecycle
 import Spool
 import Store
 import Systemd
+import UnixSignals
 import WhiteBITClient
 
 /// The running daemon: the parts, the start-up sequence that ends in READY=1, the
@@ -116,7 +117,10 @@ public final class Daemon: Sendable {
         if let metrics { services.append(metrics) }
         services.append(ControlService(daemon: self, server: try controlServer()))
         if let interval = notifier.watchdogInterval() { services.append(WatchdogService(daemon: self, interval: interval)) }
-        services.append(ReloadService(daemon: self))
+        // Trapped before any service runs: READY=1 goes out as soon as the socket listens,
+        // and a SIGHUP after it but before the reload service's first step would otherwise
+        // meet the default action and end the daemon (seen in the tests).
+        services.append(ReloadService(daemon: self, signals: await UnixSignalsSequence(trapping: .sighup)))
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         shutdown.withLock { $0 = { Task { await group.triggerGracefulShutdown() } } }
         notifier.status("starting: \(statusLine())")

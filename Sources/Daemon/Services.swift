@@ -132,9 +132,9 @@ struct WatchdogService: Service {
 /// SIGHUP: reload the configuration (docs/design.md §8).
 struct ReloadService: Service {
     let daemon: Daemon
+    let signals: UnixSignalsSequence
 
     func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
         await cancelWhenGracefulShutdown {
             for await _ in signals {
                 await daemon.reload()

@@ -102,7 +102,9 @@ import WhiteBITSimHarness
             let partner = Partner(sim: sim)
             let token = try await partner.accessToken(user: "u-1")
             let externalID = try await partner.externalID(token)
-            try await sim.admin.addFault(SimFaultSpec(endpoint: .secret, kind: .latency(milliseconds: 5_000)))
+            // Long enough to outlast the steps below on a machine the whole suite loads (5 s
+            // did not, once).
+            try await sim.admin.addFault(SimFaultSpec(endpoint: .secret, kind: .latency(milliseconds: 15_000)))
 
             let slow = Task { try await partner.secret(token, externalID) }
             try await sim.untilRetrievalInFlight(externalID)

@@ -70,8 +70,9 @@ import WhiteBITSimHarness
         try await SimScenario.run { s in
             let (token, authorization) = try await s.token(user: "u-423")
             let externalID = try #require(authorization.externalID)
-            // Long enough for the second request to arrive while the first holds the lock.
-            try await s.sim.admin.addFault(.init(endpoint: .secret, kind: .latency(milliseconds: 4_000)))
+            // Long enough for the second request to arrive while the first holds the lock,
+            // on a machine the whole suite loads (4 s did not, once).
+            try await s.sim.admin.addFault(.init(endpoint: .secret, kind: .latency(milliseconds: 12_000)))
             let first = Task { try await s.client.apiKeySecret(externalID: externalID, token: token.value) }
             try await s.waitForState { $0.key(externalID)?.retrievalInFlight == true }
 
