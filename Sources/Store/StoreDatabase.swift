@@ -43,6 +43,20 @@ public struct StoreDatabase: Sendable {
         return StoreDatabase(path: path, pool: pool)
     }
 
+    /// `open`, then this process's exclusive hold on the file until it ends (`StoreFileLock`):
+    /// the daemon, `migrate-store` and `rewrap` open a store this way, so that a store a
+    /// running wbkeyd holds is refused as `inUse` instead of changed under it.
+    public static func openHeld(path: String) throws(StoreError) -> StoreDatabase {
+        let database = try open(path: path)
+        do {
+            try StoreFileLock.hold(path: path)
+        } catch {
+            try? database.close()
+            throw error
+        }
+        return database
+    }
+
     /// Opens an existing store for reading only, without migrating it: `audit-verify` uses
     /// it, also on copies that an auditor made, so it does not insist on mode 0600 (it
     /// writes nothing and reveals nothing the file's reader could not read anyway).

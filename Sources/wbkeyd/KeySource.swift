@@ -3,23 +3,20 @@ import DaemonConfig
 import Foundation
 import Store
 
-/// Where the offline subcommands (`audit-verify`, `migrate-store`, `rewrap`,
-/// `check-config`) get the store and the master key from.
+/// What the offline subcommands (`audit-verify`, `migrate-store`) work with: the master
+/// key, the PostgreSQL password for a store named by URL, and the configuration when one is
+/// given, read once and in one order of precedence for all of them.
 struct KeySource {
-    let store: StoreLocation
     let masterKey: Data
+    let password: CredentialLocation?
+    let loaded: LoadedConfiguration?
 
     static let defaultStorePath = "/var/lib/wbkeyd/wbkeyd.sqlite3"
 
-    /// `store` (a path or a URL) else the configuration's store else the default path; the
-    /// master key from `masterKeyFile`, else the configuration's, else the credentials
-    /// directory; a PostgreSQL password from `passwordFile`, else the configuration's, else
+    /// The master key from `masterKeyFile`, else the configuration's, else the credentials
+    /// directory; a password from `passwordFile`, else the configuration's, else
     /// `$CREDENTIALS_DIRECTORY/store-password` when it exists.
-    static func resolve(store: String?, masterKeyFile: String?, config: String?, passwordFile: String? = nil) throws -> KeySource {
-        var location: CredentialLocation?
-        if let masterKeyFile {
-            location = CredentialLocation(key: "--master-key-file", path: masterKeyFile, source: .configured)
-        }
+    static func resolve(masterKeyFile: String?, config: String?, passwordFile: String?) throws -> KeySource {
         var loaded: LoadedConfiguration?
         if let config {
             do {
@@ -27,21 +24,22 @@ struct KeySource {
             } catch {
                 throw ValidationError("--config \(config) refused:\n\(error)")
             }
-            location = location ?? loaded?.credentials.masterKey
         }
-        let password = passwordFile != nil || loaded?.credentials.storePassword == nil
-            ? StoreLocation.passwordLocation(option: passwordFile) : loaded?.credentials.storePassword
-        let chosen: StoreLocation = if let store {
-            try StoreLocation.parse(store, option: "--store", password: password)
-        } else if let loaded {
-            StoreLocation.configured(loaded)
-        } else {
-            .sqlite(path: defaultStorePath)
-        }
-        return KeySource(store: chosen, masterKey: try masterKey(location))
+        let key = masterKeyFile.map { CredentialLocation(key: "--master-key-file", path: $0, source: .configured) }
+            ?? loaded?.credentials.masterKey
+        let password = passwordFile.map { CredentialLocation(key: "--password-file", path: $0, source: .configured) }
+            ?? loaded?.credentials.storePassword
+            ?? CredentialLocations.storePassword(setting: "", environment: ProcessInfo.processInfo.environment)
+        return KeySource(masterKey: try masterKey(key), password: password, loaded: loaded)
     }
 
-    static func masterKey(_ given: CredentialLocation?) throws -> Data {
+    /// `given` (a path or a URL), else the configuration's store, else the default path.
+    func store(_ given: String?, option: String) throws -> StoreLocation {
+        if let given { return try StoreLocation.parse(given, option: option, password: password) }
+        return loaded.map(StoreLocation.configured) ?? .sqlite(path: Self.defaultStorePath)
+    }
+
+    private static func masterKey(_ given: CredentialLocation?) throws -> Data {
         var location = given
         if location == nil {
             guard let directory = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {

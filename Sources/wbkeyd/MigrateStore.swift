@@ -40,27 +40,20 @@ struct MigrateStore: ParsableCommand {
 
     func run() throws {
         umask(0o077)
-        var keyLocation = masterKeyFile.map { CredentialLocation(key: "--master-key-file", path: $0, source: .configured) }
-        var password = StoreLocation.passwordLocation(option: passwordFile)
-        if let config = options.given {
-            let loaded: LoadedConfiguration
-            do { loaded = try ConfigurationLoader().load(path: config) } catch { throw ValidationError("--config \(config) refused:\n\(error)") }
-            keyLocation = keyLocation ?? loaded.credentials.masterKey
-            if passwordFile == nil, let configured = loaded.credentials.storePassword { password = configured }
-        }
-        let masterKey = try KeySource.masterKey(keyLocation)
-        let source = try StoreLocation.parse(from, option: "--from", password: password)
-        let target = try StoreLocation.parse(to, option: "--to", password: password)
+        let keys = try KeySource.resolve(masterKeyFile: masterKeyFile, config: options.given, passwordFile: passwordFile)
+        let source = try keys.store(from, option: "--from")
+        let target = try keys.store(to, option: "--to")
         let logger = OfflineLog.logger("migrate-store")
         do {
+            // Held first, so that the chain verified is the one copied.
+            let from = try source.open(existing: true, logger: logger)
+            defer { try? from.close() }
             let head: AuditHead?
-            switch try source.verify(masterKey: masterKey, expecting: nil, logger: logger) {
+            switch try source.verify(masterKey: keys.masterKey, expecting: nil, logger: logger) {
             case .sound(_, let sourceHead): head = sourceHead
             case .broken(let seq, let reason):
                 throw Refusal("the source's audit chain is broken at seq \(seq): \(reason); nothing copied (audit-verify tells more)")
             }
-            let from = try source.open(existing: true, logger: logger)
-            defer { try? from.close() }
             let into = try target.open(existing: false, logger: logger)
             let report: StoreCopy.Report
             do {
@@ -70,7 +63,7 @@ struct MigrateStore: ParsableCommand {
                 try? into.close()
                 throw error
             }
-            switch try target.verify(masterKey: masterKey, expecting: head, logger: logger) {
+            switch try target.verify(masterKey: keys.masterKey, expecting: head, logger: logger) {
             case .sound(let rows, let targetHead):
                 print("copied \(source) to \(target): \(report.grants) grants, \(report.auditRows) audit rows, "
                     + "\(report.ingestions) duplicate-code fingerprints, \(report.pendingStates) authorize-url links, "

@@ -37,22 +37,11 @@ enum StoreLocation: CustomStringConvertible {
         return .sqlite(path: store.path)
     }
 
-    /// `--password-file`, else `$CREDENTIALS_DIRECTORY/store-password` when it exists, as the
-    /// daemon finds it; nil: the server authenticates without a password.
-    static func passwordLocation(option: String?) -> CredentialLocation? {
-        if let option { return CredentialLocation(key: "--password-file", path: option, source: .configured) }
-        return CredentialLocations.storePassword(setting: "", environment: ProcessInfo.processInfo.environment)
-    }
-
     var description: String {
         switch self {
         case .sqlite(let path): path
         case .postgresql(let url, _): url.text
         }
-    }
-
-    var isPostgreSQL: Bool {
-        if case .postgresql = self { true } else { false }
     }
 
     /// The store as a backend, held against a running wbkeyd (the SQLite file's lock until
@@ -62,17 +51,9 @@ enum StoreLocation: CustomStringConvertible {
         switch self {
         case .sqlite(let path):
             if existing, !FileManager.default.fileExists(atPath: path) { throw StoreError.missingFile(path: path) }
-            let database = try StoreDatabase.open(path: path)
-            do {
-                _ = try StoreFileLock.acquire(path: path)
-            } catch {
-                try? database.close()
-                throw error
-            }
-            return SQLiteBackend(database)
+            return SQLiteBackend(try StoreDatabase.openHeld(path: path))
         case .postgresql(let url, let password):
-            let secret = try password.map { location throws(CredentialError) in try CredentialFile.readStorePassword(at: location) }
-            return try StoreOpening.open(url: url, password: secret, logger: logger, exclusive: true)
+            return try PostgresBackend.open(options: Self.options(url, password), logger: logger, exclusive: true)
         }
     }
 
@@ -83,9 +64,13 @@ enum StoreLocation: CustomStringConvertible {
         case .sqlite(let path):
             return try AuditVerifier.verify(storePath: path, masterKey: masterKey, expecting: expecting)
         case .postgresql(let url, let password):
-            let secret = try password.map { location throws(CredentialError) in try CredentialFile.readStorePassword(at: location) }
             return try PostgresAuditVerifier.verify(
-                options: StoreOpening.options(url, password: secret), masterKey: masterKey, expecting: expecting, logger: logger)
+                options: Self.options(url, password), masterKey: masterKey, expecting: expecting, logger: logger)
         }
+    }
+
+    /// The connection options the daemon would use, with the password read now.
+    private static func options(_ url: StoreURL, _ password: CredentialLocation?) throws -> PostgresStoreOptions {
+        StoreOpening.options(url, password: try password.map { location throws(CredentialError) in try CredentialFile.readStorePassword(at: location) })
     }
 }

@@ -259,9 +259,10 @@ struct AuditVerify: ParsableCommand {
             }
             expected = AuditHead(seq: seq, hash: String(parts[1]))
         }
-        let source = try KeySource.resolve(store: store, masterKeyFile: masterKeyFile, config: options.given, passwordFile: passwordFile)
+        let keys = try KeySource.resolve(masterKeyFile: masterKeyFile, config: options.given, passwordFile: passwordFile)
+        let store = try keys.store(store, option: "--store")
         do {
-            switch try source.store.verify(masterKey: source.masterKey, expecting: expected, logger: OfflineLog.logger("audit-verify")) {
+            switch try store.verify(masterKey: keys.masterKey, expecting: expected, logger: OfflineLog.logger("audit-verify")) {
             case .sound(let rows, let head):
                 print("audit chain sound: \(rows) rows" + (head.map { ", head seq \($0.seq) hash \($0.hash)" } ?? "")
                     + (expected.map { "; holds seq \($0.seq) as expected" } ?? ""))
@@ -270,10 +271,10 @@ struct AuditVerify: ParsableCommand {
                 throw ExitCode(1)
             }
         } catch let error as StoreError {
-            FileHandle.standardError.write(Data("cannot verify \(source.store): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("cannot verify \(store): \(error)\n".utf8))
             throw ExitCode(ExitStatus.noInput)
         } catch let error as CredentialError {
-            FileHandle.standardError.write(Data("cannot verify \(source.store): password refused: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("cannot verify \(store): password refused: \(error)\n".utf8))
             throw ExitCode(ExitStatus.noInput)
         }
     }
@@ -310,13 +311,8 @@ struct Rewrap: ParsableCommand {
             guard FileManager.default.fileExists(atPath: store) else {
                 throw StoreError.missingFile(path: store)
             }
-            let database = try StoreDatabase.open(path: store)
-            let lock: StoreFileLock
-            do { lock = try StoreFileLock.acquire(path: store) } catch { try? database.close(); throw error }
-            defer {
-                try? database.close()
-                lock.release()
-            }
+            let database = try StoreDatabase.openHeld(path: store)
+            defer { try? database.close() }
             let outcome = try StoreRewrap.rewrap(store: database, oldMasterKey: old, newMasterKey: new)
             print("rewrapped \(store): \(outcome.boxes) sealed secrets and the audit chain key moved from key id "
                 + "\(outcome.oldKeyID) to \(outcome.newKeyID); \(outcome.droppedFingerprints) fingerprints dropped")
