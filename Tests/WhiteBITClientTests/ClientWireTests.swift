@@ -17,8 +17,10 @@ import Testing
     ) async throws {
         let server = try await CannedHTTPServer(answers: answers)
         let logs = LogRecorder()
+        // Far past any answer: a test that wants the deadline sets its own, and a loaded
+        // runner that starves the test process must not turn another outcome into a timeout.
         var configuration = WhiteBITClient.Configuration(
-            baseURL: server.baseURL + "/", clientID: "wbkeyd-demo", clientSecret: clientSecret, requestTimeout: .seconds(20)
+            baseURL: server.baseURL + "/", clientID: "wbkeyd-demo", clientSecret: clientSecret, requestTimeout: .seconds(180)
         )
         configure(&configuration)
         let client = try WhiteBITClient(configuration: configuration, logger: logs.logger())
