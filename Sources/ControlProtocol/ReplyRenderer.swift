@@ -31,6 +31,13 @@ public struct ReplyRenderer: Sendable {
                 "last_reload": s.lastReload.map { r in
                     ["at": Self.timestamp(r.at) as Any, "outcome": r.outcome, "problem": r.problem as Any] as [String: Any]
                 } as Any,
+                "cluster": ["instances": s.cluster.map { i in
+                    [
+                        "name": i.name, "host": i.host, "pid": i.pid, "started_at": Self.timestamp(i.startedAt) as Any,
+                        "last_seen": Self.timestamp(i.lastSeen) as Any, "stopped_at": Self.timestamp(i.stoppedAt) as Any,
+                        "self": i.isSelf,
+                    ] as [String: Any]
+                }],
             ])
         }
         let byState = GrantState.allCases.compactMap { state in s.grants[state].map { "\(state.rawValue)=\($0)" } }
@@ -45,8 +52,19 @@ public struct ReplyRenderer: Sendable {
             ("last error", s.whitebit.lastError ?? "-"),
             ("audit head", "seq=\(s.audit.seq) hash=\(s.audit.hash)"),
             ("last reload", s.lastReload.map { "\(Self.timestamp($0.at)!) \($0.outcome)\($0.problem.map { ": \($0)" } ?? "")" } ?? "-"),
-        ]
+        ] + s.cluster.map { ("instance", instanceText($0)) }
         return Self.keyValues(rows)
+    }
+
+    /// `alpha (this one) on host-a, pid 7, up since …, seen 3s ago`, or `… stopped at …`.
+    func instanceText(_ i: InstanceView) -> String {
+        var text = i.name + (i.isSelf ? " (this one)" : "") + " on \(i.host), pid \(i.pid), started \(Self.timestamp(i.startedAt)!)"
+        if let stopped = i.stoppedAt {
+            text += ", stopped \(Self.timestamp(stopped)!)"
+        } else {
+            text += ", seen \(Self.span(seconds: max(0, Int(now.timeIntervalSince(i.lastSeen).rounded(.down))))) ago"
+        }
+        return text
     }
 
     public func grants(_ grants: [GrantView]) -> String {
@@ -64,6 +82,7 @@ public struct ReplyRenderer: Sendable {
         let rows: [(String, String)] = [
             ("user", grant.user),
             ("state", grant.state.rawValue),
+            ("owner", grant.owner ?? "-"),
             ("reason", grant.reason ?? "-"),
             ("external id", grant.externalID ?? "-"),
             ("api key", grant.apiKey ?? (grant.externalID != nil ? "(the external id)" : "-")),
@@ -111,7 +130,7 @@ public struct ReplyRenderer: Sendable {
             "next_action_at": Self.timestamp(g.nextActionAt) as Any, "attempts": g.attempts,
             "key_identity": g.key.identity as Any, "key_check": g.key.check as Any,
             "key_checked_at": Self.timestamp(g.key.checkedAt) as Any, "key_used_at": Self.timestamp(g.key.usedAt) as Any,
-            "next_key_check_at": Self.timestamp(g.key.nextCheckAt) as Any,
+            "next_key_check_at": Self.timestamp(g.key.nextCheckAt) as Any, "owner": g.owner as Any,
         ]
     }
 

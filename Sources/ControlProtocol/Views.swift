@@ -16,9 +16,12 @@ public struct StatusView: Sendable, Equatable {
     public var audit: AuditHeadView
     /// The last configuration reload (SIGHUP) since start; nil until the first.
     public var lastReload: ReloadView?
+    /// Every instance that has run on the store, by name (this one included).
+    public var cluster: [InstanceView]
 
-    public init(version: String, uptimeSeconds: Int, phase: String, grants: [GrantState: Int], spool: SpoolView, nextDeadline: Date?, whitebit: WhiteBITView, audit: AuditHeadView, lastReload: ReloadView? = nil) {
+    public init(version: String, uptimeSeconds: Int, phase: String, grants: [GrantState: Int], spool: SpoolView, nextDeadline: Date?, whitebit: WhiteBITView, audit: AuditHeadView, lastReload: ReloadView? = nil, cluster: [InstanceView] = []) {
         self.lastReload = lastReload
+        self.cluster = cluster
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.phase = phase
@@ -27,6 +30,29 @@ public struct StatusView: Sendable, Equatable {
         self.nextDeadline = nextDeadline
         self.whitebit = whitebit
         self.audit = audit
+    }
+}
+
+/// One instance sharing the store, as its own last write left it (docs/design.md §13).
+public struct InstanceView: Sendable, Equatable {
+    public var name: String
+    public var host: String
+    public var pid: Int
+    public var startedAt: Date
+    public var lastSeen: Date
+    /// When it stopped cleanly; nil while it runs, or when it ended without a word.
+    public var stoppedAt: Date?
+    /// The instance answering this `status`.
+    public var isSelf: Bool
+
+    public init(name: String, host: String, pid: Int, startedAt: Date, lastSeen: Date, stoppedAt: Date?, isSelf: Bool) {
+        self.name = name
+        self.host = host
+        self.pid = pid
+        self.startedAt = startedAt
+        self.lastSeen = lastSeen
+        self.stoppedAt = stoppedAt
+        self.isSelf = isSelf
     }
 }
 
@@ -91,8 +117,12 @@ public struct GrantView: Sendable, Equatable {
     public var nextActionAt: Date?
     public var attempts: Int
     public var key: KeyWatchView
+    /// The instance that works on the grant: with one writer per store, the one that
+    /// holds it (docs/design.md §13).
+    public var owner: String?
 
-    public init(user: String, state: GrantState, externalID: String?, tokenExpiresAt: Date?, updatedAt: Date?, reason: String?, apiKey: String? = nil, hasSecret: Bool = false, nextActionAt: Date? = nil, attempts: Int = 0, key: KeyWatchView = KeyWatchView()) {
+    public init(user: String, state: GrantState, externalID: String?, tokenExpiresAt: Date?, updatedAt: Date?, reason: String?, apiKey: String? = nil, hasSecret: Bool = false, nextActionAt: Date? = nil, attempts: Int = 0, key: KeyWatchView = KeyWatchView(), owner: String? = nil) {
+        self.owner = owner
         self.user = user
         self.state = state
         self.externalID = externalID

@@ -18,6 +18,7 @@ struct ControlDispatcher: Sendable {
     let summary: StoreSummary
     let census: SpoolCensus
     let status: DaemonStatus
+    let presence: InstancePresence
     let settings: LiveSettings
     let accounts: any AccountDirectory
     let logger: Logger
@@ -112,10 +113,10 @@ struct ControlDispatcher: Sendable {
         case .status:
             return renderer.status(statusView())
         case .grants(let state):
-            return renderer.grants(try await engine.grantViews(state: state))
+            return renderer.grants(try await engine.grantViews(state: state).map(owned))
         case .show(let user):
             guard let grant = try await engine.grantView(user) else { return renderer.error("no grant for \(user)") }
-            return renderer.show(grant, audit: try await engine.auditViews(limit: 20, user: user))
+            return renderer.show(owned(grant), audit: try await engine.auditViews(limit: 20, user: user))
         case .audit(let count, let user):
             return renderer.audit(try await engine.auditViews(limit: count, user: user))
         case .metrics:
@@ -196,6 +197,14 @@ struct ControlDispatcher: Sendable {
         }
     }
 
+    /// One writer per store until leases exist (docs/design.md §13): every grant is this
+    /// instance's.
+    func owned(_ grant: GrantView) -> GrantView {
+        var grant = grant
+        grant.owner = presence.name
+        return grant
+    }
+
     func statusView() -> StatusView {
         let stored = summary.snapshot
         let backlog = census.backlog()
@@ -212,13 +221,18 @@ struct ControlDispatcher: Sendable {
                 requests: counters.totalRequests, errors: counters.errors,
                 lastError: counters.lastError.map { "\(AuditTimestamp.format($0.at)) \($0.description)" }),
             audit: AuditHeadView(seq: Int(head?.seq ?? 0), hash: head?.hash ?? AuditChain.genesisPrevHash),
-            lastReload: status.lastReload.map { ReloadView(at: $0.at, outcome: $0.applied ? "applied" : "refused", problem: $0.problem) })
+            lastReload: status.lastReload.map { ReloadView(at: $0.at, outcome: $0.applied ? "applied" : "refused", problem: $0.problem) },
+            cluster: presence.cluster.map { i in
+                InstanceView(
+                    name: i.name, host: i.host, pid: Int(i.pid), startedAt: i.startedAt, lastSeen: i.lastSeen, stoppedAt: i.stoppedAt,
+                    isSelf: i.name == presence.name)
+            })
     }
 
     static let help = """
         commands (one per connection; add `json` for a JSON answer):
           help                          this text
-          status                        version, phase, grants by state, spool, WhiteBIT, audit head
+          status                        version, phase, grants by state, spool, WhiteBIT, audit head, instances
           grants [STATE]                one row per grant
           show USER                     one grant in full, with its recent audit events
           audit [N] [USER]              the last N audit rows (default 20)

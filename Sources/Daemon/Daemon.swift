@@ -31,6 +31,7 @@ public final class Daemon: Sendable {
     let notifier = ServiceNotifier()
     let logger: Logger
     let witness: AuditWitness
+    let presence: InstancePresence
     let accounts: any AccountDirectory
     let loader: ConfigurationLoader
     /// Tells `engine.events` of every committed audit row; kept for as long as the daemon.
@@ -51,6 +52,7 @@ public final class Daemon: Sendable {
         self.accounts = accounts
         self.logger = logger
         self.status = DaemonStatus(version: Self.version)
+        self.presence = InstancePresence(name: configuration.store.instanceName(), startedAt: status.startedAt)
         let backend = try StoreOpening.open(loaded, logger: logger)
         // Before the summary, so the head it shows includes an `audit_keyed` row written here.
         let keyring = try StoreKeyring.unlock(masterKey: Data(masterKey.bytes), backend: backend)
@@ -76,8 +78,8 @@ public final class Daemon: Sendable {
         self.intake = SpoolIntake(
             spool: spool, engine: engine, census: census, maxCodeAge: configuration.spool.maxCodeAge, logger: logger)
         self.dispatcher = ControlDispatcher(
-            engine: engine, summary: summary, census: census, status: status, settings: settings, accounts: accounts,
-            logger: logger)
+            engine: engine, summary: summary, census: census, status: status, presence: presence, settings: settings,
+            accounts: accounts, logger: logger)
         self.auditTail = try store.startAuditTail(sink: engine.events)
     }
 
@@ -148,6 +150,7 @@ public final class Daemon: Sendable {
             AuditEntry(.daemonStarted, user: nil, externalID: nil, actor: .wbkeyd,
                 detail: ["version": .string(Self.version), "pid": .int(Int(getpid())), "previous_head_seq": .int(Int(head?.seq ?? 0))]),
             message: "wbkeyd \(Self.version) starting")
+        try await presence.beat(store, at: Date())
         let marks = try await engine.seedNonces()
         logger.info("nonce marks loaded", metadata: ["keys": "\(marks)"])
         let timers = try await engine.rebuildTimers()
@@ -163,6 +166,7 @@ public final class Daemon: Sendable {
         await scheduler.schedule(.housekeeping, at: now.addingTimeInterval(60))
         await scheduler.schedule(.auditWitness, at: now)
         await scheduler.schedule(.statusLine, at: now.addingTimeInterval(10))
+        await scheduler.schedule(.instanceBeat, at: now.addingTimeInterval(InstancePresence.beatInterval))
     }
 
     func controlServer() throws -> ControlServer {
@@ -201,6 +205,13 @@ public final class Daemon: Sendable {
         case .statusLine:
             if status.phase == .ready { notifier.status(statusLine()) }
             await scheduler.schedule(.statusLine, at: Date().addingTimeInterval(10))
+        case .instanceBeat:
+            do {
+                try await presence.beat(store, at: Date())
+            } catch {
+                await engine.halt("instance heartbeat write failed: \(error)")
+            }
+            await scheduler.schedule(.instanceBeat, at: Date().addingTimeInterval(InstancePresence.beatInterval))
         }
     }
 
@@ -244,6 +255,7 @@ public final class Daemon: Sendable {
         await engine.stopStartingCalls()
         await engine.client.shutdown()
         if failure.withLock({ $0 }) == nil {
+            try? await presence.stopped(store, at: Date())
             _ = try? await engine.record(
                 AuditEntry(.daemonStopped, user: nil, externalID: nil, actor: .wbkeyd, detail: ["version": .string(Self.version)]),
                 message: "wbkeyd stopped")

@@ -10,4 +10,6 @@ enum DaemonTimer: Hashable, Sendable {
     case auditWitness
     /// The one-line STATUS= for systemd.
     case statusLine
+    /// This instance's row in `instances` (`InstancePresence`).
+    case instanceBeat
 }

@@ -35,7 +35,22 @@ enum PostgresSchema {
         }
     }
 
-    static let steps = [Step(version: 1, name: "store", sql: initial)]
+    static let steps = [
+        Step(version: 1, name: "store", sql: initial),
+        Step(version: 2, name: "instances", sql: instances),
+    ]
+
+    /// SQLite's migration 7 (`InstanceRecords`).
+    private static let instances = """
+        CREATE TABLE instances (
+            name TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid BIGINT NOT NULL,
+            started_at DOUBLE PRECISION NOT NULL,
+            last_seen DOUBLE PRECISION NOT NULL,
+            stopped_at DOUBLE PRECISION
+        );
+        """
 
     private static let initial = """
         CREATE TABLE grants (

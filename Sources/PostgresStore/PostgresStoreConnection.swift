@@ -189,4 +189,31 @@ final class PostgresStoreConnection: StoreConnection {
         }
         return marks
     }
+
+    // MARK: instances
+
+    func putInstance(_ record: InstanceRecord) throws {
+        let (started, seen, stopped) = (
+            record.startedAt.timeIntervalSince1970, record.lastSeen.timeIntervalSince1970, record.stoppedAt?.timeIntervalSince1970
+        )
+        try session.run(
+            """
+            INSERT INTO instances (name, host, pid, started_at, last_seen, stopped_at)
+            VALUES (\(record.name), \(record.host), \(record.pid), \(started), \(seen), \(stopped))
+            ON CONFLICT (name) DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,
+                last_seen = excluded.last_seen, stopped_at = excluded.stopped_at
+            """, "writing this instance's row")
+    }
+
+    func instances() throws -> [InstanceRecord] {
+        try session.run(
+            "SELECT name, host, pid, started_at, last_seen, stopped_at FROM instances ORDER BY name COLLATE \"C\"", "reading the instances"
+        ).rows.map { row in
+            InstanceRecord(
+                name: try row.text("name") ?? "", host: try row.text("host") ?? "", pid: try row.integer("pid") ?? 0,
+                startedAt: Date(timeIntervalSince1970: try row.real("started_at") ?? 0),
+                lastSeen: Date(timeIntervalSince1970: try row.real("last_seen") ?? 0),
+                stoppedAt: try row.real("stopped_at").map { Date(timeIntervalSince1970: $0) })
+        }
+    }
 }

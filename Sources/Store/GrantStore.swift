@@ -126,6 +126,15 @@ public final class GrantStore: Sendable {
         }
     }
 
+    /// Writes this instance's row and reads back every instance's, in one commit: the
+    /// heartbeat, and the view of the cluster `status` shows until the next one.
+    public func put(instance record: InstanceRecord) async throws -> [InstanceRecord] {
+        try await committer.write { db in
+            try db.putInstance(record)
+            return try db.instances()
+        }
+    }
+
     // MARK: reads
 
     public func grant(user: String) async throws -> StoredGrant? {

@@ -48,6 +48,9 @@ struct SQLiteStoreConnection: StoreConnection {
     func raiseNonce(_ apiKey: String, to nonce: Int64) throws { try NonceRecords.raise(apiKey, to: nonce, in: db) }
     func nonceMarks() throws -> [String: Int64] { try NonceRecords.all(in: db) }
 
+    func putInstance(_ record: InstanceRecord) throws { try InstanceRecords.put(record, in: db) }
+    func instances() throws -> [InstanceRecord] { try InstanceRecords.all(in: db) }
+
     func auditHead() throws -> AuditHead? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")).map {
             AuditHead(seq: $0["seq"], hash: $0["hash"])

@@ -43,6 +43,12 @@ public protocol StoreConnection {
     func raiseNonce(_ apiKey: String, to nonce: Int64) throws
     func nonceMarks() throws -> [String: Int64]
 
+    // MARK: instances
+    /// Writes this instance's row whole (start, heartbeat, clean stop).
+    func putInstance(_ record: InstanceRecord) throws
+    /// Every instance that ever ran on this store, by name.
+    func instances() throws -> [InstanceRecord]
+
     // MARK: the audit chain
     func auditHead() throws -> AuditHead?
     /// Appends a row that extends the head (the backend's own guards refuse any other).

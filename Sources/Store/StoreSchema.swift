@@ -40,6 +40,7 @@ public struct StoreSchema: Sendable {
         GrantSchema.lockLadderMigration,
         GrantSchema.keyWatchMigration,
         NonceRecords.migration,
+        InstanceRecords.migration,
     ])
 
     public var migrator: DatabaseMigrator {

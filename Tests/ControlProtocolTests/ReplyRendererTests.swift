@@ -22,7 +22,7 @@ import Testing
 
     @Test func statusJSONHasTheContractFields() throws {
         let doc = try object(ReplyRenderer(json: true, now: now).status(status))
-        #expect(Set(doc.keys) == ["version", "uptime_s", "phase", "grants", "spool", "next_deadline", "whitebit", "audit", "last_reload"])
+        #expect(Set(doc.keys) == ["version", "uptime_s", "phase", "grants", "spool", "next_deadline", "whitebit", "audit", "last_reload", "cluster"])
         #expect(doc["last_reload"] is NSNull)
         #expect(doc["uptime_s"] as? Int == 3_725)
         #expect((doc["grants"] as? [String: Int]) == ["active": 3, "revoke_pending": 1])
@@ -51,6 +51,23 @@ import Testing
         let reload = try #require(doc["last_reload"] as? [String: Any])
         #expect(reload["at"] as? String == "2027-01-15T08:00:00Z" && reload["outcome"] as? String == "refused")
         #expect((reload["problem"] as? String)?.hasSuffix("unknown section") == true)
+    }
+
+    @Test func statusShowsEachInstanceWithItsLastWord() throws {
+        var clustered = status
+        clustered.cluster = [
+            InstanceView(name: "alpha", host: "h1", pid: 7, startedAt: now.addingTimeInterval(-600), lastSeen: now.addingTimeInterval(-3), stoppedAt: nil, isSelf: true),
+            InstanceView(name: "beta", host: "h2", pid: 9, startedAt: now.addingTimeInterval(-900), lastSeen: now.addingTimeInterval(-60), stoppedAt: now.addingTimeInterval(-60), isSelf: false),
+        ]
+        let text = ReplyRenderer(json: false, now: now).status(clustered)
+        #expect(text.contains("instance:      alpha (this one) on h1, pid 7, started 2027-01-15T07:50:00Z, seen 3s ago\n"))
+        #expect(text.contains("instance:      beta on h2, pid 9, started 2027-01-15T07:45:00Z, stopped 2027-01-15T07:59:00Z\n"))
+        let doc = try object(ReplyRenderer(json: true, now: now).status(clustered))
+        let instances = try #require((doc["cluster"] as? [String: Any])?["instances"] as? [[String: Any]])
+        #expect(instances.map { $0["name"] as? String } == ["alpha", "beta"])
+        #expect(Set(instances[0].keys) == ["name", "host", "pid", "started_at", "last_seen", "stopped_at", "self"])
+        #expect(instances[0]["last_seen"] as? String == "2027-01-15T07:59:57Z" && instances[0]["stopped_at"] is NSNull)
+        #expect(instances[1]["self"] as? Bool == false && instances[1]["stopped_at"] as? String == "2027-01-15T07:59:00Z")
     }
 
     @Test func grantsTableAndJSON() throws {

@@ -60,6 +60,50 @@ import WBKeydHarness
         }
     }
 
+    /// The instance's row (docs/design.md §13): written before READY=1 under its configured
+    /// name, shown by `status`, stamped at a clean stop, left unstamped by a kill -9 and
+    /// replaced by the next start; `show` and `grants` name it as the owner.
+    @Test func statusShowsTheInstancesAndTheirLastWord() async throws {
+        try await withDaemon(DaemonFixture.Options(config: ["store.instance": "alpha"])) { daemon in
+            let first = try await instances(daemon)
+            #expect(first.count == 1)
+            #expect(first.first?["name"] as? String == "alpha" && first.first?["self"] as? Bool == true)
+            let pid = Int(try daemon.process.pid)
+            #expect(first.first?["pid"] as? Int == pid)
+            #expect(first.first?["stopped_at"] is NSNull)
+            let started = try #require(first.first?["started_at"] as? String)
+            #expect((first.first?["last_seen"] as? String).map { $0 >= started } == true)
+            let instanceLine = try await daemon.control("status").split(separator: "\n").first { $0.hasPrefix("instance:") }
+            #expect(instanceLine?.contains(" alpha (this one) on ") == true, "\(instanceLine ?? "no instance line")")
+
+            try await daemon.consentAndSubmit(user: "u-1")
+            #expect(try await daemon.awaitState("active", user: "u-1") == "active")
+            let shown = try #require(try await daemon.control("show u-1 json").jsonObject)
+            #expect((shown["grant"] as? [String: Any])?["owner"] as? String == "alpha")
+            let ownerLine = try await daemon.control("show u-1").split(separator: "\n").first { $0.hasPrefix("owner:") }
+            #expect(ownerLine.map { $0.hasSuffix(" alpha") } == true, "\(ownerLine ?? "no owner line")")
+
+            try await daemon.terminate()
+            let stopped = try await daemon.sqlite("SELECT name, CASE WHEN stopped_at IS NULL THEN 0 ELSE 1 END, pid FROM instances")
+            #expect(stopped.trimmingCharacters(in: .newlines) == "alpha|1|\(pid)")
+            try await daemon.restart()
+            #expect(try await instances(daemon).first?["stopped_at"] is NSNull, "a start clears the stop mark")
+            let killed = try daemon.process.pid
+            _ = try await daemon.kill9()
+            let dead = try await daemon.sqlite("SELECT name, CASE WHEN stopped_at IS NULL THEN 0 ELSE 1 END, pid FROM instances")
+            #expect(dead.trimmingCharacters(in: .newlines) == "alpha|0|\(killed)")
+            try await daemon.restart()
+            let after = try await instances(daemon)
+            let restarted = Int(try daemon.process.pid)
+            #expect(after.count == 1 && after.first?["pid"] as? Int == restarted)
+        }
+    }
+
+    func instances(_ daemon: DaemonFixture) async throws -> [[String: Any]] {
+        let cluster = try #require(try await statusDocument(daemon)["cluster"] as? [String: Any])
+        return try #require(cluster["instances"] as? [[String: Any]])
+    }
+
     /// `status json` and `metrics` against the store: grants by state, audit head, next deadline.
     func expectAggregatesMatch(_ daemon: DaemonFixture, grants expected: [String: Int]) async throws {
         let status = try await statusDocument(daemon)

@@ -46,6 +46,24 @@ import Testing
         #expect(store.summary.snapshot.auditHead?.seq == 3)
     }
 
+    @Test(arguments: BackendKind.allCases) func eachInstanceKeepsOneRowThatItsLatestWriteReplaces(_ kind: BackendKind) async throws {
+        let under = try await StoreUnderTest.make(kind)
+        let store = try GrantStore(backend: under.backend, keyring: under.keyring)
+        let start = Date(timeIntervalSince1970: 1_800_000_000.25)
+        var beta = InstanceRecord(name: "beta", host: "host-b", pid: 42, startedAt: start, lastSeen: start)
+        let alpha = InstanceRecord(
+            name: "alpha", host: "host-a", pid: 7, startedAt: start, lastSeen: start.addingTimeInterval(5),
+            stoppedAt: start.addingTimeInterval(5))
+        #expect(try await store.put(instance: beta) == [beta])
+        #expect(try await store.put(instance: alpha) == [alpha, beta], "by name, not by arrival")
+        beta.lastSeen = start.addingTimeInterval(10)
+        #expect(try await store.put(instance: beta) == [alpha, beta])
+        // A restart under the same name replaces the row: a new pid, no stop mark.
+        let restarted = InstanceRecord(name: "alpha", host: "host-a", pid: 8, startedAt: start.addingTimeInterval(20), lastSeen: start.addingTimeInterval(20))
+        #expect(try await store.put(instance: restarted) == [restarted, beta])
+        #expect(try await under.chainRows() == 0, "liveness is not audited")
+    }
+
     @Test(arguments: BackendKind.allCases) func pruningKeepsTheChainVerifiableAndVouchesForThePrefix(_ kind: BackendKind) async throws {
         let under = try await StoreUnderTest.make(kind)
         let clock = TestClock()
