@@ -116,8 +116,9 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
             do {
                 try writer.run("SELECT pg_advisory_xact_lock(\(lock))", "taking the store's write lock")
                 let value = try body(connection)
+                try connection.flushAudit()
                 try writer.run("COMMIT", "committing")
-                if connection.touchedAudit { tellTail() }
+                if connection.touchedAudit { tellTail(inserted: connection.insertedRows) }
                 return .success(value)
             } catch {
                 // A broken connection rolled back by itself; otherwise say so, and if even
@@ -174,17 +175,24 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     }
 
     /// After a commit that appended audit rows, still on the writer (see `AuditTailSink`).
-    private func tellTail() {
+    /// The rows the transaction inserted are at hand: read back only what came before them
+    /// (a sink that fell behind) or when none was kept.
+    private func tellTail(inserted: [AuditRow]) {
         guard let sink = tailSink.withLock({ $0 }) else { return }
         let connection = PostgresStoreConnection(session: writer, inTransaction: false)
         let head: Int64
-        do throws(StoreError) {
-            head = try connection.auditHeadForTail()
-        } catch {
-            sink.failed(error)
-            return
+        if let last = inserted.last {
+            head = last.seq
+        } else {
+            do throws(StoreError) {
+                head = try connection.auditHeadForTail()
+            } catch {
+                sink.failed(error)
+                return
+            }
         }
         sink.committed(head: head) { seq throws(StoreError) in
+            if let first = inserted.first, seq >= first.seq - 1 { return inserted.filter { $0.seq > seq } }
             do {
                 return try connection.auditRows(after: seq, through: head, limit: Int.max)
             } catch {

@@ -11,16 +11,46 @@ final class PostgresStoreConnection: StoreConnection {
     /// Set once an audit row is inserted: the backend tells the audit tail after commit.
     var touchedAudit = false
     var savepoints = 0
+    // Each statement is a round trip of the writer's session, answered before the next is
+    // sent (postgres-nio does not pipeline), so what a transaction can keep to itself it
+    // does: its audit rows go to the server as one INSERT when something reads the log or
+    // the transaction commits (`flushAudit`), the head they make is known here, and a
+    // group commit's savepoint goes out only before the first statement of its write.
+    /// Every audit row this transaction inserted, oldest first; the first `sentRows` are
+    /// on the server.
+    var insertedRows: [AuditRow] = []
+    var sentRows = 0
+    /// The head read from the server inside this transaction; nil: not read yet.
+    var headRead: AuditHead??
+    /// The savepoints opened by `inSavepoint` and not yet ended, outermost first.
+    var openSavepoints: [OpenSavepoint] = []
+
+    struct OpenSavepoint {
+        let name: String
+        /// `insertedRows.count` when it opened: a rollback drops the rows after.
+        let rowMark: Int
+        /// `sentRows` when SAVEPOINT went to the server; nil: not sent (nothing to undo there).
+        var sentAt: Int?
+    }
 
     init(session: PostgresSession, inTransaction: Bool) {
         self.session = session
         self.isInsideTransaction = inTransaction
     }
 
+    /// Every statement of this connection: the savepoints it owes the server first.
+    func run(_ query: PostgresQuery, _ operation: @autoclosure () -> String) throws(StoreError) -> PostgresResult {
+        for index in openSavepoints.indices where openSavepoints[index].sentAt == nil {
+            _ = try session.run(PostgresQuery(unsafeSQL: "SAVEPOINT \(openSavepoints[index].name)"), "opening a savepoint")
+            openSavepoints[index].sentAt = sentRows
+        }
+        return try session.run(query, operation())
+    }
+
     // MARK: grants
 
     func loadGrant(user: String) throws -> StoredGrant? {
-        try session.run("SELECT * FROM grants WHERE \"user\" = \(user)", "loading the grant of \(user)").rows.first
+        try run("SELECT * FROM grants WHERE \"user\" = \(user)", "loading the grant of \(user)").rows.first
             .map(GrantColumns.decode)
     }
 
@@ -36,28 +66,28 @@ final class PostgresStoreConnection: StoreConnection {
     func saveGrant(_ grant: Grant) throws {
         var binds = PostgresBindings(capacity: GrantColumns.names.count)
         for value in GrantColumns.values(of: grant) { binds.append(value) }
-        try session.run(PostgresQuery(unsafeSQL: Self.saveSQL, binds: binds), "saving the grant of \(grant.user)")
+        try run(PostgresQuery(unsafeSQL: Self.saveSQL, binds: binds), "saving the grant of \(grant.user)")
     }
 
     func setToken(_ sealed: Data?, user: String) throws {
-        try session.run("UPDATE grants SET sealed_token = \(sealed) WHERE \"user\" = \(user)", "sealing a token")
+        try run("UPDATE grants SET sealed_token = \(sealed) WHERE \"user\" = \(user)", "sealing a token")
     }
 
     func setSecret(_ sealed: Data?, externalID: String?, user: String) throws {
         let boundID = sealed == nil ? nil : externalID
-        try session.run(
+        try run(
             "UPDATE grants SET sealed_secret = \(sealed), secret_external_id = \(boundID) WHERE \"user\" = \(user)",
             "sealing a secret")
     }
 
     func setAuthorization(code: Data?, verifier: Data?, user: String) throws {
-        try session.run(
+        try run(
             "UPDATE grants SET sealed_code = \(code), sealed_verifier = \(verifier) WHERE \"user\" = \(user)",
             "sealing an authorization")
     }
 
     func holder(ofKey externalID: String, otherThan user: String) throws -> String? {
-        try session.run(
+        try run(
             """
             SELECT "user" FROM grants WHERE (external_id = \(externalID) OR doomed_key = \(externalID)) AND "user" <> \(user)
                 AND state NOT IN ('revoked', 'gone', 'failed', 'no_key') ORDER BY "user" LIMIT 1
@@ -66,12 +96,12 @@ final class PostgresStoreConnection: StoreConnection {
     }
 
     func grantDeadlines() throws -> [(user: String, at: Date)] {
-        try session.run("SELECT \"user\", next_deadline FROM grants WHERE next_deadline IS NOT NULL", "reading deadlines").rows
+        try run("SELECT \"user\", next_deadline FROM grants WHERE next_deadline IS NOT NULL", "reading deadlines").rows
             .map { (user: try $0.text("user") ?? "", at: Date(timeIntervalSince1970: try $0.real("next_deadline") ?? 0)) }
     }
 
     func unsettledKeyWatches(probing: Bool) throws -> [String] {
-        try session.run(
+        try run(
             """
             SELECT "user" FROM grants WHERE state IN ('dormant', 'disabled') AND sealed_secret IS NOT NULL
                 AND (probe_at IS NULL) = \(probing)
@@ -82,7 +112,7 @@ final class PostgresStoreConnection: StoreConnection {
     func keyWatchSummary() throws -> (byCheck: [String: Int], oldestUse: Date?) {
         var byCheck: [String: Int] = [:]
         var oldest: Double?
-        for row in try session.run(
+        for row in try run(
             """
             SELECT COALESCE(key_check, 'unchecked') AS c, COUNT(*) AS n, MIN(key_used_at) AS used
             FROM grants WHERE sealed_secret IS NOT NULL GROUP BY c
@@ -95,18 +125,18 @@ final class PostgresStoreConnection: StoreConnection {
     }
 
     func nextDeadline() throws -> Date? {
-        try session.run("SELECT MIN(next_deadline) AS t FROM grants WHERE next_deadline IS NOT NULL", "reading the next deadline")
+        try run("SELECT MIN(next_deadline) AS t FROM grants WHERE next_deadline IS NOT NULL", "reading the next deadline")
             .rows.first?.real("t").map(Date.init(timeIntervalSince1970:))
     }
 
     func nextTokenExpiry() throws -> Date? {
-        try session.run("SELECT MIN(token_expires_at) AS t FROM grants", "reading the next token expiry")
+        try run("SELECT MIN(token_expires_at) AS t FROM grants", "reading the next token expiry")
             .rows.first?.real("t").map(Date.init(timeIntervalSince1970:))
     }
 
     func grantCountsByState() throws -> [GrantState: Int] {
         var counts: [GrantState: Int] = [:]
-        for row in try session.run("SELECT state, COUNT(*) AS n FROM grants GROUP BY state", "counting grants").rows {
+        for row in try run("SELECT state, COUNT(*) AS n FROM grants GROUP BY state", "counting grants").rows {
             if let state = GrantState(rawValue: try row.text("state") ?? "") { counts[state] = Int(try row.integer("n") ?? 0) }
         }
         return counts
@@ -116,11 +146,11 @@ final class PostgresStoreConnection: StoreConnection {
         let limit = Int64(limit)
         let rows: [PostgresRandomAccessRow]
         if let state {
-            rows = try session.run(
+            rows = try run(
                 "SELECT * FROM grants WHERE state = \(state.rawValue) ORDER BY \"user\" LIMIT \(limit)", "listing grants"
             ).rows
         } else {
-            rows = try session.run("SELECT * FROM grants ORDER BY \"user\" LIMIT \(limit)", "listing grants").rows
+            rows = try run("SELECT * FROM grants ORDER BY \"user\" LIMIT \(limit)", "listing grants").rows
         }
         return try rows.map { try GrantColumns.decode($0).grant }
     }
@@ -128,7 +158,7 @@ final class PostgresStoreConnection: StoreConnection {
     // MARK: intake
 
     func recordIngestion(fingerprint: String, user: String, at: Date) throws -> Bool {
-        try session.run(
+        try run(
             """
             INSERT INTO ingested_codes (fingerprint, "user", at) VALUES (\(fingerprint), \(user), \(at.timeIntervalSince1970))
             ON CONFLICT (fingerprint) DO NOTHING
@@ -137,15 +167,15 @@ final class PostgresStoreConnection: StoreConnection {
     }
 
     func wasIngested(fingerprint: String) throws -> Bool {
-        try !session.run("SELECT 1 AS one FROM ingested_codes WHERE fingerprint = \(fingerprint)", "reading an ingestion").rows.isEmpty
+        try !run("SELECT 1 AS one FROM ingested_codes WHERE fingerprint = \(fingerprint)", "reading an ingestion").rows.isEmpty
     }
 
     func pruneIngestions(before cutoff: Date) throws {
-        try session.run("DELETE FROM ingested_codes WHERE at < \(cutoff.timeIntervalSince1970)", "pruning ingestions")
+        try run("DELETE FROM ingested_codes WHERE at < \(cutoff.timeIntervalSince1970)", "pruning ingestions")
     }
 
     func putPendingState(fingerprint: String, user: String, sealedVerifier: Data, expiresAt: Date) throws {
-        try session.run(
+        try run(
             """
             INSERT INTO pending_states (fingerprint, "user", sealed_verifier, expires_at)
             VALUES (\(fingerprint), \(user), \(sealedVerifier), \(expiresAt.timeIntervalSince1970))
@@ -155,7 +185,7 @@ final class PostgresStoreConnection: StoreConnection {
     }
 
     func pendingState(fingerprint: String, now: Date) throws -> (user: String, sealedVerifier: Data)? {
-        guard let row = try session.run(
+        guard let row = try run(
             "SELECT \"user\", sealed_verifier, expires_at FROM pending_states WHERE fingerprint = \(fingerprint)",
             "reading an authorize-url state"
         ).rows.first, Date(timeIntervalSince1970: try row.real("expires_at") ?? 0) > now,
@@ -165,17 +195,17 @@ final class PostgresStoreConnection: StoreConnection {
     }
 
     func forgetPendingState(fingerprint: String) throws {
-        try session.run("DELETE FROM pending_states WHERE fingerprint = \(fingerprint)", "using up an authorize-url state")
+        try run("DELETE FROM pending_states WHERE fingerprint = \(fingerprint)", "using up an authorize-url state")
     }
 
     func prunePendingStates(now: Date) throws {
-        try session.run("DELETE FROM pending_states WHERE expires_at <= \(now.timeIntervalSince1970)", "pruning authorize-url states")
+        try run("DELETE FROM pending_states WHERE expires_at <= \(now.timeIntervalSince1970)", "pruning authorize-url states")
     }
 
     // MARK: nonces
 
     func raiseNonce(_ apiKey: String, to nonce: Int64) throws {
-        try session.run(
+        try run(
             """
             INSERT INTO key_nonces (api_key, last_nonce) VALUES (\(apiKey), \(nonce))
             ON CONFLICT (api_key) DO UPDATE SET last_nonce = greatest(key_nonces.last_nonce, excluded.last_nonce)
@@ -184,7 +214,7 @@ final class PostgresStoreConnection: StoreConnection {
 
     func nonceMarks() throws -> [String: Int64] {
         var marks: [String: Int64] = [:]
-        for row in try session.run("SELECT api_key, last_nonce FROM key_nonces", "reading nonce marks").rows {
+        for row in try run("SELECT api_key, last_nonce FROM key_nonces", "reading nonce marks").rows {
             marks[try row.text("api_key") ?? ""] = try row.integer("last_nonce")
         }
         return marks
@@ -196,7 +226,7 @@ final class PostgresStoreConnection: StoreConnection {
         let (started, seen, stopped) = (
             record.startedAt.timeIntervalSince1970, record.lastSeen.timeIntervalSince1970, record.stoppedAt?.timeIntervalSince1970
         )
-        try session.run(
+        try run(
             """
             INSERT INTO instances (name, host, pid, started_at, last_seen, stopped_at)
             VALUES (\(record.name), \(record.host), \(record.pid), \(started), \(seen), \(stopped))
@@ -206,7 +236,7 @@ final class PostgresStoreConnection: StoreConnection {
     }
 
     func instances() throws -> [InstanceRecord] {
-        try session.run(
+        try run(
             "SELECT name, host, pid, started_at, last_seen, stopped_at FROM instances ORDER BY name COLLATE \"C\"", "reading the instances"
         ).rows.map { row in
             InstanceRecord(

@@ -76,6 +76,51 @@ import Testing
         #expect(try await store.chainRows() == 2)
     }
 
+    /// PostgreSQL's connection keeps a transaction's audit rows until something reads the
+    /// log or it commits, and sends a write's savepoint only before its first statement: a
+    /// failed write that made earlier writes' rows go out inside its savepoint must not
+    /// take them with it, nor leave its own.
+    @Test(arguments: BackendKind.allCases) func aFailedWriteLeavesTheRowsOfTheWritesBeforeItWhateverItSent(_ kind: BackendKind) async throws {
+        let store = try await StoreUnderTest.make(kind)
+        let committer = try committer(store)
+        let log = AuditLog(chainKey: store.keyring.chainKey)
+        struct Refused: Error {}
+        let (first, gate) = try await holdingACommit(committer, log)
+        var writes: [Task<AuditRow, any Error>] = []
+        let bodies: [@Sendable (any StoreConnection) throws -> AuditRow] = [
+            { db in try log.append(sampleEntry(2), in: db) },
+            { db in  // reads the log, so the rows kept so far go out inside its savepoint
+                _ = try log.append(sampleEntry(3), in: db)
+                #expect(try db.auditRows(after: 0, through: nil, limit: 10).map(\.seq) == [1, 2, 3])
+                throw Refused()
+            },
+            { db in  // sends a statement of its own, then fails
+                _ = try log.append(sampleEntry(4), in: db)
+                _ = try db.wasIngested(fingerprint: "fp")
+                throw Refused()
+            },
+            { db in  // fails before sending anything
+                _ = try log.append(sampleEntry(5), in: db)
+                throw Refused()
+            },
+            { db in try log.append(sampleEntry(6), in: db) },
+        ]
+        for (index, body) in bodies.enumerated() {
+            writes.append(Task { try await committer.write { db in try body(db) } })
+            while committer.waiting < index + 1 { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        gate.signal()
+        _ = try await first.value
+        #expect(try await writes[0].value.seq == 2)
+        for doomed in writes[1...3] { await #expect(throws: Refused.self) { try await doomed.value } }
+        #expect(try await writes[4].value.seq == 3)
+        #expect(committer.counters.snapshot.transactions == 2)
+        let rows = try await store.backend.read { db in try db.auditRows(after: 0, through: nil, limit: 10) }
+        #expect(rows.map(\.seq) == [1, 2, 3])
+        #expect(rows.map(\.detail) == [1, 2, 6].map { sampleEntry($0).detail.json })
+        #expect(zip(rows, rows.dropFirst()).allSatisfy { $0.hash == $1.prevHash }, "the chain links")
+    }
+
     @Test(arguments: BackendKind.allCases) func aCancelledLeaderStillCommitsTheWritesQueuedBehindIt(_ kind: BackendKind) async throws {
         let under = try await StoreUnderTest.make(kind)
         let committer = try committer(under)
