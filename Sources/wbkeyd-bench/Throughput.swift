@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PostgresHarness
 import Sensitive
 import Spool
 import WBKeydHarness
@@ -25,6 +26,9 @@ struct Throughput: AsyncParsableCommand {
 
     @Option(help: "whitebit.rate_limit for both measurements (requests per second; the config allows at most 1000).")
     var rateLimit = 1000.0
+
+    @Option(help: "wbkeyd's store: sqlite, or postgresql (a server the bench starts, fsync on, over loopback TCP).")
+    var store = "sqlite"
 
     func run() async throws {
         print("machine: \(Machine.current)")
@@ -104,13 +108,25 @@ struct Throughput: AsyncParsableCommand {
     /// The same users through wbkeyd: files renamed into new/ in one burst, then the
     /// time until `status` counts every grant active.
     func daemonThroughput(sim: SimProcess) async throws -> Rate {
-        let fixture = try await DaemonFixture.start(
-            DaemonFixture.Options(
-                sim: sim,
-                config: [
-                    "whitebit.max_concurrency": .integer(concurrency), "whitebit.rate_limit": .raw(String(rateLimit)),
-                    "keys.info_poll_interval": "100ms",
-                ]))
+        var config: [String: TOMLValue] = [
+            "whitebit.max_concurrency": .integer(concurrency), "whitebit.rate_limit": .raw(String(rateLimit)),
+            "keys.info_poll_interval": "100ms",
+        ]
+        var server: PostgresServer?
+        switch store {
+        case "sqlite": break
+        case "postgresql":
+            let started = try await PostgresServer.start(PostgresServerOptions(fsync: true))
+            server = started
+            let database = try await started.createDatabase()
+            config["store.backend"] = "postgresql"
+            config["store.url"] = .string(database.url)
+            config["store.password_file"] = .string(started.passwordFile)
+        default:
+            throw ValidationError("--store: sqlite or postgresql, not \(store)")
+        }
+        print("wbkeyd's store: \(store)")
+        let fixture = try await DaemonFixture.start(DaemonFixture.Options(sim: sim, config: config))
         defer { Task { await fixture.stop() } }
         let grants = try await consents(prefix: "daemon", sim: sim)
         let staged = try grants.map { grant in
@@ -134,6 +150,7 @@ struct Throughput: AsyncParsableCommand {
         let cpu = ProcessCPU.seconds(of: pid).flatMap { after in cpuBefore.map { after - $0 } }
         let writtenAfter = try await storeCounters(fixture)
         await fixture.stop()
+        if let server { await server.remove() }
         return Rate(
             seconds: seconds, rate: Double(grants.count) / seconds, cpuSeconds: cpu,
             written: (writtenAfter.writes - writtenBefore.writes, writtenAfter.transactions - writtenBefore.transactions))
