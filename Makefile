@@ -15,8 +15,11 @@ build: deps
 
 # The daemon's suites that run again with the store in PostgreSQL (WBKEYD_TEST_STORE; the
 # harness gives each fixture a fresh database of one shared test server). Left out: the
-# suites that read or tamper with the SQLite file itself, and the 10,000-file bursts.
-POSTGRES_SUITES = CrashSafetyTests|AcquisitionStateTests|RevocationStateTests|TokenExpiryStateTests|ReconcileStateTests|TransientFailureTests|AuthorizeURLTests|WaitTests|KeyWatchTests|StatusAggregateTests|ReloadOutcomeTests|NotifyProtocolTests|StartupAndStopTests|ReloadScheduleTests|AgentCommandsTests|ReadOnlyCommandsTests|AdminCommandsTests
+# suites that read, write or tamper with the SQLite file itself (AuditKey, AuditVerify,
+# Backup, FailClosed, ReloadSpoolAndStore: PostgreSQL has its own tamper and leak tests),
+# the daemon run as another account (UnprivilegedSpool: the test server's password file is
+# the runner's), and the 10,000-file bursts (CrashUnderLoad, Events).
+POSTGRES_SUITES = CrashSafetyTests|AcquisitionStateTests|RevocationStateTests|TokenExpiryStateTests|ReconcileStateTests|TransientFailureTests|AuthorizeURLTests|WaitTests|KeyWatchTests|StatusAggregateTests|ReloadOutcomeTests|NotifyProtocolTests|StartupAndStopTests|ReloadScheduleTests|AgentCommandsTests|ReadOnlyCommandsTests|AdminCommandsTests|BadInputTests|ControlRefusalTests|IntakeHardeningTests|ReloadAccessTests|ReloadRestartTests|ReloadWhiteBITTests|MetricsListenerTests|JournalVolumeTests|SocatOneLinerTests|AccessTierTests|HeldConnectionTests|TransientSpoolErrorTests
 
 # After the Swift tests (and the PostgreSQL pass): the demo as a new user runs it (a fresh clone, its own build),
 # the shipped units' checks, then wbkeyd under a real systemd (systemd-nspawn; it builds

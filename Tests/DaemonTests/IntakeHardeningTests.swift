@@ -69,7 +69,7 @@ import WhiteBITSimHarness
             try await daemon.awaitLine(since: mark) { $0.isEvent("authorization_received", user: "u-key") && $0.value("file") == file }
             try await daemon.awaitEvent("token_exchanged", user: "u-key", since: mark)
             #expect(try await daemon.awaitState("active", user: "u-key") == "active")
-            let rows = try await daemon.sqliteRows("SELECT api_key FROM grants WHERE user = 'u-key'")
+            let rows = try await daemon.sqliteRows("SELECT api_key FROM grants WHERE \"user\" = 'u-key'")
             #expect(rows.first?["api_key"] == "pub-genuine", "\(rows)")
         }
     }
