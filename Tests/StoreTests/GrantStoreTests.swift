@@ -9,6 +9,8 @@ import Testing
 /// hand-off of the lead), the summary it keeps, and one decision's effects applied in one
 /// commit.
 @Suite struct GrantStoreTests {
+    struct Refused: Error {}
+
     /// A first write whose commit is held open until `gate` is signalled: writes made
     /// meanwhile queue behind it. Returns once the held commit is running.
     func holdingACommit(
@@ -31,12 +33,21 @@ import Testing
         GroupCommitter(backend: store.backend, summary: try StoreSummary(loadingFrom: store.backend))
     }
 
-    @Test(arguments: BackendKind.allCases) func writesQueuedBehindACommitGoIntoOneTransaction(_ kind: BackendKind) async throws {
+    /// A fresh store on `kind`, its committer and log, and a first write holding its commit
+    /// open (`holdingACommit`).
+    func storeHoldingACommit(_ kind: BackendKind) async throws -> (
+        store: StoreUnderTest, committer: GroupCommitter, log: AuditLog, first: Task<AuditRow, any Error>, gate: DispatchSemaphore
+    ) {
         let store = try await StoreUnderTest.make(kind)
         let committer = try committer(store)
         let log = AuditLog(chainKey: store.keyring.chainKey)
-        // The first write holds its commit open until 40 more writers have queued.
         let (first, gate) = try await holdingACommit(committer, log)
+        return (store, committer, log, first, gate)
+    }
+
+    @Test(arguments: BackendKind.allCases) func writesQueuedBehindACommitGoIntoOneTransaction(_ kind: BackendKind) async throws {
+        // The first write holds its commit open until 40 more writers have queued.
+        let (store, committer, log, first, gate) = try await storeHoldingACommit(kind)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 2...41 {
                 group.addTask { _ = try await committer.write { db in try log.append(sampleEntry(index), in: db) } }
@@ -53,11 +64,7 @@ import Testing
     }
 
     @Test(arguments: BackendKind.allCases) func aFailingWriteTakesNoOtherWriteOfItsCommitWithIt(_ kind: BackendKind) async throws {
-        let store = try await StoreUnderTest.make(kind)
-        let committer = try committer(store)
-        let log = AuditLog(chainKey: store.keyring.chainKey)
-        struct Refused: Error {}
-        let (first, gate) = try await holdingACommit(committer, log)
+        let (store, committer, log, first, gate) = try await storeHoldingACommit(kind)
         let doomed = Task {
             try await committer.write { db in
                 _ = try log.append(sampleEntry(2), in: db)
@@ -81,11 +88,7 @@ import Testing
     /// failed write that made earlier writes' rows go out inside its savepoint must not
     /// take them with it, nor leave its own.
     @Test(arguments: BackendKind.allCases) func aFailedWriteLeavesTheRowsOfTheWritesBeforeItWhateverItSent(_ kind: BackendKind) async throws {
-        let store = try await StoreUnderTest.make(kind)
-        let committer = try committer(store)
-        let log = AuditLog(chainKey: store.keyring.chainKey)
-        struct Refused: Error {}
-        let (first, gate) = try await holdingACommit(committer, log)
+        let (store, committer, log, first, gate) = try await storeHoldingACommit(kind)
         var writes: [Task<AuditRow, any Error>] = []
         let bodies: [@Sendable (any StoreConnection) throws -> AuditRow] = [
             { db in try log.append(sampleEntry(2), in: db) },
@@ -122,10 +125,7 @@ import Testing
     }
 
     @Test(arguments: BackendKind.allCases) func aCancelledLeaderStillCommitsTheWritesQueuedBehindIt(_ kind: BackendKind) async throws {
-        let under = try await StoreUnderTest.make(kind)
-        let committer = try committer(under)
-        let log = AuditLog(chainKey: under.keyring.chainKey)
-        let (leader, gate) = try await holdingACommit(committer, log)
+        let (_, committer, log, leader, gate) = try await storeHoldingACommit(kind)
         let follower = Task { try await committer.write { db in try log.append(sampleEntry(2), in: db) } }
         while committer.waiting < 1 { try await Task.sleep(for: .milliseconds(5)) }
         leader.cancel()
