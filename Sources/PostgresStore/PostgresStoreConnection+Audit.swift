@@ -20,9 +20,17 @@ extension PostgresStoreConnection {
     }
 
     /// Kept until `flushAudit`; the server's guard checks each row as it arrives then.
+    /// Outside any savepoint (`migrate-store`'s copy of a whole chain in one transaction)
+    /// the rows go out every 500 and only the last stays in memory: no savepoint can need
+    /// them again, and the audit tail reads back what it was not handed.
     func insertAudit(_ row: AuditRow) throws {
         insertedRows.append(row)
         touchedAudit = true
+        if openSavepoints.isEmpty, insertedRows.count - sentRows >= 500 {
+            try flushAudit()
+            insertedRows.removeFirst(insertedRows.count - 1)
+            sentRows = insertedRows.count
+        }
     }
 
     /// Sends the rows `insertAudit` kept, in order, as one INSERT per 500 rows (9 binds

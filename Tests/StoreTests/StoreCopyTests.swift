@@ -7,7 +7,7 @@ import Testing
 /// `migrate-store` in process: SQLite to PostgreSQL and back, everything as stored.
 @Suite struct StoreCopyTests {
     /// A store with one active grant (a sealed secret), a pending state, a nonce mark and
-    /// a chain of rows.
+    /// a chain of some 1,200 rows (PostgreSQL's writer sends a long copy 500 rows at a time).
     func populated(_ kind: BackendKind) async throws -> (StoreUnderTest, Sensitive) {
         let under = try await StoreUnderTest.make(kind)
         let store = try GrantStore(backend: under.backend, keyring: under.keyring)
@@ -27,6 +27,10 @@ import Testing
             .secretFetched(secret, externalID: "key-1"), user: "u1", actor: .wbkeyd, lifecycle: lifecycle, now: now, roll: 0.5)
         try await store.putPendingState(fingerprint: "st", user: "u2", verifier: Sensitive("pv"), expiresAt: now.addingTimeInterval(600))
         try await store.append(AuditEntry(.requestSigned, user: "u1", externalID: "key-1"), raising: NonceMark(key: "key-1", nonce: 42))
+        let log = AuditLog(chainKey: under.keyring.chainKey)
+        try under.backend.blockingWrite { db in
+            for index in 0..<1_200 { _ = try log.append(sampleEntry(index), in: db) }
+        }
         return (under, secret)
     }
 
@@ -36,7 +40,8 @@ import Testing
         let report = try StoreCopy.copy(from: source.backend, to: middle.backend)
         #expect(report.grants == 1 && report.pendingStates == 1 && report.nonceMarks == 1 && report.ingestions == 1)
         let rows = try await source.chainRows()
-        #expect(report.auditRows == rows && rows >= 5)
+        #expect(report.auditRows == rows && rows >= 1_205)
+        let head = try await source.backend.read { db in try db.auditHead() }
         let back = try await StoreUnderTest.makeEmpty(.sqlite)
         #expect(try StoreCopy.copy(from: middle.backend, to: back.backend) == report)
 
@@ -45,6 +50,7 @@ import Testing
             let keyring = try StoreKeyring.unlock(masterKey: testMasterKey, backend: backend)
             let moved = StoreUnderTest(backend: backend, keyring: keyring, directory: nil)
             #expect(try await moved.chainRows() == rows)
+            #expect(try await backend.read { db in try db.auditHead() } == head)
             let store = try GrantStore(backend: backend, keyring: keyring)
             let stored = try #require(try await store.grant(user: "u1"))
             #expect(stored.grant.state == .active)
