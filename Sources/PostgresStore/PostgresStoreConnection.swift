@@ -235,6 +235,10 @@ final class PostgresStoreConnection: StoreConnection {
             """, "writing this instance's row")
     }
 
+    func pruneInstances(lastSeenBefore cutoff: Date) throws {
+        try run("DELETE FROM instances WHERE last_seen < \(cutoff.timeIntervalSince1970)", "pruning the instances")
+    }
+
     func instances() throws -> [InstanceRecord] {
         try run(
             "SELECT name, host, pid, started_at, last_seen, stopped_at FROM instances ORDER BY name COLLATE \"C\"", "reading the instances"

@@ -115,13 +115,17 @@ public final class GrantStore: Sendable {
 
     /// The daily clean-up in one commit: audit rows past `retention` (refused when it
     /// would remove too much), ingestion fingerprints before `ingestionsBefore`, expired
-    /// `authorize-url` states.
-    public func housekeep(retention: Duration, ingestionsBefore: Date, now: Date) async throws -> AuditPruneOutcome {
+    /// `authorize-url` states, and instances not seen for `instancesUnseenFor` (a renamed
+    /// or retired host's row shows in `status` for that long, then goes).
+    public func housekeep(
+        retention: Duration, ingestionsBefore: Date, now: Date, instancesUnseenFor: TimeInterval = 7 * 86_400
+    ) async throws -> AuditPruneOutcome {
         let audit = self.audit
         return try await committer.write { db in
             let pruned = try audit.prune(retention: retention.seconds, in: db)
             try db.pruneIngestions(before: ingestionsBefore)
             try db.prunePendingStates(now: now)
+            try db.pruneInstances(lastSeenBefore: now.addingTimeInterval(-instancesUnseenFor))
             return pruned
         }
     }

@@ -50,6 +50,9 @@ struct SQLiteStoreConnection: StoreConnection {
 
     func putInstance(_ record: InstanceRecord) throws { try InstanceRecords.put(record, in: db) }
     func instances() throws -> [InstanceRecord] { try InstanceRecords.all(in: db) }
+    func pruneInstances(lastSeenBefore cutoff: Date) throws {
+        try db.execute(sql: "DELETE FROM instances WHERE last_seen < ?", arguments: [cutoff.timeIntervalSince1970])
+    }
 
     func auditHead() throws -> AuditHead? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")).map {

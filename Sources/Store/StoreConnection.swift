@@ -46,8 +46,9 @@ public protocol StoreConnection {
     // MARK: instances
     /// Writes this instance's row whole (start, heartbeat, clean stop).
     func putInstance(_ record: InstanceRecord) throws
-    /// Every instance that ever ran on this store, by name.
+    /// Every instance that ran on this store and was seen since the last prune, by name.
     func instances() throws -> [InstanceRecord]
+    func pruneInstances(lastSeenBefore cutoff: Date) throws
 
     // MARK: the audit chain
     func auditHead() throws -> AuditHead?

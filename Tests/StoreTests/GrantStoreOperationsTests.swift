@@ -62,6 +62,10 @@ import Testing
         let restarted = InstanceRecord(name: "alpha", host: "host-a", pid: 8, startedAt: start.addingTimeInterval(20), lastSeen: start.addingTimeInterval(20))
         #expect(try await store.put(instance: restarted) == [restarted, beta])
         #expect(try await under.chainRows() == 0, "liveness is not audited")
+        // Housekeeping forgets an instance unseen for a week, and only such.
+        _ = try await store.housekeep(
+            retention: .seconds(86_400 * 3650), ingestionsBefore: start, now: start.addingTimeInterval(7 * 86_400 + 15))
+        #expect(try await store.put(instance: restarted) == [restarted])
     }
 
     @Test(arguments: BackendKind.allCases) func pruningKeepsTheChainVerifiableAndVouchesForThePrefix(_ kind: BackendKind) async throws {
