@@ -22,6 +22,7 @@ readme_normalize() {
         -e 's/^([A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8}) [^ ]+ /\1 <host> /' \
         -e 's/^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([ 0-9][0-9] [0-9:]{8} <host> )/<month> \2/' \
         -e 's/[0-9]+\.M[0-9]+P[0-9]+R[0-9a-f]+\.[^ /]+\.json/<spool file>/g' \
+        -e 's/("owner":")[^"]*"/\1<instance>"/g' \
         -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/<time>/g' \
         -e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/<uuid>/g' \
         -e 's/[0-9a-fA-F]{16,}/<hex>/g' \
