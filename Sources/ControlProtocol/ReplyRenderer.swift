@@ -35,7 +35,7 @@ public struct ReplyRenderer: Sendable {
                     [
                         "name": i.name, "host": i.host, "pid": i.pid, "started_at": Self.timestamp(i.startedAt) as Any,
                         "last_seen": Self.timestamp(i.lastSeen) as Any, "stopped_at": Self.timestamp(i.stoppedAt) as Any,
-                        "self": i.isSelf,
+                        "self": i.isSelf, "grants": i.grants,
                     ] as [String: Any]
                 }],
             ])
@@ -56,7 +56,8 @@ public struct ReplyRenderer: Sendable {
         return Self.keyValues(rows)
     }
 
-    /// `alpha (this one) on host-a, pid 7, up since …, seen 3s ago`, or `… stopped at …`.
+    /// `alpha (this one) on host-a, pid 7, up since …, seen 3s ago, holds 12 grants`, or
+    /// `… stopped at …`.
     func instanceText(_ i: InstanceView) -> String {
         var text = i.name + (i.isSelf ? " (this one)" : "") + " on \(i.host), pid \(i.pid), started \(Self.timestamp(i.startedAt)!)"
         if let stopped = i.stoppedAt {
@@ -64,6 +65,7 @@ public struct ReplyRenderer: Sendable {
         } else {
             text += ", seen \(Self.span(seconds: max(0, Int(now.timeIntervalSince(i.lastSeen).rounded(.down))))) ago"
         }
+        if i.stoppedAt == nil || i.grants > 0 { text += ", holds \(i.grants) grant\(i.grants == 1 ? "" : "s")" }
         return text
     }
 

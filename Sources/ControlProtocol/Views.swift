@@ -44,8 +44,12 @@ public struct InstanceView: Sendable, Equatable {
     public var stoppedAt: Date?
     /// The instance answering this `status`.
     public var isSelf: Bool
+    /// Grants whose owner it is, as of the answering instance's last heartbeat (an
+    /// instance that ended without a word keeps them until another takes them over).
+    public var grants: Int
 
-    public init(name: String, host: String, pid: Int, startedAt: Date, lastSeen: Date, stoppedAt: Date?, isSelf: Bool) {
+    public init(name: String, host: String, pid: Int, startedAt: Date, lastSeen: Date, stoppedAt: Date?, isSelf: Bool, grants: Int = 0) {
+        self.grants = grants
         self.name = name
         self.host = host
         self.pid = pid

@@ -113,10 +113,10 @@ struct ControlDispatcher: Sendable {
         case .status:
             return renderer.status(statusView())
         case .grants(let state):
-            return renderer.grants(try await engine.grantViews(state: state).map(owned))
+            return renderer.grants(try await engine.grantViews(state: state))
         case .show(let user):
             guard let grant = try await engine.grantView(user) else { return renderer.error("no grant for \(user)") }
-            return renderer.show(owned(grant), audit: try await engine.auditViews(limit: 20, user: user))
+            return renderer.show(grant, audit: try await engine.auditViews(limit: 20, user: user))
         case .audit(let count, let user):
             return renderer.audit(try await engine.auditViews(limit: count, user: user))
         case .metrics:
@@ -197,14 +197,6 @@ struct ControlDispatcher: Sendable {
         }
     }
 
-    /// One writer per store until leases exist (docs/design.md §13): every grant is this
-    /// instance's.
-    func owned(_ grant: GrantView) -> GrantView {
-        var grant = grant
-        grant.owner = presence.name
-        return grant
-    }
-
     func statusView() -> StatusView {
         let stored = summary.snapshot
         let backlog = census.backlog()
@@ -222,10 +214,10 @@ struct ControlDispatcher: Sendable {
                 lastError: counters.lastError.map { "\(AuditTimestamp.format($0.at)) \($0.description)" }),
             audit: AuditHeadView(seq: Int(head?.seq ?? 0), hash: head?.hash ?? AuditChain.genesisPrevHash),
             lastReload: status.lastReload.map { ReloadView(at: $0.at, outcome: $0.applied ? "applied" : "refused", problem: $0.problem) },
-            cluster: presence.cluster.map { i in
+            cluster: presence.cluster.map { [holders = presence.grantsByOwner] i in
                 InstanceView(
                     name: i.name, host: i.host, pid: Int(i.pid), startedAt: i.startedAt, lastSeen: i.lastSeen, stoppedAt: i.stoppedAt,
-                    isSelf: i.name == presence.name)
+                    isSelf: i.name == presence.name, grants: holders[i.name] ?? 0)
             })
     }
 

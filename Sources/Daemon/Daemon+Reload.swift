@@ -46,6 +46,8 @@ extension Daemon {
         applied.metrics.listen = old.configuration.metrics.listen
         settings.current = LoadedConfiguration(path: path, configuration: applied, access: new.access, credentials: old.credentials)
         await engine.setPolicy(Self.policy(applied))
+        await engine.setCallBudget(
+            Self.callBudget(requestTimeout: applied.whitebit.requestTimeout, leaseTerm: await engine.leases.term))
         if changes.changedKeys.contains("keys.probe_interval") {
             do {
                 _ = try await engine.settleKeyWatches()

@@ -52,7 +52,9 @@ public final class Daemon: Sendable {
         self.accounts = accounts
         self.logger = logger
         self.status = DaemonStatus(version: Self.version)
-        self.presence = InstancePresence(name: configuration.store.instanceName(), startedAt: status.startedAt)
+        let leaseTerm = configuration.store.leaseTerm(requestTimeout: configuration.whitebit.requestTimeout)
+        let instance = configuration.store.instanceName()
+        self.presence = InstancePresence(name: instance, startedAt: status.startedAt, lease: leaseTerm)
         let backend = try StoreOpening.open(loaded, logger: logger)
         // Before the summary, so the head it shows includes an `audit_keyed` row written here.
         let keyring = try StoreKeyring.unlock(masterKey: Data(masterKey.bytes), backend: backend)
@@ -69,6 +71,8 @@ public final class Daemon: Sendable {
         let status = self.status
         self.engine = GrantEngine(
             store: store, client: client, scheduler: scheduler, policy: Self.policy(configuration), logger: logger,
+            leases: LeaseBook(instance: instance, term: leaseTerm),
+            callBudget: Self.callBudget(requestTimeout: configuration.whitebit.requestTimeout, leaseTerm: leaseTerm),
             onHalt: { reason in
                 status.phase = .degraded
                 failure.withLock { $0 = $0 ?? reason }
@@ -89,6 +93,13 @@ public final class Daemon: Sendable {
             redirectURI: c.whitebit.redirectURI.isEmpty ? nil : c.whitebit.redirectURI, requestTimeout: c.whitebit.requestTimeout,
             maxConcurrency: c.whitebit.maxConcurrency, rateLimit: c.whitebit.rateLimit,
             sourceAddress: c.whitebit.sourceAddress.isEmpty ? nil : c.whitebit.sourceAddress)
+    }
+
+    /// What a WhiteBIT call may take before its lease must still hold: the request timeout
+    /// and 2 s. `store.lease` is held long enough for it (`leaseTerm`); a reload that
+    /// raises the timeout past that is held to half the lease until the next restart.
+    static func callBudget(requestTimeout: Duration, leaseTerm: Duration) -> Duration {
+        min(requestTimeout + .seconds(2), leaseTerm / 2)
     }
 
     static func policy(_ c: DaemonConfiguration) -> LifecyclePolicy {
@@ -150,11 +161,17 @@ public final class Daemon: Sendable {
             AuditEntry(.daemonStarted, user: nil, externalID: nil, actor: .wbkeyd,
                 detail: ["version": .string(Self.version), "pid": .int(Int(getpid())), "previous_head_seq": .int(Int(head?.seq ?? 0))]),
             message: "wbkeyd \(Self.version) starting")
-        try await presence.beat(store, at: Date())
         let marks = try await engine.seedNonces()
         logger.info("nonce marks loaded", metadata: ["keys": "\(marks)"])
-        let timers = try await engine.rebuildTimers()
-        logger.info("timers rebuilt", metadata: ["grants_with_deadlines": "\(timers)"])
+        // The grants this instance takes up, as a restart takes up its own: every grant
+        // with a deadline that no live instance holds, its timer set (past-due ones fire).
+        var claimed = try await presence.beat(engine, at: Date(), afresh: true)
+        var timers = claimed
+        while claimed == InstancePresence.claimLimit {
+            claimed = try await presence.beat(engine, at: Date())
+            timers += claimed
+        }
+        logger.info("timers rebuilt", metadata: ["grants_with_deadlines": "\(timers)", "instance": "\(presence.name)"])
         let unsettled = try await engine.settleKeyWatches()
         if unsettled > 0 { logger.info("key probes to plan", metadata: ["grants": "\(unsettled)"]) }
         await intake.recount()
@@ -166,7 +183,7 @@ public final class Daemon: Sendable {
         await scheduler.schedule(.housekeeping, at: now.addingTimeInterval(60))
         await scheduler.schedule(.auditWitness, at: now)
         await scheduler.schedule(.statusLine, at: now.addingTimeInterval(10))
-        await scheduler.schedule(.instanceBeat, at: now.addingTimeInterval(InstancePresence.beatInterval))
+        await scheduler.schedule(.instanceBeat, at: now.addingTimeInterval(presence.beatInterval))
     }
 
     func controlServer() throws -> ControlServer {
@@ -206,12 +223,15 @@ public final class Daemon: Sendable {
             if status.phase == .ready { notifier.status(statusLine()) }
             await scheduler.schedule(.statusLine, at: Date().addingTimeInterval(10))
         case .instanceBeat:
+            var claimed = 0
             do {
-                try await presence.beat(store, at: Date())
+                claimed = try await presence.beat(engine, at: Date())
             } catch {
                 await engine.halt("instance heartbeat write failed: \(error)")
             }
-            await scheduler.schedule(.instanceBeat, at: Date().addingTimeInterval(InstancePresence.beatInterval))
+            // A takeover larger than one beat's claims goes on at once.
+            let next = claimed == InstancePresence.claimLimit ? 0 : presence.beatInterval
+            await scheduler.schedule(.instanceBeat, at: Date().addingTimeInterval(next))
         }
     }
 

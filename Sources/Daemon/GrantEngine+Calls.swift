@@ -9,6 +9,16 @@ import WhiteBITClient
 /// the decision on it keeps it.
 extension GrantEngine {
     func perform(_ call: Call, user: String) async {
+        guard leases.allowsCall(at: .now, lasting: callBudget) else {
+            // It waited for a turn past what the lease still covers: not made. The grant
+            // stays due in the store and is tried again once the lease is renewed.
+            await withLock(user) {
+                callReturned(user)
+                outcomeSettled()
+                await scheduler.reschedule(.grant(user), at: Date().addingTimeInterval(1))
+            }
+            return
+        }
         let event = await outcome(of: call, user: user)
         await withLock(user) {
             // Only once its outcome is committed is the call over: `finish()` waits for that.
@@ -17,6 +27,8 @@ extension GrantEngine {
             defer { outcomeSettled() }
             do {
                 _ = try await applyLocked(event, user: user)
+            } catch is LeaseRefusal {
+                // Logged where it was refused: another instance holds the grant now.
             } catch {
                 logger.error("could not record a WhiteBIT outcome", metadata: ["user": "\(user)", "error": "\(error)"])
             }

@@ -21,7 +21,14 @@ extension GrantEngine {
     }
 
     nonisolated func grantView(_ user: String) async throws -> GrantView? {
-        try await store.grant(user: user).map { Self.view($0.grant) }
+        try await store.grant(user: user).map(Self.view)
+    }
+
+    /// The grant as `show` and `grants` give it, with the instance that holds it.
+    static func view(_ stored: StoredGrant) -> GrantView {
+        var view = view(stored.grant)
+        view.owner = stored.lease?.owner
+        return view
     }
 
     nonisolated func auditViews(limit: Int, user: String?) async throws -> [AuditRowView] {
@@ -141,7 +148,7 @@ extension GrantEngine {
     /// about up to 200 of them, one after another, for as long as `within` lasts.
     func reconcileAll(dryRun: Bool, actor: AuditActor, within: Duration? = nil) async throws -> String {
         let now = Date()
-        let candidates = try await store.grants(state: nil, limit: 1_000_000)
+        let candidates = try await store.grants(state: nil, limit: 1_000_000).map(\.grant)
             .filter { $0.holdsLiveToken(at: now) && [.active, .disabled, .awaitingKey].contains($0.state) }
         if dryRun {
             var lines: [String] = []
@@ -161,8 +168,18 @@ extension GrantEngine {
             if candidates.count > 200 { lines.append("… \(candidates.count - 200) more not shown") }
             return lines.isEmpty ? "no grant holds a live token; nothing to reconcile" : lines.joined(separator: "\n")
         }
-        for grant in candidates { try await apply(.reconcileRequested, user: grant.user, actor: actor) }
-        return "reconcile started for \(candidates.count) grant(s); see `grants` and `audit` for the outcome"
+        var elsewhere: [String: Int] = [:]
+        for grant in candidates {
+            do {
+                try await apply(.reconcileRequested, user: grant.user, actor: actor)
+            } catch LeaseRefusal.heldElsewhere(_, let owner) {
+                elsewhere[owner, default: 0] += 1
+            }
+        }
+        let started = candidates.count - elsewhere.values.reduce(0, +)
+        let others = elsewhere.sorted { $0.key < $1.key }.map { "\($0.value) held by \($0.key)" }
+        return "reconcile started for \(started) grant(s)\(others.isEmpty ? "" : "; not here: " + others.joined(separator: ", ") + " (ask there)")"
+            + "; see `grants` and `audit` for the outcome"
     }
 
     /// One line: the move, or the key replaced within the same state, or nothing, and the

@@ -55,11 +55,11 @@ extension GrantEngine {
     ) async throws -> IngestOutcome {
         let user = request.user
         let authorization = Authorization(receivedAt: request.receivedAt, apiKey: request.apiKey, code: request.code, verifier: verifier)
-        let (lifecycle, now, roll) = (self.lifecycle, Date(), Double.random(in: 0..<1))
+        let (lifecycle, now, roll, lease) = (self.lifecycle, Date(), Double.random(in: 0..<1), leases.check(for: user))
         let transition = try await commit(user: user) { store in
             try await store.ingest(
                 authorization, user: user, fingerprint: fingerprint, consumingState: stateFingerprint, file: file, lifecycle: lifecycle,
-                now: now, roll: roll)
+                now: now, roll: roll, lease: lease)
         }
         let outcome: IngestOutcome = transition == nil ? .duplicate : .received
         guard admitRoutineLine() else { return outcome }

@@ -29,6 +29,12 @@ actor GrantEngine {
     let nonces = V4NonceSource()
     /// Called once when a write fails: the daemon must stop acting and exit.
     let onHalt: @Sendable (String) -> Void
+    /// The grants this instance holds (docs/design.md §13); every decision is checked
+    /// against the store's owner and epoch in its own commit.
+    private(set) var leases: LeaseBook
+    /// How long a WhiteBIT call may take, its margin included: a call starts only while
+    /// the lease has that much left.
+    var callBudget: Duration
 
     private var locks = UserLocks()
     private(set) var inFlight: Set<String> = []
@@ -50,8 +56,10 @@ actor GrantEngine {
 
     init(
         store: GrantStore, client: WhiteBITClient, scheduler: Scheduler<DaemonTimer>, policy: LifecyclePolicy, logger: Logger,
-        onHalt: @escaping @Sendable (String) -> Void
+        leases: LeaseBook, callBudget: Duration, onHalt: @escaping @Sendable (String) -> Void
     ) {
+        self.leases = leases
+        self.callBudget = callBudget
         self.store = store
         self.sealer = store.sealer
         self.clientBox = Mutex(client)
@@ -79,11 +87,36 @@ actor GrantEngine {
         lifecycle.policy = policy
     }
 
-    /// Puts every stored deadline into the scheduler; past-due ones fire at once.
-    func rebuildTimers() async throws -> Int {
-        let deadlines = try await store.deadlines()
-        for (user, at) in deadlines { await scheduler.schedule(.grant(user), at: at) }
-        return deadlines.count
+    func setCallBudget(_ budget: Duration) {
+        callBudget = budget
+    }
+
+    /// The heartbeat (docs/design.md §13): this instance's row and lease renewed, and the
+    /// grants no live instance holds claimed and put into the scheduler (past-due ones
+    /// fire at once) as a restart would. `afresh` at start: what this name held in a
+    /// previous run is released first (that run is over: a name runs once at a time) and
+    /// claimed again with the rest. Answers the round and how many grants it claimed.
+    func leaseRound(_ record: InstanceRecord, claimLimit: Int, afresh: Bool = false) async throws -> LeaseRound {
+        let sent = ContinuousClock.now
+        let round = try await store.leaseRound(instance: record, seconds: leases.term.seconds, claimLimit: claimLimit, afresh: afresh)
+        let lost = leases.renewed(sent: sent, owned: round.owned)
+        if let lane = round.nonceLane { nonces.assign(lane: lane, of: GrantStore.nonceLanes) }
+        if !lost.isEmpty {
+            logger.warning(
+                "this instance's lease ran out and other instances took grants it held; it forgets them",
+                metadata: ["event": "lease_lost", "grants": "\(lost.count)"])
+        } else if round.lapsed, !afresh {
+            logger.warning("this instance's lease ran out before it was renewed; no grant was taken meanwhile", metadata: ["event": "lease_lapsed"])
+        }
+        if !afresh, !round.claimed.isEmpty {
+            logger.notice(
+                "claimed grants that no live instance held", metadata: ["event": "lease_takeover", "grants": "\(round.claimed.count)"])
+        }
+        for claim in round.claimed where !inFlight.contains(claim.user) {
+            leases.hold(claim.user, epoch: claim.epoch)
+            if let deadline = claim.deadline { await scheduler.schedule(.grant(claim.user), at: deadline) }
+        }
+        return round
     }
 
     /// Dormant and disabled grants whose probe plan predates the current
@@ -128,26 +161,36 @@ actor GrantEngine {
     /// The same, for a caller that holds the lock already.
     @discardableResult
     func applyLocked(_ event: GrantEvent, user: String, actor: AuditActor = .wbkeyd, create: Bool = false) async throws -> Transition? {
-        let (lifecycle, now, roll) = (self.lifecycle, Date(), Double.random(in: 0..<1))
+        let (lifecycle, now, roll, lease) = (self.lifecycle, Date(), Double.random(in: 0..<1), leases.check(for: user))
         return try await commit(user: user) { store in
-            try await store.decide(event, user: user, actor: actor, create: create, lifecycle: lifecycle, now: now, roll: roll)
+            try await store.decide(event, user: user, actor: actor, create: create, lifecycle: lifecycle, now: now, roll: roll, lease: lease)
         }
     }
 
     /// Commits one decision (`write`: the store's `decide` or `ingest`), then reschedules
     /// the grant, makes the call it asked for, logs its audit notes and wakes observers.
-    /// A failed write halts the engine.
+    /// A failed write halts the engine; a decision the store refused for its lease
+    /// (`LeaseRefusal`) wrote nothing and is thrown to the caller.
     func commit(user: String, _ write: @Sendable (GrantStore) async throws -> Decision?) async throws -> Transition? {
         if let haltReason { throw EngineHalted(reason: haltReason) }
-        let transition: Transition?
+        let decision: Decision?
         do {
-            transition = try await write(store)?.transition
+            decision = try await write(store)
+        } catch let refusal as LeaseRefusal {
+            await refused(refusal, user: user)
+            throw refusal
         } catch {
             halt("store write failed: \(error)")
             throw error
         }
-        guard let transition else { return nil }
-        if let call = transition.call, !inFlight.contains(user), !stopping {
+        guard let decision else { return nil }
+        if let epoch = decision.leaseEpoch { leases.hold(user, epoch: epoch) }
+        let transition = decision.transition
+        if transition.call != nil, !inFlight.contains(user), !stopping, !leases.allowsCall(at: .now, lasting: callBudget) {
+            // The lease may have run out unseen (a pause, a store slow to answer): the call
+            // stays due in the store, and is tried again once the lease is renewed.
+            await scheduler.reschedule(.grant(user), at: Date().addingTimeInterval(1))
+        } else if let call = transition.call, !inFlight.contains(user), !stopping {
             // Made now, after the commit that made it durable; the outcome's commit
             // schedules whatever comes next, so the grant needs no timer meanwhile.
             inFlight.insert(user)
@@ -163,6 +206,18 @@ actor GrantEngine {
         return transition
     }
 
+    /// The store refused a decision for its lease: another instance holds the grant. This
+    /// one forgets it (its epoch and its timer); the holder's own timers carry it on.
+    private func refused(_ refusal: LeaseRefusal, user: String) async {
+        leases.drop(user)
+        if !inFlight.contains(user) { await scheduler.reschedule(.grant(user), at: nil) }
+        if case .lost(_, let owner) = refusal {
+            logger.warning(
+                "grant lost to another instance; this one's stale work on it is not recorded",
+                metadata: ["event": "lease_lost", "user": "\(user)", "owner": "\(owner ?? "none")"])
+        }
+    }
+
     /// A deadline of the user's grant came due: run it unless a call is in flight
     /// (its outcome reschedules the grant).
     func due(_ user: String) async {
@@ -170,6 +225,8 @@ actor GrantEngine {
             guard haltReason == nil, !inFlight.contains(user) else { return }
             do {
                 try await applyLocked(.due, user: user)
+            } catch is LeaseRefusal {
+                // Another instance holds it: its deadlines are that instance's to keep.
             } catch {
                 logger.error("could not run a due step", metadata: ["user": "\(user)", "error": "\(error)"])
             }

@@ -19,7 +19,9 @@ public enum StoreOpening {
                 throw StoreError.unsupported(operation: "opening a PostgreSQL store without store.url", backend: "postgresql")
             }
             let password = try loaded.credentials.storePassword.map { try CredentialFile.readStorePassword(at: $0) }
-            return try PostgresBackend.open(options: options(url, password: password), logger: logger, exclusive: true)
+            return try PostgresBackend.open(options: options(url, password: password), logger: logger,
+                hold: .instance(
+                    settings.instanceName(), idleLimit: settings.leaseTerm(requestTimeout: loaded.configuration.whitebit.requestTimeout)))
         }
     }
 

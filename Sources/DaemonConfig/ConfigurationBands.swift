@@ -17,6 +17,9 @@ public enum ConfigurationBands {
     /// Seconds for tests against whitebit-sim; under 14 days, so that a probe can come
     /// before WhiteBIT's inactivity rule disables an idle key (docs/whitebit-api.md §5).
     public static let probeInterval = DurationBand(.seconds(1), .seconds(13 * 86_400))
+    /// Seconds for the takeover tests; an hour would leave a dead instance's grants
+    /// untouched for longer than any key's token lives in practice.
+    public static let lease = DurationBand(.seconds(3), .seconds(3_600))
     public static let auditRetention = DurationBand(.seconds(86_400), .seconds(3_650 * 86_400))
     public static let maxConcurrency: ClosedRange<Int> = 1...256
     public static let secretReadsPerMinute: ClosedRange<Int> = 1...600

@@ -4,9 +4,9 @@
 /// A restart is needed where the running process holds something built from the setting
 /// that cannot be swapped under work in flight:
 /// - `store.path`, `store.master_key_file`, `store.backend`, `store.url`,
-///   `store.password_file`, `store.instance`: the open database, the key its secrets are
-///   sealed with, and the name this instance holds rows under; switching any mid-run
-///   would split one grant's history across stores or owners.
+///   `store.password_file`, `store.instance`, `store.lease`: the open database, the key its
+///   secrets are sealed with, and the name and lease this instance holds grants under;
+///   switching any mid-run would split one grant's history across stores or owners.
 /// - `spool.directory`: the inotify watches and claimed files of the running spool stage.
 /// - `control.socket`, `control.mode`: the bound socket (which systemd may have passed in).
 /// - `metrics.listen`: the bound listener; a new address is taken at the next restart, and
@@ -41,7 +41,7 @@ public struct ConfigurationChanges: Sendable, Equatable {
     public static let restartKeys: Set<String> = [
         "whitebit.base_url", "whitebit.client_id", "whitebit.client_secret_file",
         "spool.directory",
-        "store.path", "store.master_key_file", "store.backend", "store.url", "store.password_file", "store.instance",
+        "store.path", "store.master_key_file", "store.backend", "store.url", "store.password_file", "store.instance", "store.lease",
         "control.socket", "control.mode",
         "metrics.listen",
     ]

@@ -113,6 +113,7 @@ struct ConfigurationDecoder {
         if let value = reader.string("url") { settings.url = value }
         if let value = reader.string("password_file") { settings.passwordFile = value }
         if let value = reader.string("instance") { settings.instance = value }
+        if let value = reader.duration("lease") { settings.lease = value }
     }
 
     private static func decodeControl(_ reader: inout TOMLSectionReader, into settings: inout DaemonConfiguration.Control) {

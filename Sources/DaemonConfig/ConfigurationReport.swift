@@ -137,6 +137,10 @@ public struct ConfigurationReport: Sendable, Equatable {
                 notes["store.instance"] = "empty: the host name, \(configuration.store.instanceName())"
             }
         }
+        let term = configuration.store.leaseTerm(requestTimeout: configuration.whitebit.requestTimeout)
+        if term > configuration.store.lease {
+            notes["store.lease"] = "held as \(TOMLRendering.duration(term)): twice whitebit.request_timeout and 2 s"
+        }
         if configuration.whitebit.redirectURI.isEmpty {
             notes["whitebit.redirect_uri"] = "none: redirect_uri is not sent"
         }

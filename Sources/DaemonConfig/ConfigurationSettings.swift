@@ -44,6 +44,7 @@ extension DaemonConfiguration {
             ("store.url", TOMLRendering.string(StoreURL.shown(store.url))),
             ("store.password_file", TOMLRendering.string(store.passwordFile)),
             ("store.instance", TOMLRendering.string(store.instance)),
+            ("store.lease", TOMLRendering.duration(store.lease)),
             ("control.socket", TOMLRendering.string(control.socket)),
             ("control.mode", TOMLRendering.string(control.mode.description)),
             ("control.admin_group", TOMLRendering.string(control.adminGroup)),

@@ -138,6 +138,7 @@ struct ConfigurationValidator {
             }
         }
         check("store.instance", StoreInstance.problem(settings.instance))
+        check("store.lease", settings.lease, ConfigurationBands.lease)
     }
 
     private mutating func validateControl(_ settings: DaemonConfiguration.Control) {

@@ -89,6 +89,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
         /// This instance's name among those sharing one database; empty: the host name
         /// (`instanceName`).
         public var instance: String = ""
+        /// How long another instance waits before it takes over the grants of one that
+        /// stopped renewing (docs/design.md §13); renewed every third of it.
+        public var lease: Duration = .seconds(30)
 
         public init() {}
 
@@ -101,6 +104,13 @@ public struct DaemonConfiguration: Sendable, Equatable {
         /// `instance`, or the host name when it is empty.
         public func instanceName(hostName: () -> String = StoreInstance.hostName) -> String {
             instance.isEmpty ? hostName() : instance
+        }
+
+        /// The lease as held: `lease`, or longer when a WhiteBIT call could not fit in it.
+        /// A call starts only while the lease has its timeout and 2 s left, and a renewal
+        /// comes every third of the lease, so the lease must be at least twice that.
+        public func leaseTerm(requestTimeout: Duration) -> Duration {
+            max(lease, (requestTimeout + .seconds(2)) * 2)
         }
     }
 

@@ -29,35 +29,78 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     static let writeLock: Int64 = 0x7762_6b65_7964_0001
     /// "wbkeyd" and 2: held while the schema is checked and migrated.
     static let migrationLock: Int64 = 0x7762_6b65_7964_0002
-    /// "wbkeyd" and 3: held by the writer session of the one process that may write the
-    /// database (a daemon, `migrate-store`): until leases let several instances share the
-    /// grants, a second one would act on the same grants, so it is refused as `inUse`.
-    static let instanceLock: Int64 = 0x7762_6b65_7964_0003
+    /// "wbkeyd" and 3: every daemon's writer session holds it shared, `migrate-store`'s
+    /// exclusive, so that a copy never runs beside a live instance.
+    static let clusterLock: Int64 = 0x7762_6b65_7964_0003
+    /// "wbke": with the hash of an instance's name, the lock that lets one process at a
+    /// time run under that name (its leases, its restart releasing what the name held).
+    static let nameLockClass: Int32 = 0x7762_6b65
+
+    /// What the writer session holds for as long as it lives, taken again on each new
+    /// connection: a writer that cannot take it back stops.
+    public enum Hold: Sendable, Equatable {
+        /// Nothing (tests, verifying a chain).
+        case none
+        /// A daemon: the cluster lock shared, and its instance name's lock. A transaction
+        /// left idle longer than `idleLimit` (the lease) is ended by the server: every
+        /// instance's writes wait for the one write lock, and a process paused inside a
+        /// transaction (SIGSTOP, a partition) would otherwise hold it until it resumed.
+        case instance(String, idleLimit: Duration)
+        /// `migrate-store`: the cluster lock exclusive, so no instance runs meanwhile.
+        case whole
+    }
 
     public var name: String { options.displayName }
 
-    private init(options: PostgresStoreOptions, logger: Logger, exclusive: Bool) {
+    private init(options: PostgresStoreOptions, logger: Logger, hold: Hold) {
         self.options = options
         self.logger = logger
         self.writer = PostgresSession(
-            options: options, role: "writer", logger: logger, onConnect: exclusive ? Self.takeInstanceLock(name: options.displayName) : nil)
+            options: options, role: "writer", logger: logger, onConnect: Self.take(hold, store: options.displayName))
         self.readerSlots = DispatchSemaphore(value: max(1, options.readers))
     }
 
-    private static func takeInstanceLock(name: String) -> @Sendable (PostgresConnection, Logger) throws -> Void {
-        { connection, logger in
-            let query: PostgresQuery = "SELECT pg_try_advisory_lock(\(instanceLock))"
-            let result = try connection.query(query, logger: logger).wait()
-            let held: Bool = try result.rows.first?.decode(Bool.self) ?? false
-            if !held { throw StoreError.inUse(path: name) }
+    private static func held(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) throws -> Bool {
+        try connection.query(query, logger: logger).wait().rows.first?.decode(Bool.self) ?? false
+    }
+
+    private static func take(_ hold: Hold, store: String) -> (@Sendable (PostgresConnection, Logger) throws -> Void)? {
+        switch hold {
+        case .none:
+            return nil
+        case .whole:
+            return { connection, logger in
+                guard try held("SELECT pg_try_advisory_lock(\(clusterLock))", on: connection, logger: logger) else {
+                    throw StoreError.inUse(path: store)
+                }
+            }
+        case .instance(let name, let idleLimit):
+            let milliseconds = max(1, idleLimit.components.seconds * 1_000 + idleLimit.components.attoseconds / 1_000_000_000_000_000)
+            // Keepalives of about a third of the lease: a host that vanished (its process gone
+            // without a word, a cut network) loses its session, and with it the name's lock,
+            // within about a lease, so its successor under that name can start.
+            let probe = max(1, milliseconds / 3_000)
+            return { connection, logger in
+                for setting in [
+                    "idle_in_transaction_session_timeout = \(milliseconds)", "tcp_keepalives_idle = \(probe)",
+                    "tcp_keepalives_interval = \(probe)", "tcp_keepalives_count = 3",
+                ] {
+                    _ = try connection.query(PostgresQuery(unsafeSQL: "SET \(setting)"), logger: logger).wait()
+                }
+                guard try held("SELECT pg_try_advisory_lock_shared(\(clusterLock))", on: connection, logger: logger) else {
+                    throw StoreError.inUse(path: store)
+                }
+                guard try held("SELECT pg_try_advisory_lock(\(nameLockClass), hashtext(\(name)))", on: connection, logger: logger) else {
+                    throw StoreError.instanceRunning(name: name, store: store)
+                }
+            }
         }
     }
 
     /// Connects and brings the schema to what this build knows; a database that carries
     /// a step this build does not know was written by a newer wbkeyd and is refused.
-    /// `exclusive`: the writer holds `instanceLock` on every connection it makes.
-    public static func open(options: PostgresStoreOptions, logger: Logger, exclusive: Bool = false) throws(StoreError) -> PostgresBackend {
-        let backend = PostgresBackend(options: options, logger: logger, exclusive: exclusive)
+    public static func open(options: PostgresStoreOptions, logger: Logger, hold: Hold = .none) throws(StoreError) -> PostgresBackend {
+        let backend = PostgresBackend(options: options, logger: logger, hold: hold)
         let migrated: StoreError? = backend.writerQueue.sync {
             do throws(StoreError) {
                 try backend.migrate()
@@ -100,7 +143,7 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
             // Not the schema's fault: said as they are, so that start-up can wait for a
             // server that is away and name a database another process holds.
             switch error {
-            case .schemaFromNewerVersion, .unavailable, .inUse: throw error
+            case .schemaFromNewerVersion, .unavailable, .inUse, .instanceRunning: throw error
             default: throw .migrationFailed(path: name, message: error.description)
             }
         } catch {
@@ -112,18 +155,18 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     private func transaction<T>(lock: Int64, _ body: (PostgresStoreConnection) throws -> T) -> Result<T, any Error> {
         let connection = PostgresStoreConnection(session: writer, inTransaction: true)
         do {
-            try writer.run("BEGIN", "beginning a transaction")
+            try writer.begin()
             do {
                 try writer.run("SELECT pg_advisory_xact_lock(\(lock))", "taking the store's write lock")
                 let value = try body(connection)
                 try connection.flushAudit()
-                try writer.run("COMMIT", "committing")
+                try writer.commit()
                 if connection.touchedAudit { tellTail(inserted: connection.insertedRows) }
                 return .success(value)
             } catch {
                 // A broken connection rolled back by itself; otherwise say so, and if even
                 // that fails, start the next transaction on a fresh connection.
-                do { try writer.run("ROLLBACK", "rolling back") } catch { writer.drop() }
+                writer.rollback()
                 throw error
             }
         } catch {

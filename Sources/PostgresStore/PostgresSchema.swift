@@ -38,7 +38,17 @@ enum PostgresSchema {
     static let steps = [
         Step(version: 1, name: "store", sql: initial),
         Step(version: 2, name: "instances", sql: instances),
+        Step(version: 3, name: "grant_leases", sql: leases),
     ]
+
+    /// SQLite's migration 8 (`GrantLeases`).
+    private static let leases = """
+        ALTER TABLE grants ADD COLUMN owner TEXT;
+        ALTER TABLE grants ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;
+        CREATE INDEX grants_by_owner ON grants(owner) WHERE owner IS NOT NULL;
+        ALTER TABLE instances ADD COLUMN lease_expires DOUBLE PRECISION;
+        ALTER TABLE instances ADD COLUMN nonce_lane INTEGER;
+        """
 
     /// SQLite's migration 7 (`InstanceRecords`).
     private static let instances = """

@@ -19,7 +19,7 @@ final class PostgresSession: @unchecked Sendable {
     private var connection: PostgresConnection?
     private static let nextID = ManagedCounter()
     /// Run on each new connection before its first statement: the session-level lock a
-    /// writer must hold (`PostgresBackend.instanceLock`) is lost with the connection.
+    /// writer must hold (`PostgresBackend.Hold`) is lost with the connection.
     private let onConnect: (@Sendable (PostgresConnection, Logger) throws -> Void)?
 
     init(options: PostgresStoreOptions, role: String, logger: Logger, onConnect: (@Sendable (PostgresConnection, Logger) throws -> Void)? = nil) {
@@ -27,6 +27,34 @@ final class PostgresSession: @unchecked Sendable {
         self.role = role
         self.logger = logger
         self.onConnect = onConnect
+    }
+
+    /// Set by `begin()` until `commit()` or `rollback()`: the open transaction lives on
+    /// `connection` alone. Should that connection break (the server restarted, or ended an
+    /// idle transaction), a statement must fail rather than run on a new connection, where
+    /// it would run outside any transaction and the closing COMMIT would report success for
+    /// writes the server already rolled back.
+    private var transactionOpen = false
+
+    func begin() throws(StoreError) {
+        try run("BEGIN", "beginning a transaction")
+        transactionOpen = true
+    }
+
+    func commit() throws(StoreError) {
+        try run("COMMIT", "committing")
+        transactionOpen = false
+    }
+
+    /// Ends the transaction, whatever state its connection is in: a broken one is dropped
+    /// (the server rolled the transaction back when it lost it).
+    func rollback() {
+        if let connection, !connection.isClosed {
+            do { try run("ROLLBACK", "rolling back") } catch { drop() }
+        } else {
+            drop()
+        }
+        transactionOpen = false
     }
 
     /// Runs one statement; its rows, and how many rows it changed.
@@ -57,6 +85,9 @@ final class PostgresSession: @unchecked Sendable {
 
     private func connected() throws(StoreError) -> PostgresConnection {
         if let connection, !connection.isClosed { return connection }
+        if transactionOpen {
+            throw .unavailable(store: options.displayName, message: "the connection broke inside a transaction, which the server rolled back")
+        }
         do {
             let made = try PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.next(), configuration: try configuration(),
@@ -145,4 +176,5 @@ extension PostgresRandomAccessRow: StoreRowReading {
     public func integer(_ column: String) throws -> Int64? { try self[column].decode(Int64?.self) }
     public func blob(_ column: String) throws -> Data? { try self[column].decode(Data?.self) }
     public func flag(_ column: String) throws -> Bool { try self[column].decode(Bool?.self) ?? false }
+    public func has(_ column: String) -> Bool { contains(column) }
 }

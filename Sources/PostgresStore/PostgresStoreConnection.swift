@@ -39,6 +39,7 @@ final class PostgresStoreConnection: StoreConnection {
     }
 
     /// Every statement of this connection: the savepoints it owes the server first.
+    @discardableResult
     func run(_ query: PostgresQuery, _ operation: @autoclosure () -> String) throws(StoreError) -> PostgresResult {
         for index in openSavepoints.indices where openSavepoints[index].sentAt == nil {
             _ = try session.run(PostgresQuery(unsafeSQL: "SAVEPOINT \(openSavepoints[index].name)"), "opening a savepoint")
@@ -50,7 +51,12 @@ final class PostgresStoreConnection: StoreConnection {
     // MARK: grants
 
     func loadGrant(user: String) throws -> StoredGrant? {
-        try run("SELECT * FROM grants WHERE \"user\" = \(user)", "loading the grant of \(user)").rows.first
+        try run(
+            """
+            SELECT g.*, (SELECT i.lease_expires >= \(unescaped: Self.now) FROM instances i WHERE i.name = g.owner) AS owner_live
+            FROM grants g WHERE g."user" = \(user)
+            """, "loading the grant of \(user)"
+        ).rows.first
             .map(GrantColumns.decode)
     }
 
@@ -142,7 +148,7 @@ final class PostgresStoreConnection: StoreConnection {
         return counts
     }
 
-    func listGrants(state: GrantState?, limit: Int) throws -> [Grant] {
+    func listGrants(state: GrantState?, limit: Int) throws -> [StoredGrant] {
         let limit = Int64(limit)
         let rows: [PostgresRandomAccessRow]
         if let state {
@@ -152,7 +158,7 @@ final class PostgresStoreConnection: StoreConnection {
         } else {
             rows = try run("SELECT * FROM grants ORDER BY \"user\" LIMIT \(limit)", "listing grants").rows
         }
-        return try rows.map { try GrantColumns.decode($0).grant }
+        return try rows.map { try GrantColumns.decode($0) }
     }
 
     // MARK: intake
@@ -237,6 +243,91 @@ final class PostgresStoreConnection: StoreConnection {
 
     func pruneInstances(lastSeenBefore cutoff: Date) throws {
         try run("DELETE FROM instances WHERE last_seen < \(cutoff.timeIntervalSince1970)", "pruning the instances")
+    }
+
+    // MARK: leases
+
+    /// The server's clock in Unix seconds; `clock_timestamp()`, not `now()`, which is the
+    /// transaction's start (a writer that waited for the write lock would see leases live
+    /// that have run out meanwhile).
+    static let now = "extract(epoch from clock_timestamp())"
+
+    func renewLease(instance: String, seconds: Double) throws -> Bool {
+        let live = try run(
+            "SELECT lease_expires >= \(unescaped: Self.now) AS live FROM instances WHERE name = \(instance)", "reading this instance's lease"
+        ).rows.first.map { try $0.flag("live") } ?? false
+        try run(
+            "UPDATE instances SET lease_expires = \(unescaped: Self.now) + \(seconds) WHERE name = \(instance)", "renewing this instance's lease")
+        return !live
+    }
+
+    func ownedGrants(by instance: String) throws -> [String: Int64] {
+        var owned: [String: Int64] = [:]
+        for row in try run("SELECT \"user\", lease_epoch FROM grants WHERE owner = \(instance)", "reading this instance's grants").rows {
+            owned[try row.text("user") ?? ""] = try row.integer("lease_epoch") ?? 0
+        }
+        return owned
+    }
+
+    func claimGrants(for instance: String, limit: Int) throws -> [LeaseClaim] {
+        // SKIP LOCKED: a row another transaction is writing is left to it (the write lock
+        // already orders wbkeyd's own transactions; this keeps a claim from ever waiting).
+        try run(
+            """
+            UPDATE grants SET owner = \(instance), lease_epoch = lease_epoch + 1 WHERE "user" IN (
+                SELECT "user" FROM grants WHERE next_deadline IS NOT NULL AND (owner IS NULL
+                    OR (owner <> \(instance) AND owner NOT IN (SELECT name FROM instances WHERE lease_expires >= \(unescaped: Self.now))))
+                ORDER BY next_deadline LIMIT \(Int64(max(0, limit))) FOR UPDATE SKIP LOCKED)
+            RETURNING "user", lease_epoch, next_deadline
+            """, "claiming grants"
+        ).rows.map { row in
+            LeaseClaim(
+                user: try row.text("user") ?? "", epoch: try row.integer("lease_epoch") ?? 0,
+                deadline: try row.real("next_deadline").map(Date.init(timeIntervalSince1970:)))
+        }
+    }
+
+    func claimGrant(user: String, for instance: String) throws -> Int64 {
+        try run(
+            "UPDATE grants SET owner = \(instance), lease_epoch = lease_epoch + 1 WHERE \"user\" = \(user) RETURNING lease_epoch",
+            "claiming the grant of \(user)"
+        ).rows.first.map { try $0.integer("lease_epoch") ?? 0 } ?? 0
+    }
+
+    func setLease(user: String, owner: String?, epoch: Int64) throws {
+        try run("UPDATE grants SET owner = \(owner), lease_epoch = \(epoch) WHERE \"user\" = \(user)", "copying the lease of \(user)")
+    }
+
+    func releaseLeases(instance: String) throws {
+        try run("UPDATE grants SET owner = NULL WHERE owner = \(instance)", "releasing this instance's grants")
+        try run("UPDATE instances SET lease_expires = NULL WHERE name = \(instance)", "ending this instance's lease")
+    }
+
+    func grantCountsByOwner() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try run(
+            "SELECT owner, COUNT(*) AS n FROM grants WHERE owner IS NOT NULL GROUP BY owner", "counting grants by owner"
+        ).rows {
+            counts[try row.text("owner") ?? ""] = Int(try row.integer("n") ?? 0)
+        }
+        return counts
+    }
+
+    func followOthersAudit() { touchedAudit = true }
+
+    func claimNonceLane(instance: String, lanes: Int) throws -> Int? {
+        let taken = Set(try run(
+            """
+            SELECT nonce_lane FROM instances
+            WHERE name <> \(instance) AND nonce_lane IS NOT NULL AND lease_expires >= \(unescaped: Self.now)
+            """, "reading the nonce lanes in use"
+        ).rows.compactMap { try $0.integer("nonce_lane") })
+        guard let lane = (0..<Int64(lanes)).first(where: { !taken.contains($0) }) else {
+            throw StoreError.unsupported(
+                operation: "running more than \(lanes) instances at once (each signs in a nonce lane of its own)", backend: "postgresql")
+        }
+        try run("UPDATE instances SET nonce_lane = \(lane) WHERE name = \(instance)", "taking a nonce lane")
+        return Int(lane)
     }
 
     func instances() throws -> [InstanceRecord] {

@@ -20,6 +20,7 @@ public protocol StoreRowReading {
     func integer(_ column: String) throws -> Int64?
     func blob(_ column: String) throws -> Data?
     func flag(_ column: String) throws -> Bool
+    func has(_ column: String) -> Bool
 }
 
 /// The grant's engine fields as columns: one mapping for every backend, so a field added
@@ -83,6 +84,9 @@ public enum GrantColumns {
         return StoredGrant(
             grant: g, sealedToken: try row.blob("sealed_token"), sealedSecret: sealedSecret,
             secretExternalID: try row.text("secret_external_id"), sealedCode: try row.blob("sealed_code"),
-            sealedVerifier: try row.blob("sealed_verifier"))
+            sealedVerifier: try row.blob("sealed_verifier"),
+            lease: row.has("lease_epoch")
+                ? GrantLease(owner: try row.text("owner"), epoch: try row.integer("lease_epoch") ?? 0, ownerLive: row.has("owner_live") ? try row.flag("owner_live") : false)
+                : nil)
     }
 }

@@ -11,10 +11,15 @@ struct GrantCommit: Sendable {
     let audit: AuditLog
     let now: Date
     let roll: Double
+    /// Nil: no lease is checked or taken (tools that work on a store no daemon runs on).
+    var lease: LeaseCheck? = nil
 
     /// The decision on `event`; nil when the user has no grant and `create` is false.
     func decide(_ event: GrantEvent, user: String, actor: AuditActor, create: Bool, in db: any StoreConnection) throws -> Decision? {
         let stored = try db.loadGrant(user: user)
+        // Before anything is decided: stale work of an instance that lost the grant, or a
+        // grant another live instance acts on, writes nothing.
+        if let refusal = lease?.refusal(for: stored, user: user) { throw refusal }
         guard let grant = stored?.grant ?? (create ? Grant(user: user, now: now) : nil) else { return nil }
         var event = event
         // A key this grant does not hold yet may be another grant's (one WhiteBIT account
@@ -25,7 +30,8 @@ struct GrantCommit: Sendable {
         }
         let transition = lifecycle.transition(grant, on: event, at: now, roll: roll)
         try apply(transition, actor: actor, in: db)
-        return Decision(left: stored?.grant.state, transition: transition)
+        let epoch = try lease?.epoch(after: stored, user: user, in: db)
+        return Decision(left: stored?.grant.state, transition: transition, leaseEpoch: epoch)
     }
 
     func apply(_ t: Transition, actor: AuditActor, in db: any StoreConnection) throws {
@@ -65,6 +71,8 @@ struct GrantCommit: Sendable {
 public struct Decision: Sendable {
     public let left: GrantState?
     public let transition: Transition
+    /// The epoch this instance holds the grant under after the decision (nil: no lease).
+    public var leaseEpoch: Int64? = nil
 
     public var move: GrantMove { GrantMove(from: left, to: transition.grant.state) }
 }

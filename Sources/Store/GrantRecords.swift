@@ -12,6 +12,8 @@ public struct StoredGrant: Sendable, Equatable {
     public var secretExternalID: String?
     public var sealedCode: Data?
     public var sealedVerifier: Data?
+    /// Who acts on the grant (nil: a store without leases, or a row read without them).
+    public var lease: GrantLease?
 }
 
 /// Reads and writes grants inside the caller's transaction, so a state change, its
@@ -21,7 +23,7 @@ public struct StoredGrant: Sendable, Equatable {
 /// CPU in a burst.
 public enum GrantRecords {
     public static func load(user: String, in db: Database) throws -> StoredGrant? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM grants WHERE user = ?"), arguments: [user]).map { try decode($0) }
+        try Row.fetchOne(db.cachedStatement(sql: GrantLeases.loadSQL), arguments: [user]).map { try decode($0) }
     }
 
     /// Writes the engine's fields; sealed columns are left alone (see the setters).
@@ -114,14 +116,14 @@ public enum GrantRecords {
     }
 
     /// Grants in user order, optionally of one state.
-    public static func list(state: GrantState?, limit: Int, in db: Database) throws -> [Grant] {
+    public static func list(state: GrantState?, limit: Int, in db: Database) throws -> [StoredGrant] {
         let rows: [Row]
         if let state {
             rows = try Row.fetchAll(db, sql: "SELECT * FROM grants WHERE state = ? ORDER BY user LIMIT ?", arguments: [state.rawValue, limit])
         } else {
             rows = try Row.fetchAll(db, sql: "SELECT * FROM grants ORDER BY user LIMIT ?", arguments: [limit])
         }
-        return try rows.map { try decode($0).grant }
+        return try rows.map { try decode($0) }
     }
 
     /// The user of another grant that holds key `externalID` (as its key or as the one
@@ -189,6 +191,7 @@ extension Row: StoreRowReading {
     public func integer(_ column: String) -> Int64? { self[column] }
     public func blob(_ column: String) -> Data? { self[column] }
     public func flag(_ column: String) -> Bool { self[column] ?? false }
+    public func has(_ column: String) -> Bool { hasColumn(column) }
 }
 
 extension StoreValue {

@@ -39,10 +39,13 @@ public final class GrantStore: Sendable {
 
     /// The lifecycle's decision on `event` for `user`, with all its effects, in one commit.
     /// Nil when the user has no grant and `create` is false.
+    /// With `lease`, the decision is refused (`LeaseRefusal`, nothing written) when another
+    /// instance holds the grant, and leaves this one holding it.
     public func decide(
-        _ event: GrantEvent, user: String, actor: AuditActor, create: Bool = false, lifecycle: Lifecycle, now: Date, roll: Double
+        _ event: GrantEvent, user: String, actor: AuditActor, create: Bool = false, lifecycle: Lifecycle, now: Date, roll: Double,
+        lease: LeaseCheck? = nil
     ) async throws -> Decision? {
-        let step = GrantCommit(lifecycle: lifecycle, sealer: sealer, audit: audit, now: now, roll: roll)
+        let step = GrantCommit(lifecycle: lifecycle, sealer: sealer, audit: audit, now: now, roll: roll, lease: lease)
         return try await committer.write(
             { db in try step.decide(event, user: user, actor: actor, create: create, in: db) }, move: { $0?.move })
     }
@@ -52,9 +55,9 @@ public final class GrantStore: Sendable {
     /// `authorize-url` state it used up, `authorization_received`, and the decision.
     public func ingest(
         _ authorization: Authorization, user: String, fingerprint: String, consumingState stateFingerprint: String?, file: String,
-        lifecycle: Lifecycle, now: Date, roll: Double
+        lifecycle: Lifecycle, now: Date, roll: Double, lease: LeaseCheck? = nil
     ) async throws -> Decision? {
-        let step = GrantCommit(lifecycle: lifecycle, sealer: sealer, audit: audit, now: now, roll: roll)
+        let step = GrantCommit(lifecycle: lifecycle, sealer: sealer, audit: audit, now: now, roll: roll, lease: lease)
         let audit = self.audit
         return try await committer.write(
             { db in
@@ -139,13 +142,52 @@ public final class GrantStore: Sendable {
         }
     }
 
+    /// The heartbeat with the lease, in one commit: this instance's row, its lease renewed
+    /// for `seconds` from the database's clock, up to `claimLimit` grants with a deadline
+    /// that no live instance holds claimed, and the cluster read back. `afresh` (a start):
+    /// what this name held in an earlier run is released first, to be claimed again.
+    /// Lanes for nonces: instances that may sign for one key at once.
+    public static let nonceLanes = 16
+
+    public func leaseRound(
+        instance record: InstanceRecord, seconds: Double, claimLimit: Int, afresh: Bool = false
+    ) async throws -> LeaseRound {
+        let round = try await committer.write { db in
+            try db.putInstance(record)
+            if afresh { try db.releaseLeases(instance: record.name) }
+            let lapsed = try db.renewLease(instance: record.name, seconds: seconds)
+            let owned = lapsed ? try db.ownedGrants(by: record.name) : nil
+            let claimed = try db.claimGrants(for: record.name, limit: claimLimit)
+            let instances = try db.instances()
+            let shared = instances.contains { $0.name != record.name && $0.stoppedAt == nil }
+            // Others' audit rows reach this one's `events` within a heartbeat.
+            if shared { db.followOthersAudit() }
+            let lane = afresh ? try db.claimNonceLane(instance: record.name, lanes: Self.nonceLanes) : nil
+            return LeaseRound(
+                instances: instances, grantsByOwner: try db.grantCountsByOwner(), lapsed: lapsed, owned: owned, claimed: claimed,
+                grantsByState: shared ? try db.grantCountsByState() : nil, nonceLane: lane)
+        }
+        if let counts = round.grantsByState { summary.recounted(counts) }
+        return round
+    }
+
+    /// A clean stop: the stop mark, and every grant this instance held free at once.
+    public func release(instance record: InstanceRecord) async throws -> [InstanceRecord] {
+        try await committer.write { db in
+            try db.putInstance(record)
+            try db.releaseLeases(instance: record.name)
+            return try db.instances()
+        }
+    }
+
     // MARK: reads
 
     public func grant(user: String) async throws -> StoredGrant? {
         try await backend.read { db in try db.loadGrant(user: user) }
     }
 
-    public func grants(state: GrantState?, limit: Int) async throws -> [Grant] {
+    /// Grants in user order, with who holds each.
+    public func grants(state: GrantState?, limit: Int) async throws -> [StoredGrant] {
         try await backend.read { db in try db.listGrants(state: state, limit: limit) }
     }
 

@@ -29,7 +29,7 @@ struct SQLiteStoreConnection: StoreConnection {
         try Double.fetchOne(db, sql: "SELECT MIN(token_expires_at) FROM grants").map { Date(timeIntervalSince1970: $0) }
     }
     func grantCountsByState() throws -> [GrantState: Int] { try GrantRecords.countsByState(in: db) }
-    func listGrants(state: GrantState?, limit: Int) throws -> [Grant] { try GrantRecords.list(state: state, limit: limit, in: db) }
+    func listGrants(state: GrantState?, limit: Int) throws -> [StoredGrant] { try GrantRecords.list(state: state, limit: limit, in: db) }
 
     func recordIngestion(fingerprint: String, user: String, at: Date) throws -> Bool {
         try GrantRecords.recordIngestion(fingerprint: fingerprint, user: user, at: at, in: db)
@@ -53,6 +53,22 @@ struct SQLiteStoreConnection: StoreConnection {
     func pruneInstances(lastSeenBefore cutoff: Date) throws {
         try db.execute(sql: "DELETE FROM instances WHERE last_seen < ?", arguments: [cutoff.timeIntervalSince1970])
     }
+
+    func renewLease(instance: String, seconds: Double) throws -> Bool {
+        try GrantLeases.renew(instance: instance, seconds: seconds, in: db)
+    }
+    func ownedGrants(by instance: String) throws -> [String: Int64] { try GrantLeases.owned(by: instance, in: db) }
+    func claimGrants(for instance: String, limit: Int) throws -> [LeaseClaim] {
+        try GrantLeases.claim(for: instance, limit: limit, in: db)
+    }
+    func claimGrant(user: String, for instance: String) throws -> Int64 { try GrantLeases.claim(user: user, for: instance, in: db) }
+    func setLease(user: String, owner: String?, epoch: Int64) throws {
+        try GrantLeases.set(user: user, owner: owner, epoch: epoch, in: db)
+    }
+    func releaseLeases(instance: String) throws { try GrantLeases.release(instance: instance, in: db) }
+    func grantCountsByOwner() throws -> [String: Int] { try GrantLeases.counts(in: db) }
+    func followOthersAudit() {}
+    func claimNonceLane(instance: String, lanes: Int) throws -> Int? { nil }
 
     func auditHead() throws -> AuditHead? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")).map {

@@ -26,7 +26,7 @@ public protocol StoreConnection {
     func nextDeadline() throws -> Date?
     func nextTokenExpiry() throws -> Date?
     func grantCountsByState() throws -> [GrantState: Int]
-    func listGrants(state: GrantState?, limit: Int) throws -> [Grant]
+    func listGrants(state: GrantState?, limit: Int) throws -> [StoredGrant]
 
     // MARK: intake
     /// False when the fingerprint was recorded before.
@@ -49,6 +49,31 @@ public protocol StoreConnection {
     /// Every instance that ran on this store and was seen since the last prune, by name.
     func instances() throws -> [InstanceRecord]
     func pruneInstances(lastSeenBefore cutoff: Date) throws
+
+    // MARK: leases (`GrantLeases`; "now" is the database's clock)
+    /// Sets this instance's lease to `seconds` from now; true when the one it had had
+    /// expired (or it had none): another instance may have claimed its grants meanwhile.
+    func renewLease(instance: String, seconds: Double) throws -> Bool
+    /// This instance's grants and their epochs.
+    func ownedGrants(by instance: String) throws -> [String: Int64]
+    /// Takes up to `limit` grants with a deadline that no live instance holds, soonest
+    /// first; each claim raises the epoch.
+    func claimGrants(for instance: String, limit: Int) throws -> [LeaseClaim]
+    /// Takes one grant, raising its epoch; answers the new epoch.
+    func claimGrant(user: String, for instance: String) throws -> Int64
+    /// Writes a grant's owner and epoch as they are elsewhere (copying a store).
+    func setLease(user: String, owner: String?, epoch: Int64) throws
+    /// A clean stop: this instance's grants are free for others at once.
+    func releaseLeases(instance: String) throws
+    /// Grants by owning instance, live or not.
+    func grantCountsByOwner() throws -> [String: Int]
+    /// This instance's nonce lane (`V4NonceSource.assign(lane:of:)`): the lowest of `lanes`
+    /// that no other live instance holds. Nil where one process holds the store (SQLite):
+    /// its source needs no lane. Throws when every lane is taken.
+    func claimNonceLane(instance: String, lanes: Int) throws -> Int?
+    /// After this transaction commits, the audit tail is told of rows other processes
+    /// appended (their instances' on a shared database); SQLite's one process has none.
+    func followOthersAudit()
 
     // MARK: the audit chain
     func auditHead() throws -> AuditHead?
@@ -97,6 +122,7 @@ extension StoreConnection {
         try setToken(stored.sealedToken, user: user)
         try setSecret(stored.sealedSecret, externalID: stored.secretExternalID, user: user)
         try setAuthorization(code: stored.sealedCode, verifier: stored.sealedVerifier, user: user)
+        if let lease = stored.lease { try setLease(user: user, owner: lease.owner, epoch: lease.epoch) }
     }
 }
 

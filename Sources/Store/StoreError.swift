@@ -36,6 +36,9 @@ public enum StoreError: Error, Equatable, Sendable {
     /// Another process holds the store (a running wbkeyd): two writers would each act on
     /// the same grants.
     case inUse(path: String)
+    /// Another process runs under this instance name on the shared store: two would
+    /// release and claim each other's grants.
+    case instanceRunning(name: String, store: String)
 
     /// Wraps whatever GRDB threw into `.database`, keeping SQLite's code and message. GRDB
     /// leaves statement arguments out of its messages unless `publicStatementArguments` is
@@ -85,6 +88,8 @@ extension StoreError: CustomStringConvertible {
             return "store \(store) is unavailable: \(message)"
         case let .inUse(path):
             return "store \(path) is in use by another process (a running wbkeyd?): stop it first"
+        case let .instanceRunning(name, store):
+            return "instance \(name) already runs on store \(store): give this one another store.instance"
         }
     }
 }

@@ -41,6 +41,7 @@ public struct StoreSchema: Sendable {
         GrantSchema.keyWatchMigration,
         NonceRecords.migration,
         InstanceRecords.migration,
+        GrantLeases.migration,
     ])
 
     public var migrator: DatabaseMigrator {

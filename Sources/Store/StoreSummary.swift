@@ -67,6 +67,13 @@ public final class StoreSummary: Sendable {
 
     public var snapshot: Snapshot { state.withLock { $0 } }
 
+    /// The grants by state as counted in the store: other instances sharing it commit moves
+    /// that this summary does not see. A move committed here after the count and before
+    /// this call is undone until the next count, one heartbeat later.
+    func recounted(_ grants: [GrantState: Int]) {
+        state.withLock { $0.grants = grants.filter { $0.value > 0 } }
+    }
+
     /// A commit made `moves` and left the store with `tail`.
     func committed(_ moves: [GrantMove], tail: Tail) {
         state.withLock { snapshot in

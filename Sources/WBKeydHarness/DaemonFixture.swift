@@ -34,6 +34,9 @@ public final class DaemonFixture: Sendable {
         /// with the fixture's directory given to it: root may rename anything, so whatever
         /// depends on file permissions must be seen with a daemon that is not root.
         public var runAs: DaemonAccount?
+        /// The master key's 32 bytes; nil: random. Instances sharing one database need the
+        /// same one.
+        public var masterKey: [UInt8]?
 
         public init(
             simArguments: [String] = [], sim: SimProcess? = nil, config: [String: TOMLValue] = [:],
@@ -87,7 +90,7 @@ public final class DaemonFixture: Sendable {
         let paths = DaemonPaths(directory: try DaemonPaths.makePrivateDirectory(prefix: options.directoryPrefix))
         do {
             try paths.makeTree()
-            let masterKey = randomMasterKey()
+            let masterKey = options.masterKey ?? randomMasterKey()
             try writeFile(paths.clientSecretFile, Array((options.clientSecret.revealed + "\n").utf8), mode: options.clientSecretMode)
             try writeFile(paths.masterKeyFile, masterKey, mode: options.masterKeyMode)
             let sim: SimProcess

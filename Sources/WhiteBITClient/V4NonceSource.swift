@@ -21,6 +21,11 @@ public final class V4NonceSource: Sendable {
 
     private let last: Mutex<[String: Int64]>
     private let now: WallClock
+    /// Instances sharing one store sign for the same keys: each takes its own lane, and
+    /// hands out only nonces `≡ index (mod count)`, so no two instances ever send the same
+    /// nonce for a key. A lane moves a nonce at most `count - 1` ms past the clock, well
+    /// inside WhiteBIT's ±5 s window; one instance, one lane of one.
+    private let lane = Mutex<(index: Int64, count: Int64)>((0, 1))
 
     /// - Parameters:
     ///   - lastIssued: the last nonce each key used, as persisted; the next one is larger.
@@ -30,15 +35,25 @@ public final class V4NonceSource: Sendable {
         self.now = now
     }
 
-    /// The next nonce for `apiKey`, larger than every nonce handed out for it before.
+    /// The next nonce for `apiKey`, larger than every nonce handed out for it before, and
+    /// in this source's lane.
     public func next(for apiKey: String) -> Int64 {
         let clock = now()
+        let (index, count) = lane.withLock { $0 }
         return last.withLock { last in
             let previous = last[apiKey] ?? 0
-            let nonce = clock > previous ? clock : previous + 1
+            var nonce = clock > previous ? clock : previous + 1
+            nonce += ((index - nonce % count) % count + count) % count
             last[apiKey] = nonce
             return nonce
         }
+    }
+
+    /// From now on, only nonces `≡ index (mod count)`: this instance's lane among those
+    /// sharing the store (set once at start, before anything is signed).
+    public func assign(lane index: Int, of count: Int) {
+        precondition(count > 0 && index >= 0 && index < count, "lane \(index) of \(count)")
+        lane.withLock { $0 = (Int64(index), Int64(count)) }
     }
 
     /// The last nonce handed out for `apiKey` (or seeded), nil if none.

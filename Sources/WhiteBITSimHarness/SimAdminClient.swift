@@ -99,6 +99,17 @@ public struct SimAdminClient: Sendable {
         let requests: [SimKeyRequest]
     }
 
+    /// The OAuth calls (token, info, secret, delete) made for `user`, oldest first, each with
+    /// the address it came from: proof of which instance called, or that none did.
+    public func calls(user: String) async throws -> [SimOAuthCall] {
+        let log: CallLog = try await decoded(.GET, "/sim/users/\(Self.pathComponent(user))/calls", nil)
+        return log.calls
+    }
+
+    private struct CallLog: Decodable {
+        let calls: [SimOAuthCall]
+    }
+
     /// The key was last used `milliseconds` ago; past the inactivity period it is disabled at once.
     @discardableResult
     public func setIdle(externalID: String, milliseconds: Int) async throws -> SimKeyStatus {

@@ -181,6 +181,17 @@ public struct SimKeyRequest: Sendable, Equatable, Decodable {
     public let source: String?
 }
 
+/// One OAuth call of a user's, as the simulator logged it.
+public struct SimOAuthCall: Sendable, Equatable, Decodable {
+    public let at: String
+    /// `token`, `info`, `secret` or `delete`.
+    public let endpoint: String
+    /// Nil: the connection was dropped (a fault).
+    public let status: Int?
+    /// The client's IP address.
+    public let source: String?
+}
+
 /// A key after `last-use` or `permissions` changed it.
 public struct SimKeyStatus: Sendable, Decodable {
     public let externalID: String

@@ -16,6 +16,7 @@ struct WBKeydBench: AsyncParsableCommand {
         BalanceLatency.self,
         ProbeScale.self,
         StoreCommits.self,
+        InstanceScale.self,
     ]
 
     static let configuration = CommandConfiguration(

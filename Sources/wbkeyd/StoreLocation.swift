@@ -53,7 +53,7 @@ enum StoreLocation: CustomStringConvertible {
             if existing, !FileManager.default.fileExists(atPath: path) { throw StoreError.missingFile(path: path) }
             return SQLiteBackend(try StoreDatabase.openHeld(path: path))
         case .postgresql(let url, let password):
-            return try PostgresBackend.open(options: Self.options(url, password), logger: logger, exclusive: true)
+            return try PostgresBackend.open(options: Self.options(url, password), logger: logger, hold: .whole)
         }
     }
 

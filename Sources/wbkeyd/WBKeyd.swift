@@ -73,7 +73,8 @@ struct WBKeyd: AsyncParsableCommand {
         let loader = ConfigurationLoader(accounts: SystemAccountDirectory(), environment: environment)
         do {
             let loaded = try loader.load(path: config)
-            let daemon = try await Self.waitingForStore(notifier: notifier, logger: logger) {
+            let lease = loaded.configuration.store.leaseTerm(requestTimeout: loaded.configuration.whitebit.requestTimeout)
+            let daemon = try await Self.waitingForStore(notifier: notifier, logger: logger, nameWait: lease * 2 + .seconds(10)) {
                 try Daemon(loaded: loaded, loader: loader, accounts: SystemAccountDirectory(), logger: logger)
             }
             try await daemon.run()
@@ -93,10 +94,18 @@ struct WBKeyd: AsyncParsableCommand {
     /// towards the unit's StartLimitBurst, and after five systemd gives up for good on an
     /// outage that was the database's. While it waits, STATUS= says so, the start timeout
     /// and the watchdog are kept from firing, and nothing else runs.
-    static func waitingForStore<T>(notifier: ServiceNotifier, logger: Logger, _ make: () throws -> T) async throws -> T {
+    ///
+    /// The same, for at most `nameWait`, when the database says this instance's name still
+    /// runs: after a kill -9 or a crash the previous run's session lives on at the server
+    /// until it sees the connection gone (at once on this host; within the keepalives, about
+    /// a lease, for a host that vanished). Past that, two processes share one name: refused.
+    static func waitingForStore<T>(
+        notifier: ServiceNotifier, logger: Logger, nameWait: Duration = .zero, _ make: () throws -> T
+    ) async throws -> T {
         var delay = Duration.seconds(1)
         let clock = ContinuousClock()
         var since: ContinuousClock.Instant?
+        let start = clock.now
         while true {
             do {
                 let made = try make()
@@ -119,6 +128,12 @@ struct WBKeyd: AsyncParsableCommand {
                 ])
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(8))
+            } catch StoreError.instanceRunning(let name, let store) where start.duration(to: clock.now) < nameWait {
+                logger.notice(
+                    "instance \(name) still holds store \(store): a previous run's session, or another process; waiting",
+                    metadata: ["event": "store_unavailable"])
+                _ = notifier.send(["STATUS=waiting for instance \(name)'s previous session to end", "EXTEND_TIMEOUT_USEC=30000000", "WATCHDOG=1"])
+                try await Task.sleep(for: .milliseconds(500))
             }
         }
     }

@@ -112,15 +112,27 @@ import WhiteBITSimHarness
             try await session.awaitActive("u-1")
             let key = try #require(try await daemon.admin.state().keys(of: "u-1").first)
 
-            let answers = try await withThrowingTaskGroup(of: (Int, Int, String).self) { group in
+            // Sixteen callers sign at once; the requests then go out together, so that a
+            // runner slow to start a caller's socat or wbkeyctl cannot hold one request back
+            // past WhiteBIT's 5 s window behind the others.
+            let signatures = try await withThrowingTaskGroup(of: (SignedRequest, Int).self) { group in
                 for caller in 0..<16 {
                     group.addTask {
                         let tool: ControlTool = caller % 2 == 0 ? .socat : .wbkeyctl
                         let path = caller % 4 < 2 ? "/api/v4/main-account/balance" : "/api/v4/trade-account/balance"
                         let body = caller % 3 == 0 ? #" {"ticker":"BTC"}"# : ""
                         let signed = try await session.object("sign u-1 \(path)\(body)", via: tool)
-                        let (status, answer) = try await Self.send(signed)
-                        let nonce = try Self.nonce(of: signed)
+                        return (try Self.request(of: signed), try Self.nonce(of: signed))
+                    }
+                }
+                var all: [(SignedRequest, Int)] = []
+                for try await signed in group { all.append(signed) }
+                return all
+            }
+            let answers = try await withThrowingTaskGroup(of: (Int, Int, String).self) { group in
+                for (request, nonce) in signatures {
+                    group.addTask {
+                        let (status, answer) = try await Self.send(request)
                         return (status, nonce, answer)
                     }
                 }
@@ -262,13 +274,28 @@ import WhiteBITSimHarness
     // MARK: - Helpers
 
     /// Sends a `sign` answer as the partner would, with curl; answers the status and body.
-    static func send(_ signed: [String: Any]) async throws -> (status: Int, body: String) {
+    /// What `sign` answered, as curl sends it.
+    struct SignedRequest: Sendable {
+        let url: String
+        let body: String
+        let headers: [String: String]
+    }
+
+    static func request(of signed: [String: Any]) throws -> SignedRequest {
         let url = try #require(signed["url"] as? String), body = try #require(signed["body"] as? String)
         let headers = try #require(signed["headers"] as? [String: String])
         #expect(Set(headers.keys) == ["Content-Type", "X-TXC-APIKEY", "X-TXC-PAYLOAD", "X-TXC-SIGNATURE"])
-        var arguments = ["-s", "-X", "POST", "-w", "\n%{http_code}", "--data-binary", body]
-        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { arguments += ["-H", "\(name): \(value)"] }
-        let result = try await CommandRunner.run(try CommandRunner.onPath("curl"), arguments + [url])
+        return SignedRequest(url: url, body: body, headers: headers)
+    }
+
+    static func send(_ signed: [String: Any]) async throws -> (status: Int, body: String) {
+        try await send(try request(of: signed))
+    }
+
+    static func send(_ request: SignedRequest) async throws -> (status: Int, body: String) {
+        var arguments = ["-s", "-X", "POST", "-w", "\n%{http_code}", "--data-binary", request.body]
+        for (name, value) in request.headers.sorted(by: { $0.key < $1.key }) { arguments += ["-H", "\(name): \(value)"] }
+        let result = try await CommandRunner.run(try CommandRunner.onPath("curl"), arguments + [request.url])
         let lines = result.standardOutput.split(separator: "\n", omittingEmptySubsequences: false)
         return (Int(lines.last ?? "") ?? -1, lines.dropLast().joined(separator: "\n"))
     }

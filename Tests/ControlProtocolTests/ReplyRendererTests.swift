@@ -56,16 +56,17 @@ import Testing
     @Test func statusShowsEachInstanceWithItsLastWord() throws {
         var clustered = status
         clustered.cluster = [
-            InstanceView(name: "alpha", host: "h1", pid: 7, startedAt: now.addingTimeInterval(-600), lastSeen: now.addingTimeInterval(-3), stoppedAt: nil, isSelf: true),
+            InstanceView(name: "alpha", host: "h1", pid: 7, startedAt: now.addingTimeInterval(-600), lastSeen: now.addingTimeInterval(-3), stoppedAt: nil, isSelf: true, grants: 12),
             InstanceView(name: "beta", host: "h2", pid: 9, startedAt: now.addingTimeInterval(-900), lastSeen: now.addingTimeInterval(-60), stoppedAt: now.addingTimeInterval(-60), isSelf: false),
         ]
         let text = ReplyRenderer(json: false, now: now).status(clustered)
-        #expect(text.contains("instance:      alpha (this one) on h1, pid 7, started 2027-01-15T07:50:00Z, seen 3s ago\n"))
+        #expect(text.contains("instance:      alpha (this one) on h1, pid 7, started 2027-01-15T07:50:00Z, seen 3s ago, holds 12 grants\n"))
         #expect(text.contains("instance:      beta on h2, pid 9, started 2027-01-15T07:45:00Z, stopped 2027-01-15T07:59:00Z\n"))
         let doc = try object(ReplyRenderer(json: true, now: now).status(clustered))
         let instances = try #require((doc["cluster"] as? [String: Any])?["instances"] as? [[String: Any]])
         #expect(instances.map { $0["name"] as? String } == ["alpha", "beta"])
-        #expect(Set(instances[0].keys) == ["name", "host", "pid", "started_at", "last_seen", "stopped_at", "self"])
+        #expect(Set(instances[0].keys) == ["name", "host", "pid", "started_at", "last_seen", "stopped_at", "self", "grants"])
+        #expect(instances[0]["grants"] as? Int == 12 && instances[1]["grants"] as? Int == 0)
         #expect(instances[0]["last_seen"] as? String == "2027-01-15T07:59:57Z" && instances[0]["stopped_at"] is NSNull)
         #expect(instances[1]["self"] as? Bool == false && instances[1]["stopped_at"] as? String == "2027-01-15T07:59:00Z")
     }

@@ -67,7 +67,11 @@ import WhiteBITSimHarness
             #expect(FileManager.default.createFile(atPath: staging, contents: Data(#"{"user":"u-1"}"#.utf8)))
             #expect(link(staging, kept) == 0 && rename(staging, paths.spoolNew + "/refused.json") == 0)
             try await daemon.awaitLine { $0.isEvent("authorization_rejected") && $0.value("file") == "refused.json" }
-            #expect(try await eventually { daemon.rejectionReason(of: "refused.json") != nil })
+            // The reason is written first, then the file moved: wait for both.
+            #expect(try await eventually {
+                daemon.rejectionReason(of: "refused.json") != nil
+                    && FileManager.default.fileExists(atPath: paths.spoolRejected + "/refused.json")
+            })
             try await daemon.kill9()
             // The state of a crash after the audit commit, before the reason and the move:
             // the same file (inode, mtime) back in claimed/.

@@ -125,9 +125,9 @@ import WhiteBITSimHarness
         }
     }
 
-    /// The same on PostgreSQL, until leases let instances share a database: the daemon's
-    /// writer holds the database's instance lock, so a second daemon and migrate-store are
-    /// refused while it runs; audit-verify reads a snapshot meanwhile.
+    /// On PostgreSQL: instances share a database, but a second daemon under the same
+    /// instance name is refused, and so is migrate-store while any instance runs (they hold
+    /// the cluster lock shared, it exclusive); audit-verify reads a snapshot meanwhile.
     @Test func aDatabaseARunningDaemonHoldsIsRefusedToOthers() async throws {
         let server = try await PostgresServer.shared()
         let database = try await server.createDatabase()
@@ -135,7 +135,9 @@ import WhiteBITSimHarness
             try await daemon.activeGrant("u-1")
             let second = try await daemon.wbkeyd(["--config", daemon.paths.configFile])
             #expect(second.exitStatus == 1)
-            #expect(second.standardError.contains("is in use by another process"), "\(second.standardError)")
+            // Instances share a database, but one name runs once at a time.
+            #expect(second.standardError.contains("already runs on store postgresql://"), "\(second.standardError)")
+            #expect(second.standardError.contains("give this one another store.instance"), "\(second.standardError)")
             let copy = daemon.paths.directory + "/copy.sqlite3"
             func migrate() async throws -> CommandResult {
                 try await daemon.wbkeyd([

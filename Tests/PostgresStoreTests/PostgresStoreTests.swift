@@ -3,6 +3,7 @@ import Logging
 import PostgresHarness
 import Sensitive
 import Store
+import Synchronization
 import Testing
 @testable import PostgresStore
 
@@ -97,5 +98,55 @@ let testMasterKey = Data((0..<32).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) 
         let row = try await store.append(AuditEntry(.secretRead, user: "u3"))
         #expect(row.seq == 2)
         #expect(try await store.auditRows(limit: 10).map(\.user) == ["u1", "u3"])
+    }
+
+    /// Instances share a database but not a name; `migrate-store` shares it with none. A
+    /// writer paused inside a transaction (SIGSTOP between two statements) is cut off by the
+    /// server after its idle limit, so the one write lock every instance needs is held no
+    /// longer than that; the paused writer's transaction fails and writes nothing.
+    @Test func instancesShareADatabaseAndAPausedWriterHoldsTheWriteLockOnlyItsIdleLimit() async throws {
+        let server = try await PostgresServer.shared()
+        let database = try await server.createDatabase().name
+        let logger = Logger(label: "test")
+        let alpha = try PostgresBackend.open(options: options(server, database), logger: logger, hold: .instance("alpha", idleLimit: .seconds(1)))
+        let beta = try PostgresBackend.open(options: options(server, database), logger: logger, hold: .instance("beta", idleLimit: .seconds(1)))
+        #expect(throws: StoreError.instanceRunning(name: "alpha", store: alpha.name)) {
+            _ = try PostgresBackend.open(options: options(server, database), logger: logger, hold: .instance("alpha", idleLimit: .seconds(1)))
+        }
+        #expect(throws: StoreError.inUse(path: alpha.name)) {
+            _ = try PostgresBackend.open(options: options(server, database), logger: logger, hold: .whole)
+        }
+        let keyring = try StoreKeyring.unlock(masterKey: testMasterKey, backend: alpha)
+        // The paused writer on a thread of its own (not the tests' two-thread pool), holding
+        // the write lock once its row went to the server; then idle, as a stopped process is.
+        let resumed = Mutex(false)
+        let holding = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Void, any Error>?>(nil)
+        let paused = Thread {
+            let result = Result {
+                try alpha.blockingWrite { db in
+                    _ = try AuditLog(chainKey: keyring.chainKey).append(AuditEntry(.secretRead, user: "paused"), in: db)
+                    _ = try db.auditRows(after: 0, through: nil, limit: 1)  // sends the row
+                    holding.signal()
+                    Thread.sleep(forTimeInterval: 8)
+                    resumed.withLock { $0 = true }
+                    _ = try db.auditRows(after: 0, through: nil, limit: 1)
+                }
+            }
+            outcome.withLock { $0 = result }
+        }
+        paused.start()
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                holding.wait()
+                continuation.resume()
+            }
+        }
+        let betaStore = try GrantStore(backend: beta, keyring: try StoreKeyring.unlock(masterKey: testMasterKey, backend: beta))
+        _ = try await betaStore.append(AuditEntry(.secretRead, user: "beta"))
+        #expect(!resumed.withLock { $0 }, "beta's write waited for the paused writer to resume")
+        while outcome.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(throws: StoreError.self) { try outcome.withLock { $0 }!.get() }
+        #expect(try await betaStore.auditRows(limit: 10).compactMap(\.user) == ["beta"], "the paused transaction wrote nothing")
     }
 }

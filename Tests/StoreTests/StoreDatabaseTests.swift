@@ -95,7 +95,7 @@ import Testing
             #expect(gates == 1)
             try store.close()
         }
-        #expect(StoreSchema.standard.migrations.map(\.identifier) == ["0001_audit", "0002_grants", "0003_keys", "0004_secret_lock_ladder", "0005_key_watch", "0006_key_nonces", "0007_instances"])
+        #expect(StoreSchema.standard.migrations.map(\.identifier) == ["0001_audit", "0002_grants", "0003_keys", "0004_secret_lock_ladder", "0005_key_watch", "0006_key_nonces", "0007_instances", "0008_grant_leases"])
     }
 
     @Test func laterMigrationsApplyToAnExistingStore() throws {

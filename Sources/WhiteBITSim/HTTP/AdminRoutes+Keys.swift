@@ -17,6 +17,10 @@ extension AdminRoutes {
                     permissions: try Self.permissions(body))
             }
         }
+        sim.get("/users/:user/calls") { request, context in
+            let user = context.parameters.get("user") ?? ""
+            return try await answer(request, context) { _ in ["calls": .array(await world.calls(of: user).map(\.json))] }
+        }
         sim.get("/keys/:externalId/requests") { request, context in
             let externalID = context.parameters.get("externalId") ?? ""
             return try await answer(request, context) { _ throws(SimRequestError) in

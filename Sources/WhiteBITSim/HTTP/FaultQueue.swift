@@ -21,12 +21,15 @@ struct FaultQueue: Sendable {
         _ endpoint: SimEndpoint, user: String?, context: SimRequestContext,
         _ work: @Sendable () async -> Served
     ) async throws -> Response {
+        let source = context.sourceAddress
         switch await world.admit(endpoint, user: user) {
         case .drop:
             await world.recordOutcome(endpoint, status: nil)
+            await world.logCall(endpoint, user: user, status: nil, source: source)
             try await context.dropConnection()
         case .answer(let answer):
             await world.recordOutcome(endpoint, status: answer.status)
+            await world.logCall(endpoint, user: user, status: answer.status, source: source)
             return answer.response
         case .serve(let latencyMilliseconds, let loseAnswer):
             let served = await work()
@@ -40,9 +43,11 @@ struct FaultQueue: Sendable {
             if let lockedKey = served.lockedKey { await world.endSecretRetrieval(of: lockedKey) }
             if loseAnswer {
                 await world.recordOutcome(endpoint, status: nil)
+                await world.logCall(endpoint, user: user, status: nil, source: source)
                 try await context.dropConnection()
             }
             await world.recordOutcome(endpoint, status: served.answer.status)
+            await world.logCall(endpoint, user: user, status: served.answer.status, source: source)
             return served.answer.response
         }
     }

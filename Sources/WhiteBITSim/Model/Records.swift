@@ -119,3 +119,19 @@ public enum KeyCreation: Sendable, Equatable {
         }
     }
 }
+
+/// One OAuth call as the simulator's per-user log keeps it: when, which endpoint, how it
+/// was answered (nil: dropped) and from which address. Nothing secret.
+public struct OAuthCall: Sendable, Equatable {
+    public let at: Date
+    public let endpoint: SimEndpoint
+    public let status: Int?
+    public let source: String?
+
+    var json: JSONValue {
+        [
+            "at": SimulatedWhiteBIT.date(at), "endpoint": .string(endpoint.rawValue), "status": status.map(JSONValue.integer) ?? .null,
+            "source": source.map(JSONValue.string) ?? .null,
+        ]
+    }
+}

@@ -26,6 +26,11 @@ public actor SimulatedWhiteBIT {
     var random: SimRandom
     var rateLimiter = RateLimiter()
     var sourceCounts: [String: SourceCount] = [:]
+    /// The OAuth calls a partner's server made for each user, newest last (`oauthCallLimit`
+    /// per user): which instance called (its source address) is the proof a fencing test
+    /// needs that a paused one called nothing.
+    var oauthCalls: [String: [OAuthCall]] = [:]
+    static let oauthCallLimit = 200
 
     public init(configuration: SimConfiguration = SimConfiguration(), clock: @escaping Clock = { Date() }) {
         self.configuration = configuration
@@ -55,6 +60,7 @@ public actor SimulatedWhiteBIT {
         responseCounts = [:]
         rateLimiter = RateLimiter()
         sourceCounts = [:]
+        oauthCalls = [:]
     }
 
     // MARK: Faults and counters
@@ -86,6 +92,17 @@ public actor SimulatedWhiteBIT {
     public func recordOutcome(_ endpoint: SimEndpoint, status: Int?) {
         responseCounts["\(endpoint.rawValue) \(status.map(String.init) ?? "dropped")", default: 0] += 1
     }
+
+    /// One OAuth call of `user`'s (the token's or the code's), however it was answered.
+    public func logCall(_ endpoint: SimEndpoint, user: String?, status: Int?, source: String?) {
+        guard let user else { return }
+        oauthCalls[user, default: []].append(OAuthCall(at: now, endpoint: endpoint, status: status, source: source))
+        if let count = oauthCalls[user]?.count, count > Self.oauthCallLimit {
+            oauthCalls[user]?.removeFirst(count - Self.oauthCallLimit)
+        }
+    }
+
+    public func calls(of user: String) -> [OAuthCall] { oauthCalls[user] ?? [] }
 
     public func addFault(_ fault: SimFault) -> [SimFault] {
         faults.append(fault)

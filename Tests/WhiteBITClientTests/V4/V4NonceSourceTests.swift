@@ -91,4 +91,27 @@ import Testing
         source.raise("late", atLeast: 10)
         #expect(source.next(for: "late") == 50_002, "a lower floor changes nothing")
     }
+
+    /// Three instances' sources for one key, one lane each: never the same nonce, each
+    /// strictly increasing, and never further than its lane from the clock.
+    @Test func sourcesInDistinctLanesNeverHandOutTheSameNonce() {
+        let clock = SteppedClock(1_700_000_000_000)
+        let sources = (0..<3).map { lane -> V4NonceSource in
+            let source = V4NonceSource(now: clock.read)
+            source.assign(lane: lane, of: 16)
+            return source
+        }
+        var seen = Set<Int64>()
+        for step in 0..<500 {
+            if step % 7 == 0 { clock.set(1_700_000_000_000 + Int64(step)) }
+            for (lane, source) in sources.enumerated() {
+                let nonce = source.next(for: "key-a")
+                #expect(nonce % 16 == Int64(lane))
+                #expect(seen.insert(nonce).inserted, "nonce \(nonce) handed out twice")
+            }
+        }
+        // While the clock leads, a lane costs at most 15 ms.
+        clock.set(1_800_000_000_000)
+        #expect(sources[2].next(for: "key-b") - 1_800_000_000_000 < 16)
+    }
 }
