@@ -135,7 +135,15 @@ struct ControlDispatcher: Sendable {
             }
             return renderer.message(report.text, fields: ["dry_run": dryRun, "result": report.text, "finished": report.finished])
         case .revoke(let user, let reason):
-            let grant = try await engine.revoke(user: user, reason: reason, actor: actor, within: bound ?? .seconds(5))
+            let grant: GrantView
+            do {
+                grant = try await engine.revoke(user: user, reason: reason, actor: actor, within: bound ?? .seconds(5))
+            } catch LeaseRefusal.heldElsewhere(_, let owner) {
+                try await engine.queueRevocation(user: user, reason: reason, actor: actor, owner: owner)
+                let text = "\(user): revocation queued for instance \(owner), which holds the grant and applies it at its next heartbeat; "
+                    + "`show \(user)` tells the end"
+                return renderer.message(text, fields: ["user": user, "queued_for": owner, "finished": false])
+            }
             // Still revoking with no attempt made: the DELETE is under way, its end comes later.
             let finished = grant.state != .revoking || grant.attempts > 0
             var text = "\(user): \(grant.state.rawValue)\(grant.reason.map { " (\($0))" } ?? "")"

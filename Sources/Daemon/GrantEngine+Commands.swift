@@ -57,6 +57,21 @@ extension GrantEngine {
 
     /// Requests deletion and answers after the first DELETE attempt or `within` (5 s by
     /// docs/design.md §5; less when the client cannot wait), with the state at that moment.
+    /// A revocation for a grant another live instance holds: kept in the store for it (or
+    /// whichever instance takes the grant over), which applies it at its next heartbeat.
+    func queueRevocation(user: String, reason: String?, actor: AuditActor, owner: String) async throws {
+        if let haltReason { throw EngineHalted(reason: haltReason) }
+        do {
+            try await store.queue(QueuedRevocation(user: user, reason: reason ?? "requested by \(actor.text)", actor: actor, at: Date()))
+        } catch {
+            halt("store write failed: \(error)")
+            throw error
+        }
+        logger.notice(
+            "revocation queued for the instance that holds the grant",
+            metadata: ["event": "revocation_queued", "user": "\(user)", "owner": "\(owner)", "actor": "\(actor.text)"])
+    }
+
     func revoke(user: String, reason: String?, actor: AuditActor, within: Duration = .seconds(5)) async throws -> GrantView {
         guard let t = try await apply(.revokeRequested(reason: reason ?? "requested by \(actor.text)"), user: user, actor: actor) else {
             throw CommandError("no grant for \(user)")

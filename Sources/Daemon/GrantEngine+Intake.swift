@@ -79,9 +79,15 @@ extension GrantEngine {
         return found.verifier
     }
 
-    /// A revocation from the spool: only for users wbkeyd knows.
-    func revokeFromSpool(user: String, reason: String) async throws -> Transition? {
-        try await apply(.revokeRequested(reason: reason), user: user)
+    /// A revocation from the spool: only for users wbkeyd knows (false for another); for a
+    /// grant another instance holds, queued for it.
+    func revokeFromSpool(user: String, reason: String) async throws -> Bool {
+        do {
+            return try await apply(.revokeRequested(reason: reason), user: user) != nil
+        } catch LeaseRefusal.heldElsewhere(_, let owner) {
+            try await queueRevocation(user: user, reason: reason, actor: .wbkeyd, owner: owner)
+            return true
+        }
     }
 
     /// An audit row outside any grant transition (daemon events, rejections, reads).

@@ -116,7 +116,23 @@ actor GrantEngine {
             leases.hold(claim.user, epoch: claim.epoch)
             if let deadline = claim.deadline { await scheduler.schedule(.grant(claim.user), at: deadline) }
         }
+        for request in round.revocations { await applyQueued(request) }
         return round
+    }
+
+    /// A revocation another instance took for a grant this one holds: decided here as if
+    /// asked here, by its own actor, and forgotten in the same commit.
+    private func applyQueued(_ request: QueuedRevocation) async {
+        do {
+            try await apply(.revokeRequested(reason: request.reason), user: request.user, actor: request.actor, consuming: request.id)
+            logger.notice(
+                "revocation queued by another instance applied",
+                metadata: ["event": "revocation_applied", "user": "\(request.user)", "actor": "\(request.actor.text)"])
+        } catch is LeaseRefusal {
+            // No longer ours: the instance that took the grant reads the request instead.
+        } catch {
+            logger.error("a queued revocation could not be applied", metadata: ["user": "\(request.user)", "error": "\(error)"])
+        }
     }
 
     /// Dormant and disabled grants whose probe plan predates the current
@@ -152,18 +168,24 @@ actor GrantEngine {
     /// Applies an event under the user's lock. Nil when the user has no grant and
     /// `create` is false.
     @discardableResult
-    func apply(_ event: GrantEvent, user: String, actor: AuditActor = .wbkeyd, create: Bool = false) async throws -> Transition? {
+    func apply(
+        _ event: GrantEvent, user: String, actor: AuditActor = .wbkeyd, create: Bool = false, consuming queued: Int64? = nil
+    ) async throws -> Transition? {
         try await withLock(user) {
-            try await applyLocked(event, user: user, actor: actor, create: create)
+            try await applyLocked(event, user: user, actor: actor, create: create, consuming: queued)
         }
     }
 
     /// The same, for a caller that holds the lock already.
     @discardableResult
-    func applyLocked(_ event: GrantEvent, user: String, actor: AuditActor = .wbkeyd, create: Bool = false) async throws -> Transition? {
+    func applyLocked(
+        _ event: GrantEvent, user: String, actor: AuditActor = .wbkeyd, create: Bool = false, consuming queued: Int64? = nil
+    ) async throws -> Transition? {
         let (lifecycle, now, roll, lease) = (self.lifecycle, Date(), Double.random(in: 0..<1), leases.check(for: user))
         return try await commit(user: user) { store in
-            try await store.decide(event, user: user, actor: actor, create: create, lifecycle: lifecycle, now: now, roll: roll, lease: lease)
+            try await store.decide(
+                event, user: user, actor: actor, create: create, lifecycle: lifecycle, now: now, roll: roll, lease: lease,
+                consuming: queued)
         }
     }
 

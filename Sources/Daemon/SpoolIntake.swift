@@ -151,7 +151,7 @@ actor SpoolIntake {
             await accept(request, file: file, name: name)
         case .success(.revocation(let request)):
             do {
-                guard try await engine.revokeFromSpool(user: request.user, reason: request.reason) != nil else {
+                guard try await engine.revokeFromSpool(user: request.user, reason: request.reason) else {
                     return await reject(file, reason: "revocation for a user wbkeyd does not know", user: request.user)
                 }
                 try spool.complete(file)

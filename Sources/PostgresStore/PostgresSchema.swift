@@ -48,6 +48,13 @@ enum PostgresSchema {
         CREATE INDEX grants_by_owner ON grants(owner) WHERE owner IS NOT NULL;
         ALTER TABLE instances ADD COLUMN lease_expires DOUBLE PRECISION;
         ALTER TABLE instances ADD COLUMN nonce_lane INTEGER;
+        CREATE TABLE revocation_requests (
+            id BIGSERIAL PRIMARY KEY,
+            "user" TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at DOUBLE PRECISION NOT NULL
+        );
         """
 
     /// SQLite's migration 7 (`InstanceRecords`).

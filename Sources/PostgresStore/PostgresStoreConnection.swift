@@ -315,6 +315,32 @@ final class PostgresStoreConnection: StoreConnection {
 
     func followOthersAudit() { touchedAudit = true }
 
+    func queueRevocation(_ request: QueuedRevocation) throws {
+        try run(
+            """
+            INSERT INTO revocation_requests ("user", reason, actor, at)
+            VALUES (\(request.user), \(request.reason), \(request.actor.text), \(request.at.timeIntervalSince1970))
+            """, "queueing a revocation of \(request.user)")
+    }
+
+    func queuedRevocations(owner: String, limit: Int) throws -> [QueuedRevocation] {
+        try run(
+            """
+            SELECT r.id, r."user", r.reason, r.actor, r.at FROM revocation_requests r JOIN grants g ON g."user" = r."user"
+            WHERE g.owner = \(owner) ORDER BY r.id LIMIT \(Int64(max(0, limit)))
+            """, "reading queued revocations"
+        ).rows.map { row in
+            QueuedRevocation(
+                id: try row.integer("id"), user: try row.text("user") ?? "", reason: try row.text("reason") ?? "",
+                actor: AuditActor(text: try row.text("actor") ?? "") ?? .wbkeyd,
+                at: Date(timeIntervalSince1970: try row.real("at") ?? 0))
+        }
+    }
+
+    func forgetRevocation(id: Int64) throws {
+        try run("DELETE FROM revocation_requests WHERE id = \(id)", "forgetting a queued revocation")
+    }
+
     func claimNonceLane(instance: String, lanes: Int) throws -> Int? {
         let taken = Set(try run(
             """

@@ -50,6 +50,27 @@ public struct LeaseRound: Sendable {
     /// The nonce lane taken at start (`afresh`); nil otherwise, or where one process holds
     /// the store.
     public var nonceLane: Int? = nil
+    /// Revocations queued for grants this instance holds, oldest first: each is applied by
+    /// a decision whose commit deletes it.
+    public var revocations: [QueuedRevocation] = []
+}
+
+/// A revocation asked of an instance that does not hold the grant, kept for the one that
+/// does (docs/design.md §13). `id` is nil until stored.
+public struct QueuedRevocation: Sendable, Equatable {
+    public var id: Int64?
+    public let user: String
+    public let reason: String
+    public let actor: AuditActor
+    public let at: Date
+
+    public init(id: Int64? = nil, user: String, reason: String, actor: AuditActor, at: Date) {
+        self.id = id
+        self.user = user
+        self.reason = reason
+        self.actor = actor
+        self.at = at
+    }
 }
 
 /// A decision refused because another instance acts on the grant; nothing was written.
@@ -108,6 +129,16 @@ public enum GrantLeases {
             CREATE INDEX grants_by_owner ON grants(owner) WHERE owner IS NOT NULL;
             ALTER TABLE instances ADD COLUMN lease_expires REAL;
             ALTER TABLE instances ADD COLUMN nonce_lane INTEGER;
+
+            -- A revocation asked of an instance that does not hold the grant, for whichever
+            -- instance holds it to apply (and delete) in the commit of its decision.
+            CREATE TABLE revocation_requests (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                user TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                at REAL NOT NULL
+            ) STRICT;
             """)
     }
 
@@ -165,6 +196,26 @@ public enum GrantLeases {
     static func release(instance: String, in db: Database) throws {
         try db.execute(sql: "UPDATE grants SET owner = NULL WHERE owner = ?", arguments: [instance])
         try db.execute(sql: "UPDATE instances SET lease_expires = NULL WHERE name = ?", arguments: [instance])
+    }
+
+    static func queueRevocation(_ request: QueuedRevocation, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO revocation_requests (user, reason, actor, at) VALUES (?, ?, ?, ?)",
+            arguments: [request.user, request.reason, request.actor.text, request.at.timeIntervalSince1970])
+    }
+
+    static func queuedRevocations(owner: String, limit: Int, in db: Database) throws -> [QueuedRevocation] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.id, r.user, r.reason, r.actor, r.at FROM revocation_requests r JOIN grants g ON g.user = r.user
+                WHERE g.owner = ? ORDER BY r.id LIMIT ?
+                """, arguments: [owner, max(0, limit)]
+        ).map { row in
+            QueuedRevocation(
+                id: row["id"], user: row["user"], reason: row["reason"], actor: AuditActor(text: row["actor"]) ?? .wbkeyd,
+                at: Date(timeIntervalSince1970: row["at"]))
+        }
     }
 
     static func counts(in db: Database) throws -> [String: Int] {

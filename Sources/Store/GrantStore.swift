@@ -40,14 +40,25 @@ public final class GrantStore: Sendable {
     /// The lifecycle's decision on `event` for `user`, with all its effects, in one commit.
     /// Nil when the user has no grant and `create` is false.
     /// With `lease`, the decision is refused (`LeaseRefusal`, nothing written) when another
-    /// instance holds the grant, and leaves this one holding it.
+    /// instance holds the grant, and leaves this one holding it. `consuming`: a queued
+    /// revocation this decision applies, deleted in its commit.
     public func decide(
         _ event: GrantEvent, user: String, actor: AuditActor, create: Bool = false, lifecycle: Lifecycle, now: Date, roll: Double,
-        lease: LeaseCheck? = nil
+        lease: LeaseCheck? = nil, consuming queued: Int64? = nil
     ) async throws -> Decision? {
         let step = GrantCommit(lifecycle: lifecycle, sealer: sealer, audit: audit, now: now, roll: roll, lease: lease)
         return try await committer.write(
-            { db in try step.decide(event, user: user, actor: actor, create: create, in: db) }, move: { $0?.move })
+            { db in
+                let decision = try step.decide(event, user: user, actor: actor, create: create, in: db)
+                if let queued { try db.forgetRevocation(id: queued) }
+                return decision
+            }, move: { $0?.move })
+    }
+
+    /// Keeps a revocation for the instance that holds the grant (`LeaseRefusal.heldElsewhere`
+    /// answered this one), or for whichever takes the grant over.
+    public func queue(_ revocation: QueuedRevocation) async throws {
+        try await committer.write { db in try db.queueRevocation(revocation) }
     }
 
     /// A new authorization from the spool, in one commit: its fingerprint (the same code
@@ -165,7 +176,8 @@ public final class GrantStore: Sendable {
             let lane = afresh ? try db.claimNonceLane(instance: record.name, lanes: Self.nonceLanes) : nil
             return LeaseRound(
                 instances: instances, grantsByOwner: try db.grantCountsByOwner(), lapsed: lapsed, owned: owned, claimed: claimed,
-                grantsByState: shared ? try db.grantCountsByState() : nil, nonceLane: lane)
+                grantsByState: shared ? try db.grantCountsByState() : nil, nonceLane: lane,
+                revocations: try db.queuedRevocations(owner: record.name, limit: 100))
         }
         if let counts = round.grantsByState { summary.recounted(counts) }
         return round

@@ -68,6 +68,11 @@ struct SQLiteStoreConnection: StoreConnection {
     func releaseLeases(instance: String) throws { try GrantLeases.release(instance: instance, in: db) }
     func grantCountsByOwner() throws -> [String: Int] { try GrantLeases.counts(in: db) }
     func followOthersAudit() {}
+    func queueRevocation(_ request: QueuedRevocation) throws { try GrantLeases.queueRevocation(request, in: db) }
+    func queuedRevocations(owner: String, limit: Int) throws -> [QueuedRevocation] {
+        try GrantLeases.queuedRevocations(owner: owner, limit: limit, in: db)
+    }
+    func forgetRevocation(id: Int64) throws { try db.execute(sql: "DELETE FROM revocation_requests WHERE id = ?", arguments: [id]) }
     func claimNonceLane(instance: String, lanes: Int) throws -> Int? { nil }
 
     func auditHead() throws -> AuditHead? {

@@ -67,6 +67,11 @@ public protocol StoreConnection {
     func releaseLeases(instance: String) throws
     /// Grants by owning instance, live or not.
     func grantCountsByOwner() throws -> [String: Int]
+    /// Keeps a revocation for whichever instance holds the grant.
+    func queueRevocation(_ request: QueuedRevocation) throws
+    /// Revocations queued for grants `owner` holds, oldest first.
+    func queuedRevocations(owner: String, limit: Int) throws -> [QueuedRevocation]
+    func forgetRevocation(id: Int64) throws
     /// This instance's nonce lane (`V4NonceSource.assign(lane:of:)`): the lowest of `lanes`
     /// that no other live instance holds. Nil where one process holds the store (SQLite):
     /// its source needs no lane. Throws when every lane is taken.

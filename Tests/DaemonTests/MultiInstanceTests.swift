@@ -149,9 +149,15 @@ import WhiteBITSimHarness
                 #expect(status.contains("alpha (this one)") && status.contains("holds 4 grants"), "\(status)")
                 #expect(status.contains("instance:      beta on"), "\(status)")
                 #expect(status.contains("grants:        active=8"), "the cluster's grants, beta's too: \(status)")
-                let refused = try await a.control("revoke ub-0")
+                // A revocation asked of alpha for beta's grant is queued for beta, which applies
+                // it at its next heartbeat: the key is deleted, by beta, for alpha's caller.
+                let queued = try await a.control("revoke ub-0")
+                #expect(queued.contains("revocation queued for instance beta"), "\(queued)")
+                try await Self.reach(b, "revoked", ["ub-0"])
+                #expect(try await sim.admin.state().keys(of: "ub-0").allSatisfy(\.deleted))
+                #expect(try await sim.admin.calls(user: "ub-0").filter { $0.endpoint == "delete" }.map(\.source) == [Self.beta])
+                let refused = try await a.control("reconcile ub-1")
                 #expect(refused.hasPrefix("error: ") && refused.contains("held by instance beta"), "\(refused)")
-                #expect(try await b.grantState("ub-0") == "active")
 
                 // Both sign for one key at once: each in its own nonce lane, so never the
                 // same nonce.

@@ -110,4 +110,25 @@ import Testing
         #expect(taken.claimed.map(\.user) == ["u1"] && taken.claimed.map(\.epoch) == [3])
         #expect(try await under.chainRows() == 1, "leases are not audited; the one row is the authorization's")
     }
+
+    @Test(arguments: BackendKind.allCases) func aRevocationQueuedForTheHolderIsReadByItAloneAndGoesWithItsDecision(_ kind: BackendKind) async throws {
+        let under = try await StoreUnderTest.make(kind)
+        let store = try GrantStore(backend: under.backend, keyring: under.keyring)
+        _ = try await store.leaseRound(instance: instance("alpha"), seconds: 60, claimLimit: 10)
+        _ = try await store.leaseRound(instance: instance("beta"), seconds: 60, claimLimit: 10)
+        _ = try await receive("u1", in: store, as: LeaseCheck(instance: "alpha", held: nil))
+        try await store.queue(QueuedRevocation(user: "u1", reason: "asked at beta", actor: .uid(7), at: Date()))
+
+        #expect(try await store.leaseRound(instance: instance("beta"), seconds: 60, claimLimit: 10).revocations.isEmpty)
+        let queued = try await store.leaseRound(instance: instance("alpha"), seconds: 60, claimLimit: 10).revocations
+        #expect(queued.map(\.user) == ["u1"] && queued.map(\.actor) == [.uid(7)] && queued.map(\.reason) == ["asked at beta"])
+        let request = try #require(queued.first)
+        let decided = try await store.decide(
+            .revokeRequested(reason: request.reason), user: "u1", actor: request.actor, lifecycle: lifecycle, now: Date(), roll: 0.5,
+            lease: LeaseCheck(instance: "alpha", held: 1), consuming: request.id)
+        #expect(decided?.transition.audit.contains { $0.event == .revokeRequested } == true)
+        #expect(try await store.leaseRound(instance: instance("alpha"), seconds: 60, claimLimit: 10).revocations.isEmpty)
+        let rows = try await store.auditRows(limit: 10, user: "u1")
+        #expect(rows.last { $0.event == .revokeRequested }?.actor == .uid(7))
+    }
 }
