@@ -9,13 +9,14 @@ import WhiteBITClient
 /// the decision on it keeps it.
 extension GrantEngine {
     func perform(_ call: Call, user: String) async {
-        guard leases.allowsCall(at: .now, lasting: callBudget) else {
-            // It waited for a turn past what the lease still covers: not made. The grant
-            // stays due in the store and is tried again once the lease is renewed.
+        guard haltReason == nil, leases.allowsCall(at: .now, lasting: callBudget) else {
+            // Halted, or it waited for a turn past what the lease still covers: not made.
+            // The grant stays due in the store, tried again once the lease is renewed (or
+            // by the next start).
             await withLock(user) {
                 callReturned(user)
                 outcomeSettled()
-                await scheduler.reschedule(.grant(user), at: Date().addingTimeInterval(1))
+                if haltReason == nil { await scheduler.reschedule(.grant(user), at: Date().addingTimeInterval(1)) }
             }
             return
         }

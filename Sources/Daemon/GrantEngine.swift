@@ -300,6 +300,7 @@ actor GrantEngine {
     func halt(_ reason: String) {
         guard haltReason == nil else { return }
         haltReason = reason
+        stopStartingCalls()
         logger.critical("\(reason); wbkeyd stops changing anything at WhiteBIT and exits", metadata: ["event": "audit_write_failed"])
         onHalt(reason)
     }

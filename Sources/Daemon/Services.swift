@@ -47,6 +47,10 @@ struct CallService: Service {
             for await pending in engine.calls {
                 group.addTask { await engine.perform(pending.call, user: pending.user) }
             }
+            // Halted (a write failed): nothing more goes to WhiteBIT, so the calls still
+            // waiting for a turn are cut off now instead of being sent during the grace
+            // period, where each answer would be lost (a spent code, a secret handed out).
+            if await engine.haltReason != nil { group.cancelAll() }
         }
     }
 }
