@@ -210,7 +210,7 @@ actor GrantEngine {
         let transition = decision.transition
         if transition.call != nil, !inFlight.contains(user), !stopping, !leases.allowsCall(at: .now, lasting: callBudget) {
             // The lease may have run out unseen (a pause, a store slow to answer): the call
-            // stays due in the store, and is tried again once the lease is renewed.
+            // stays due in the store, tried again a second later, once the lease is renewed.
             await scheduler.reschedule(.grant(user), at: Date().addingTimeInterval(1))
         } else if let call = transition.call, !inFlight.contains(user), !stopping {
             // Made now, after the commit that made it durable; the outcome's commit

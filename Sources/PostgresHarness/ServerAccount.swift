@@ -10,13 +10,31 @@ struct ServerAccount: Sendable {
 
     static func forThisProcess() throws(PostgresHarnessError) -> ServerAccount {
         guard geteuid() == 0 else { return ServerAccount(ids: nil) }
-        guard let user = getpwnam("nobody") else { throw .accountNotFound(name: "user nobody") }
-        let group = getgrnam("nogroup") ?? getgrnam("nobody")
-        guard let group else { throw .accountNotFound(name: "group nogroup") }
+        guard let uid = userID("nobody") else { throw .accountNotFound(name: "user nobody") }
+        guard let gid = groupID("nogroup") ?? groupID("nobody") else { throw .accountNotFound(name: "group nogroup") }
         guard access(setprivPath, X_OK) == 0 else {
             throw .installationNotFound(missing: "setpriv", searched: "/usr/bin (Debian package util-linux)")
         }
-        return ServerAccount(ids: (user.pointee.pw_uid, group.pointee.gr_gid))
+        return ServerAccount(ids: (uid, gid))
+    }
+
+    // The reentrant look-ups: getpwnam's answer lives in storage that a getpwuid on another
+    // thread (a fixture naming the account that runs the tests) overwrites, which once
+    // turned "nobody" into root and had initdb refuse to run.
+    private static func userID(_ name: String) -> uid_t? {
+        var entry = passwd()
+        var found: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getpwnam_r(name, &entry, &buffer, buffer.count, &found) == 0, found != nil else { return nil }
+        return entry.pw_uid
+    }
+
+    private static func groupID(_ name: String) -> gid_t? {
+        var entry = group()
+        var found: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getgrnam_r(name, &entry, &buffer, buffer.count, &found) == 0, found != nil else { return nil }
+        return entry.gr_gid
     }
 
     /// `setpriv` switching to the account with no supplementary groups, and keeping the

@@ -101,11 +101,6 @@ final class PostgresStoreConnection: StoreConnection {
         ).rows.first?.text("user")
     }
 
-    func grantDeadlines() throws -> [(user: String, at: Date)] {
-        try run("SELECT \"user\", next_deadline FROM grants WHERE next_deadline IS NOT NULL", "reading deadlines").rows
-            .map { (user: try $0.text("user") ?? "", at: Date(timeIntervalSince1970: try $0.real("next_deadline") ?? 0)) }
-    }
-
     func unsettledKeyWatches(probing: Bool) throws -> [String] {
         try run(
             """

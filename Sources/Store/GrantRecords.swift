@@ -63,13 +63,6 @@ public enum GrantRecords {
             .execute(arguments: [code, verifier, user])
     }
 
-    /// Every grant's earliest deadline: what the scheduler is rebuilt from at start.
-    public static func deadlines(in db: Database) throws -> [(user: String, at: Date)] {
-        try Row.fetchAll(db, sql: "SELECT user, next_deadline FROM grants WHERE next_deadline IS NOT NULL").map {
-            (user: $0["user"], at: Date(timeIntervalSince1970: $0["next_deadline"]))
-        }
-    }
-
     /// Grants whose key no token watches and whose probe plan does not match `probing`
     /// (keys.probe_interval set or `off`): after an upgrade or a reload, one `.due` each
     /// lets the lifecycle plan or drop their probes.

@@ -220,10 +220,6 @@ public final class GrantStore: Sendable {
         }
     }
 
-    public func deadlines() async throws -> [(user: String, at: Date)] {
-        try await backend.read { db in try db.grantDeadlines() }
-    }
-
     public func unsettledKeyWatches(probing: Bool) async throws -> [String] {
         try await backend.read { db in try db.unsettledKeyWatches(probing: probing) }
     }

@@ -21,7 +21,6 @@ struct SQLiteStoreConnection: StoreConnection {
     func holder(ofKey externalID: String, otherThan user: String) throws -> String? {
         try GrantRecords.holder(ofKey: externalID, otherThan: user, in: db)
     }
-    func grantDeadlines() throws -> [(user: String, at: Date)] { try GrantRecords.deadlines(in: db) }
     func unsettledKeyWatches(probing: Bool) throws -> [String] { try GrantRecords.unsettledKeyWatches(probing: probing, in: db) }
     func keyWatchSummary() throws -> (byCheck: [String: Int], oldestUse: Date?) { try GrantRecords.keyWatchSummary(in: db) }
     func nextDeadline() throws -> Date? { try GrantRecords.nextDeadline(in: db) }

@@ -20,7 +20,6 @@ public protocol StoreConnection {
     /// Another grant that holds key `externalID` (as its key or the one it must delete)
     /// and has not finished with it.
     func holder(ofKey externalID: String, otherThan user: String) throws -> String?
-    func grantDeadlines() throws -> [(user: String, at: Date)]
     func unsettledKeyWatches(probing: Bool) throws -> [String]
     func keyWatchSummary() throws -> (byCheck: [String: Int], oldestUse: Date?)
     func nextDeadline() throws -> Date?
