@@ -47,7 +47,9 @@ import WBKeydHarness
     }
 
     @Test func answersSocatWithThePeersRealCredentials() async throws {
-        try await withServer { path in
+        // The idle limit is not under test here: a loaded machine may take seconds
+        // between socat's connect and its half-close (a CI run saw 5 s pass).
+        try await withServer(idleTimeout: .seconds(60)) { path in
             let me = "uid \(getuid()) gid \(getgid())"
             let status = try await socat("status\n", path)
             let unterminated = try await socat("grants json", path)
@@ -90,7 +92,16 @@ import WBKeydHarness
             #expect(try await socat("status\n", path).hasPrefix("got status"))
             // Children are set up on several event loops, so "longest idle" is by
             // admission, not strictly by connect order: exactly one must have gone.
-            let replies = try await offPool { idle.map { $0.readText(timeoutSeconds: 2) } }
+            // Read side by side, each with room for a loaded machine: the three that
+            // stay idle wait out the whole limit.
+            let replies = try await offPool {
+                let found = Mutex([String](repeating: "", count: idle.count))
+                DispatchQueue.concurrentPerform(iterations: idle.count) { index in
+                    let reply = idle[index].readText(timeoutSeconds: 10)
+                    found.withLock { $0[index] = reply }
+                }
+                return found.withLock { $0 }
+            }
             #expect(replies.filter { $0.hasPrefix("error: too many connections") }.count == 1, "got \(replies)")
         }
     }

@@ -29,7 +29,7 @@ import WhiteBITSimHarness
             try await daemon.kill9()
 
             try await daemon.restart()
-            let settled = try await eventually(within: .seconds(90)) {
+            let settled = try await eventually(within: .seconds(180)) {
                 let states = try await Self.states(of: daemon)
                 return Self.users.allSatisfy { ["active", "lost", "failed"].contains(states[$0] ?? "") }
             }
