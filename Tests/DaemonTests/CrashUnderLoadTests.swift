@@ -57,7 +57,17 @@ import WhiteBITSimHarness
                 // refusal use the name `NAME.2`.
                 #expect(daemon.rejectedFiles.contains { $0 == name || $0.hasPrefix(name + ".") }, "\(name) is not in rejected/")
             }
-            #expect(daemon.rejectedFiles.count == Self.badFiles.count, "\(daemon.rejectedFiles)")
+            // Only bad files are in rejected/. A kill after a blanked copy was renamed into
+            // rejected/ and before its claimed file went leaves that file to be refused
+            // again, as `NAME.2` beside the first copy (audited once): a known leftover.
+            let strays = daemon.rejectedFiles.filter { name in
+                !Self.badFiles.contains { name == $0 || name.hasPrefix($0 + ".") }
+            }
+            #expect(strays.isEmpty, "\(daemon.rejectedFiles)")
+            for name in Self.badFiles {
+                let copies = daemon.rejectedFiles.filter { $0 == name || $0.hasPrefix(name + ".") }
+                #expect(copies.count <= 2, "\(name): \(copies)")
+            }
             daemon.expectSpoolDrained()
             try await daemon.expectNoKeyWithoutSecretOrDeletion()
         }

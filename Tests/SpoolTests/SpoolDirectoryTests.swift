@@ -103,25 +103,6 @@ import Testing
         #expect(try spool.backlog(now: testNow).rejected == 4)
     }
 
-    /// A kill after the blanked copy is renamed into rejected/ and before the claimed
-    /// file is removed leaves both; the refusal after the restart finishes that move
-    /// rather than placing a second copy as `NAME.2` (a crash test under load saw one).
-    @Test func aRejectionCutBeforeTheClaimedFileWentIsFinishedNotDoubled() throws {
-        let temporary = try TemporarySpool()
-        let spool = temporary.spool
-        try temporary.deliver(#"{"user":"u","code":"c"}"#, as: "cut.json", modified: testNow)
-        #expect(try spool.reject(try #require(try spool.claim("cut.json")), reason: "missing verifier") == "cut.json")
-        // The state the kill leaves: the same delivery claimed again, its copy in place.
-        try temporary.deliver(#"{"user":"u","code":"c"}"#, as: "cut.json", modified: testNow)
-        let again = try #require(try spool.claim("cut.json"))
-        #expect(try spool.reject(again, reason: "missing verifier") == "cut.json")
-        #expect(try temporary.names(in: spool.claimedPath).isEmpty)
-        #expect(try temporary.names(in: spool.rejectedPath) == ["cut.json", "cut.json.reason"])
-        // Another reason is another refusal: it keeps its own copy.
-        try temporary.deliver(#"{"user":"u","code":"c"}"#, as: "cut.json", modified: testNow)
-        #expect(try spool.reject(try #require(try spool.claim("cut.json")), reason: "unknown user") == "cut.json.2")
-    }
-
     /// Issue 12 item 8: rejected/ is kept for weeks; it must not keep codes, verifiers
     /// or states in clear. A JSON file keeps its keys, its non-secret values and nothing else.
     @Test func aRejectedFileKeepsItsShapeButNoSecret() throws {

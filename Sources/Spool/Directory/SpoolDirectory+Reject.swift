@@ -11,8 +11,7 @@ extension SpoolDirectory {
     /// A regular file arrives blanked (`RejectedContent`): its secrets never reach
     /// rejected/. The blanked copy is written beside, renamed into place, and only then
     /// is the claimed file removed; a crash in between leaves it claimed, to be refused
-    /// again: that try finds its copy and reason already in place and only removes the
-    /// claimed file (and its audit row is not written twice).
+    /// again (its audit row is not written twice).
     @discardableResult
     public func reject(_ claimed: ClaimedFile, reason: String) throws(SpoolIOError) -> String {
         let line = Array((Self.oneLine(reason) + "\n").utf8)
@@ -24,16 +23,11 @@ extension SpoolDirectory {
             let reasonName = SpoolEntryName(bytes: target.bytes + Self.reasonSuffix)
             let targetPath = SpoolPath(rejectedPath, target)
             let reasonPath = SpoolPath(rejectedPath, reasonName)
-            if target.bytes.ends(with: Self.reasonSuffix) { continue }
-            if let blanked, placedEarlier(blanked, reason: line, at: targetPath, reasonPath) {
-                // A crash came after the blanked copy was renamed into place and before
-                // the claimed file was removed: finish that try instead of placing a
-                // second copy under `NAME.2`.
-                guard unlink(source.cString) == 0 || errno == ENOENT else { throw source.error("unlink") }
-                try FileSystem.syncDirectory(claimedPath)
-                return String(decoding: target.bytes, as: UTF8.self)
+            if target.bytes.ends(with: Self.reasonSuffix) || FileSystem.exists(targetPath)
+                || FileSystem.exists(reasonPath)
+            {
+                continue
             }
-            if FileSystem.exists(targetPath) || FileSystem.exists(reasonPath) { continue }
             // The reason is in place before the file arrives, so every file in
             // rejected/ has its reason beside it, even after a crash in between.
             guard try placeReason(line, at: reasonPath) else { continue }
@@ -92,21 +86,6 @@ extension SpoolDirectory {
             return .targetExists
         case .sourceMissing: throw temporary.error("rename", ENOENT)
         }
-    }
-
-    /// True when `target` and its reason already hold exactly this blanked content and
-    /// this reason: what an earlier try at this same claimed file left.
-    private func placedEarlier(_ blanked: [UInt8], reason: [UInt8], at target: SpoolPath, _ reasonPath: SpoolPath) -> Bool {
-        func contents(_ path: SpoolPath, limit: Int) -> [UInt8]? {
-            let descriptor = open(path.cString, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-            guard descriptor >= 0 else { return nil }
-            defer { close(descriptor) }
-            var status = stat()
-            guard fstat(descriptor, &status) == 0, status.fileType == S_IFREG else { return nil }
-            guard case .success(let bytes) = SpoolDirectory.readBounded(descriptor, limit: limit) else { return nil }
-            return bytes
-        }
-        return contents(reasonPath, limit: reason.count + 1) == reason && contents(target, limit: blanked.count + 1) == blanked
     }
 
     /// Writes the reason under a temporary name, fsyncs it and renames it into place;
